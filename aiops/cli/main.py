@@ -1,68 +1,89 @@
 """The ``aiops`` command: the root app, whose list of groups is the table of contents."""
 
-from __future__ import annotations
-
 import sys
-from typing import Annotated, Optional, Sequence
-
-import typer
+from typing import Any, Sequence
 
 from aiops import __version__
-from aiops.cli import common
-from aiops.cli.common import ConfigOpt, DebugOpt, EnvOpt, OutputOpt, QuietOpt, VerboseOpt
-from aiops.errors import INTERNAL, INTERRUPTED, USAGE, AiopsError
 
-app = typer.Typer(
-    name="aiops",
-    help="Incident response for Active Inference Sim Lab services: health, metrics, alerts, "
+_HELP = ("Incident response for Active Inference Sim Lab services: health, metrics, alerts, "
          "logs, diagnostics, incidents, post-mortems and triage.\n\n"
          "Exit codes: 0 ok, 1 internal error, 2 usage or config, 3 check failed, "
-         "4 auth, 5 upstream unreachable, 130 interrupted.",
-    no_args_is_help=True,
-    rich_markup_mode=None,  # plain help: rich-formatted help costs ~100 ms of start-up
-    pretty_exceptions_enable=False,  # tracebacks with locals could print tokens
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+         "4 auth, 5 upstream unreachable, 130 interrupted.")
 
 
-def _version(value: bool) -> None:
-    if value:
-        sys.stdout.write(f"aiops {__version__}\n")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: Annotated[Optional[bool], typer.Option(
-        "--version", callback=_version, is_eager=True, help="print the version and exit")] = None,
-    output: OutputOpt = None, env: EnvOpt = None, config: ConfigOpt = None,
-    verbose: VerboseOpt = 0, quiet: QuietOpt = False, debug: DebugOpt = False,
-) -> None:
-    """Global options given before the command."""
-    common.apply(output, env, config, verbose, quiet, debug)
-
-
-def _register() -> None:
+def _register(app: Any) -> None:
+    """The command groups: the table of contents of aiops."""
     from aiops.cli import config, health
 
     app.add_typer(health.app, name="health", help="Probe /health, /ready, /live and /metrics.")
     app.add_typer(config.app, name="config", help="Show and create configuration.")
 
 
-_register()
+def build() -> Any:
+    """The root typer app. Built on demand so that `aiops --version` never imports typer."""
+    from typing import Annotated, Optional
+
+    import typer
+
+    from aiops.cli import common
+    from aiops.cli.common import ConfigOpt, DebugOpt, EnvOpt, OutputOpt, QuietOpt, VerboseOpt
+
+    app = typer.Typer(
+        name="aiops", help=_HELP, no_args_is_help=True,
+        rich_markup_mode=None,  # plain help: rich-formatted help costs ~100 ms of start-up
+        pretty_exceptions_enable=False,  # tracebacks with locals could print tokens
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    def _version(value: bool) -> None:
+        if value:
+            sys.stdout.write(f"aiops {__version__}\n")
+            raise typer.Exit()
+
+    @app.callback()
+    def root(
+        version: Annotated[Optional[bool], typer.Option(
+            "--version", callback=_version, is_eager=True, help="print the version and exit")] = None,
+        output: OutputOpt = None, env: EnvOpt = None, config: ConfigOpt = None,
+        verbose: VerboseOpt = 0, quiet: QuietOpt = False, debug: DebugOpt = False,
+    ) -> None:
+        """Global options given before the command."""
+        common.apply(output, env, config, verbose, quiet, debug)
+
+    _register(app)
+    return app
+
+
+_APP: Any = None
+
+
+def __getattr__(name: str) -> Any:
+    """``from aiops.cli.main import app`` builds the app on first use."""
+    global _APP
+    if name == "app":
+        if _APP is None:
+            _APP = build()
+        return _APP
+    raise AttributeError(name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; turn every failure into one line on stderr and a documented exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:  # the one answer that needs no command tree
+        sys.stdout.write(f"aiops {__version__}\n")
+        return 0
+    import typer
     from typer import _click
 
-    from aiops.cli import output
+    from aiops.cli import common, output
+    from aiops.errors import INTERNAL, INTERRUPTED, USAGE, AiopsError
 
     common.reset()
     output.reset_consoles()
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(__getattr__("app"))
     try:
-        rv = command.main(args=list(sys.argv[1:] if argv is None else argv), prog_name="aiops",
+        rv = command.main(args=args, prog_name="aiops",
                           standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except AiopsError as exc:
@@ -88,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _debug_traceback() -> None:
+    from aiops.cli import common
+
     if common.get_state().debug:
         import traceback
 
