@@ -17,6 +17,8 @@ def _register(app: Any) -> None:
 
     app.add_typer(health.app, name="health", help="Probe /health, /ready, /live and /metrics.")
     app.add_typer(config.app, name="config", help="Show and create configuration.")
+    from aiops.cli import lab  # noqa: E402
+    app.add_typer(lab.app, name="lab", help="Run the reference Sim Lab service; inject faults.")
 
 
 def build() -> Any:
