@@ -53,7 +53,10 @@ class TargetResult:
     def reasons(self) -> list[str]:
         if self.invalid:
             return [self.invalid]
-        return [f"{ep.path}: {ep.reason}" for ep in self.endpoints.values() if not ep.ok]
+        failed = [ep for ep in self.endpoints.values() if not ep.ok]
+        if len(failed) == len(ENDPOINTS) and len({ep.reason for ep in failed}) == 1:
+            return [f"all endpoints: {failed[0].reason}"]
+        return [f"{ep.path}: {ep.reason}" for ep in failed]
 
     @property
     def verdict(self) -> str:

@@ -22,8 +22,8 @@ def judge_health_body(resp: Any) -> tuple[dict[str, Any] | None, list[str], str]
     if not ok_status:
         problems.append(f"HTTP {resp.status}")
     body, body_problem = _parse_json(resp)
-    if body_problem:
-        return None, problems + [body_problem], "unhealthy" if not ok_status else "degraded"
+    if body_problem:  # an error page's body is not news; a 200 with a bad body is
+        return None, problems or [body_problem], "unhealthy" if not ok_status else "degraded"
     if not isinstance(body, dict):
         return None, problems + ["expected a JSON object"], "unhealthy" if not ok_status else "degraded"
     missing = [f for f in REQUIRED_FIELDS if f not in body]
