@@ -1,0 +1,249 @@
+"""State inference: fixed-point iteration over a mean-field posterior (pymdp "VANILLA").
+
+Beliefs over all factors live in one flat vector (factor ``f`` occupies
+``q[off[f]:off[f+1]]``) so every iteration is a handful of array operations however
+many factors there are. Log-likelihoods of modalities that depend on the same factors
+are summed once; their expectations under the other factors are:
+
+- one factor: a constant vector, folded into the prior term;
+- two factors: a block of one matrix ``M``, so all pairwise terms are ``M @ q``;
+- three or more: one einsum per factor.
+
+For small observation spaces these per-observation terms are tabulated at
+construction. The update is Jacobi style (every factor from the previous iterate) and
+stops after ``num_iter`` iterations or when the free energy changes by less than
+``dF_tol``, exactly as ``pymdp.legacy.algos.fpi.run_vanilla_fpi_factorized``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import string
+from dataclasses import dataclass
+
+import numpy as np
+
+from aiops.inference.conventions import Conventions
+from aiops.inference.model import GenerativeModel
+
+TABLE_LIMIT = 250_000  # floats per precomputed table (2 MB)
+
+
+def _strides(sizes: list[int]) -> list[int]:
+    """Mixed-radix strides, last index fastest (itertools.product order)."""
+    out, acc = [], 1
+    for n in reversed(sizes):
+        out.append(acc)
+        acc *= n
+    return out[::-1]
+
+
+@dataclass
+class _Group:
+    """Modalities sharing one set of factors; their log-likelihoods are stacked."""
+
+    factors: tuple[int, ...]
+    modalities: np.ndarray
+    row_offsets: np.ndarray  # first row of each modality in ``log_a``
+    log_a: np.ndarray  # (sum O_m, prod S_f): ln(A + eps), rows stacked per modality
+    shape: tuple[int, ...]
+    einsums: list[str]
+
+    def log_likelihood(self, obs: np.ndarray) -> np.ndarray:
+        """Summed log-likelihood of the observed outcomes, flat over the group's states."""
+        return self.log_a[obs[self.modalities] + self.row_offsets].sum(axis=0)
+
+
+class StateCache:
+    """Everything about a model that state inference needs, precomputed once."""
+
+    def __init__(self, model: GenerativeModel, conv: Conventions, table_limit: int = TABLE_LIMIT) -> None:
+        ns = model.num_states
+        self.num_states, self.eps = ns, conv.log_eps
+        self.offsets = np.concatenate([[0], np.cumsum(ns)]).astype(int)
+        self.slices = [slice(int(a), int(b)) for a, b in zip(self.offsets[:-1], self.offsets[1:])]
+        self.size = n = int(self.offsets[-1])
+        seg = np.repeat(np.arange(len(ns)), ns)
+        self.segment_ids = seg
+        self.segment_sum = (seg[:, None] == seg[None, :]).astype(np.float64)
+        self.q_uniform = np.concatenate([np.full(s, 1.0 / s) for s in ns])
+        self.log_D = np.log(np.concatenate(model.D) + self.eps)
+        self.B_by_action = [np.ascontiguousarray(b.transpose(2, 0, 1)) for b in model.B]
+        self.iterate = len(ns) > 1
+        # With tiny epsilons one exp over all factors could underflow a whole factor.
+        self.per_factor_max = -np.log(self.eps) * (len(model.A) + 1) > 600.0
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for m, fs in enumerate(model.A_factor_list):
+            groups.setdefault(tuple(fs), []).append(m)
+        self.groups = [self._group(model, fs, ms) for fs, ms in groups.items()]
+        self.high = [g for g in self.groups if len(g.factors) > 2]
+        self.pairwise = any(len(g.factors) == 2 for g in self.groups)
+        self._tabulate(model, table_limit)
+        nc = model.num_controls
+        self.block_B = None
+        if self.iterate and np.prod(nc) * n * n <= table_limit:
+            self.action_strides = _strides(nc)
+            self.block_B = np.zeros((int(np.prod(nc)), n, n))
+            for i, combo in enumerate(itertools.product(*[range(u) for u in nc])):
+                for f, (sl, u) in enumerate(zip(self.slices, combo)):
+                    self.block_B[i, sl, sl] = model.B[f][:, :, u]
+
+    def _group(self, model, fs, ms) -> _Group:
+        log_a = np.concatenate([np.log(model.A[m] + self.eps).reshape(model.A[m].shape[0], -1) for m in ms])
+        rows = np.concatenate([[0], np.cumsum([model.A[m].shape[0] for m in ms])[:-1]]).astype(int)
+        letters = string.ascii_letters[: len(fs)]
+        einsums = [letters + "," + ",".join(c for c in letters if c != k) + "->" + k for k in letters]
+        shape = tuple(self.num_states[f] for f in fs)
+        return _Group(tuple(fs), np.array(ms, dtype=int), rows, log_a, shape, einsums)
+
+    def _tabulate(self, model, limit) -> None:
+        """Per-observation static vector and pairwise matrix, if the tables are small."""
+        num_obs = model.num_obs
+        combos = int(np.prod(num_obs, dtype=float))
+        per = self.size * (1 + (self.size if self.pairwise else 0))
+        self.obs_strides = _strides(num_obs)
+        self.static_table = self.pair_table = None
+        if combos * per > limit:
+            return
+        self.static_table = np.zeros((combos, self.size))
+        if self.pairwise:
+            self.pair_table = np.zeros((combos, self.size, self.size))
+        for i, obs in enumerate(itertools.product(*[range(o) for o in num_obs])):
+            static, pair = self.observation_terms(np.array(obs))
+            self.static_table[i] = static
+            if pair is not None:
+                self.pair_table[i] = pair
+
+    def observation_terms(self, obs: np.ndarray):
+        """Expected-log-likelihood terms of one observation: constant vector, pair matrix."""
+        static = np.zeros(self.size)
+        pair = np.zeros((self.size, self.size)) if self.pairwise else None
+        for g in self.groups:
+            if len(g.factors) == 1:
+                static[self.slices[g.factors[0]]] += g.log_likelihood(obs)
+            elif len(g.factors) == 2:
+                ll = g.log_likelihood(obs).reshape(g.shape)
+                sa, sb = self.slices[g.factors[0]], self.slices[g.factors[1]]
+                pair[sa, sb] += ll
+                pair[sb, sa] += ll.T
+        return static, pair
+
+    def empirical_prior(self, q: np.ndarray, action: list[int] | None) -> np.ndarray:
+        """Log prior: ``ln D`` at the first step, else ``ln(B[f][:, :, a_f] @ q_f)``."""
+        if action is None:
+            return self.log_D
+        if not self.iterate:
+            return np.log(self.B_by_action[0][action[0]] @ q + self.eps)
+        if self.block_B is not None:
+            idx = sum(a * s for a, s in zip(action, self.action_strides))
+            return np.log(self.block_B[idx] @ q + self.eps)
+        pred = np.concatenate([bu[a] @ q[sl] for bu, a, sl in zip(self.B_by_action, action, self.slices)])
+        return np.log(pred + self.eps)
+
+
+@dataclass
+class StatePosterior:
+    """A posterior over hidden states and its diagnostics."""
+
+    q: np.ndarray  # flat, factors concatenated
+    free_energy: float
+    entropy: float
+    iterations: int
+
+
+def infer_states(
+    cache: StateCache, obs: list[int], log_prior: np.ndarray, num_iter: int = 10, dF_tol: float = 0.001
+) -> StatePosterior:
+    """Posterior over hidden states given one (validated) outcome index per modality."""
+    if cache.static_table is not None:
+        k = sum(o * s for o, s in zip(obs, cache.obs_strides))
+        static = log_prior + cache.static_table[k]
+        pair = cache.pair_table[k] if cache.pairwise else None
+    else:
+        static, pair = cache.observation_terms(np.asarray(obs))
+        static += log_prior
+    if not cache.iterate:
+        q = _softmax(cache, static)
+        logq = np.log(q + cache.eps)
+        return StatePosterior(q, float(q @ (logq - static)), -float(q @ logq), 0)
+    if cache.high:
+        high = [(g, g.log_likelihood(np.asarray(obs)).reshape(g.shape)) for g in cache.high]
+        return _fixed_point_general(cache, static, log_prior, pair, high, num_iter, dF_tol)
+    if pair is None:
+        pair = np.zeros((cache.size, cache.size))
+    eps = cache.eps
+    q = cache.q_uniform
+    logq = np.log(q + eps)
+    prev = vfe = float(q @ (logq - log_prior))  # pymdp starts from F(uniform) without accuracy
+    lin = pair @ q
+    d_f, it = 1.0, 0
+    while it < num_iter and d_f >= dF_tol:
+        q = _softmax(cache, static + lin)
+        lin = pair @ q
+        logq = np.log(q + eps)
+        # F = E_q[ln q - ln prior - ln p(o|s)]; q @ lin counts each pairwise term twice.
+        vfe = float(q @ (logq - static - 0.5 * lin))
+        d_f = abs(prev - vfe)
+        prev = vfe
+        it += 1
+    return StatePosterior(q, vfe, -float(q @ logq), it)
+
+
+def _fixed_point_general(cache, static, log_prior, pair, high, num_iter, dF_tol) -> StatePosterior:
+    """The same iteration when some modality depends on three or more factors."""
+    eps = cache.eps
+    q = cache.q_uniform
+    logq = np.log(q + eps)
+    prev = vfe = float(q @ (logq - log_prior))
+    lin, acc_high = _expected_ll(cache, q, pair, high)
+    d_f, it = 1.0, 0
+    while it < num_iter and d_f >= dF_tol:
+        q = _softmax(cache, static + lin)
+        lin, acc_high = _expected_ll(cache, q, pair, high)
+        logq = np.log(q + eps)
+        vfe = float(q @ (logq - static)) - acc_high
+        if pair is not None:
+            vfe -= 0.5 * float(q @ (pair @ q))
+        d_f = abs(prev - vfe)
+        prev = vfe
+        it += 1
+    return StatePosterior(q, vfe, -float(q @ logq), it)
+
+
+def _expected_ll(cache, q, pair, high):
+    """Expected log-likelihood per factor from terms that depend on other factors."""
+    lin = pair @ q if pair is not None else np.zeros(cache.size)
+    acc = 0.0
+    for g, ll in high:
+        qs = [q[cache.slices[f]] for f in g.factors]
+        for i, f in enumerate(g.factors):
+            part = np.einsum(g.einsums[i], ll, *(qs[:i] + qs[i + 1 :]))
+            lin[cache.slices[f]] += part
+        acc += float(qs[-1] @ part)
+    return lin, acc
+
+
+def _softmax(cache: StateCache, x: np.ndarray) -> np.ndarray:
+    """Softmax within each factor's segment of a flat vector.
+
+    Every entry is a sum of logs of probabilities (<= 0) each >= ln(eps), so exp
+    cannot overflow and, unless ``per_factor_max``, cannot underflow a whole factor.
+    """
+    if cache.per_factor_max:
+        x = x - np.maximum.reduceat(x, cache.offsets[:-1])[cache.segment_ids]
+    e = np.exp(x)
+    if not cache.iterate:
+        return e / e.sum()
+    return e / (cache.segment_sum @ e)
+
+
+def free_energy(cache: StateCache, q: np.ndarray, obs, log_prior: np.ndarray) -> float:
+    """Variational free energy of any flat posterior ``q`` (reference implementation, not hot)."""
+    total = float(q @ (np.log(q + cache.eps) - log_prior))
+    obs = np.asarray(obs)
+    for g in cache.groups:
+        joint = g.log_likelihood(obs).reshape(g.shape)
+        for f in reversed(g.factors):
+            joint = joint @ q[cache.slices[f]]
+        total -= float(joint)
+    return total
