@@ -44,6 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("health.concurrency", 250, int, "targets probed at once"),
     Setting("health.max_body_bytes", 4 * 1024 * 1024, int, "largest response body read"),
     Setting("prometheus.url", "http://127.0.0.1:9090", str, "Prometheus base URL"),
+    Setting("prometheus.job", "active-inference", str,
+            "scrape job of the service in Prometheus (the runbook's job label; empty: all jobs)"),
     Setting("alertmanager.url", "http://127.0.0.1:9093", str, "Alertmanager base URL"),
     Setting("logs.backend", "elasticsearch", str, "log store",
             choices=("elasticsearch", "opensearch", "file")),

@@ -1,0 +1,238 @@
+"""``aiops alerts``: the runbook's rules, their tests, what is firing, and silences."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from aiops.cli import output
+from aiops.cli.common import DryRunOpt, ForceOpt, TimeoutOpt, get_state, global_options
+
+app = typer.Typer(no_args_is_help=True)
+silence_app = typer.Typer(no_args_is_help=True)
+app.add_typer(silence_app, name="silence", help="Add, list and expire Alertmanager silences.")
+
+_STATE_COLOURS = {"firing": "red", "pending": "yellow", "silenced": "dim", "inhibited": "dim"}
+
+
+@app.command()
+@global_options
+def rules(out: Annotated[Optional[str], typer.Option(
+              "--out", metavar="FILE", help="write the rule file here instead of stdout")] = None,
+          force: ForceOpt = False) -> None:
+    """Print (or write) the runbook's six alert rules as a Prometheus rule file.
+
+    stdout gets the YAML itself unless -o json is asked for. --out never overwrites an
+    existing file without --force.
+
+    Examples:
+
+    \b
+      aiops alerts rules > /etc/prometheus/rules/active-inference.rules.yml
+      aiops alerts rules --out rules/active-inference.rules.yml --force
+    """
+    import sys
+
+    from aiops.alert_rules import export_rules
+
+    result = export_rules(out, force=force)
+    if out is None and get_state().output != "json":
+        sys.stdout.write(result.text)
+        return
+    if out is not None:
+        output.info(f"wrote {len(result.rules)} rules to {result.path}")
+    output.render(result, table=lambda r: f"{r.path}: {', '.join(r.rules)}")
+
+
+@app.command("test")
+@global_options
+def test_(rules_file: Annotated[Optional[str], typer.Option(
+              "--rules", metavar="FILE", help="check this rule file instead of the shipped one")] = None,
+          tests_file: Annotated[Optional[str], typer.Option(
+              "--tests", metavar="FILE", help="promtool unit tests to run [default: the shipped ones]")] = None,
+          promtool: Annotated[Optional[str], typer.Option(
+              "--promtool", metavar="PATH", help="the promtool executable")] = None) -> None:
+    """Prove the alert rules: promtool check rules, then the shipped promtool unit tests.
+
+    The unit tests show each of the six rules firing where it should and staying quiet
+    where it should not. Exit 3 when promtool reports a failure, 2 when promtool is missing.
+
+    Examples:
+
+    \b
+      aiops alerts test
+      aiops alerts test --rules my.rules.yml --tests my-tests.yml
+    """
+    from aiops.alert_rules import test_rules
+
+    report = test_rules(rules_file, tests_file, promtool=promtool)
+    output.render(report, table=rules_test_table)
+    raise typer.Exit(report.exit_code())
+
+
+@app.command("list")
+@global_options
+def list_(source: Annotated[str, typer.Option(
+              "--source", metavar="SOURCE", help="both, prometheus or alertmanager")] = "both",
+          timeout: TimeoutOpt = None) -> None:
+    """Pending and firing alerts from Prometheus and Alertmanager, highest priority first.
+
+    Columns: priority (P1-P4), severity, state (pending / firing / silenced / inhibited),
+    since when, summary and labels. Exit 5 when a source is unreachable (what the other
+    one said is still shown).
+
+    Examples:
+
+    \b
+      aiops alerts list
+      aiops alerts list --source alertmanager -o json
+    """
+    from aiops.alerts import list_alerts
+
+    result = list_alerts(get_state().config(timeout=timeout), source=source)
+    for status in result.sources:
+        if not status.ok:
+            output.warn(f"{status.name}: {status.error}")
+    output.render(result, table=alerts_table)
+    raise typer.Exit(result.exit_code())
+
+
+CommentOpt = Annotated[Optional[str], typer.Option(
+    "--comment", "-c", metavar="TEXT", help="why (incident, ticket); required")]
+AuthorOpt = Annotated[Optional[str], typer.Option(
+    "--author", "-a", metavar="NAME", help="who is silencing; required")]
+
+
+@silence_app.command("add")
+@global_options
+def silence_add(matchers: Annotated[list[str], typer.Argument(
+                    metavar="MATCHER...", help="name=value, name!=value, name=~regex, name!~regex")],
+                duration: Annotated[str, typer.Option(
+                    "--duration", "-d", metavar="DURATION", help="how long, e.g. 2h")] = "2h",
+                comment: CommentOpt = None, author: AuthorOpt = None, dry_run: DryRunOpt = False,
+                timeout: TimeoutOpt = None) -> None:
+    """Silence matching alerts in Alertmanager for DURATION; --comment and --author required.
+
+    Shows the alerts the silence matches now. Exit 2 for a missing comment or author or a
+    bad matcher, 5 when Alertmanager is unreachable.
+
+    Examples:
+
+    \b
+      aiops alerts silence add alertname=HighErrorRate instance=lab-1:8000 -d 1h \\
+          --comment "INC-42: rollback in progress" --author alice
+      aiops alerts silence add 'alertname=~"High.*"' -c "maintenance" -a bob --dry-run
+    """
+    from aiops.silences import add_silence
+
+    change = add_silence(get_state().config(timeout=timeout), matchers, duration=duration,
+                         comment=comment, author=author, dry_run=dry_run)
+    output.render(change, table=change_table)
+
+
+@silence_app.command("list")
+@global_options
+def silence_list(expired: Annotated[bool, typer.Option(
+                     "--expired", help="also list expired silences")] = False,
+                 timeout: TimeoutOpt = None) -> None:
+    """Active and pending silences (with --expired, expired ones too).
+
+    Example:
+
+    \b
+      aiops alerts silence list -o json
+    """
+    from aiops.silences import list_silences
+
+    states = ("active", "pending", "expired") if expired else ("active", "pending")
+    result = list_silences(get_state().config(timeout=timeout), states=states)
+    output.render(result, table=silences_table)
+
+
+@silence_app.command("expire")
+@global_options
+def silence_expire(silence_id: Annotated[str, typer.Argument(metavar="ID", help="the silence's ID")],
+                   dry_run: DryRunOpt = False, timeout: TimeoutOpt = None) -> None:
+    """Expire a silence now. Exit 2 when there is no such silence or it already expired.
+
+    Example:
+
+    \b
+      aiops alerts silence expire 6b4f4c4e-5e0c-4d4b-9f8e-2d1c0a6b7c3e
+    """
+    from aiops.silences import expire_silence
+
+    change = expire_silence(get_state().config(timeout=timeout), silence_id, dry_run=dry_run)
+    output.render(change, table=change_table)
+
+
+def _since(value) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def alerts_table(result):
+    """priority | severity | state | alert | since | summary | labels."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    sources = ", ".join(f"{s.name} {'ok' if s.ok else 'UNREACHABLE'}" for s in result.sources)
+    table = Table(title=f"{len(result.alerts)} alert(s) ({sources})", title_justify="left")
+    for name in ("P", "severity", "state", "alert", "since (UTC)", "summary", "labels"):
+        table.add_column(name, overflow="fold")
+    skip = {"alertname", "severity", "priority"}
+    for a in result.alerts:
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()) if k not in skip)
+        colour = _STATE_COLOURS.get(a.state, "default")
+        table.add_row(a.priority or "-", a.severity or "-", f"[{colour}]{a.state}[/]", escape(a.name),
+                      _since(a.since), escape(a.summary or "-"), escape(labels))
+    return table
+
+
+def rules_test_table(report):
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{'PASS' if report.ok else 'FAIL'}: {report.rules_file}", title_justify="left")
+    table.add_column("command", overflow="fold")
+    table.add_column("result")
+    table.add_column("output", overflow="fold")
+    for run in report.runs:
+        table.add_row(escape(" ".join(run.command[1:])), "[green]ok[/]" if run.ok else "[red]failed[/]",
+                      escape(run.output))
+    return table
+
+
+def silences_table(result):
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{len(result.silences)} silence(s) at {result.alertmanager_url}",
+                  title_justify="left")
+    for name in ("id", "state", "matchers", "ends (UTC)", "by", "comment"):
+        table.add_column(name, overflow="fold")
+    for s in result.silences:
+        table.add_row(s.id or "-", s.state or "-", escape(", ".join(map(str, s.matchers))),
+                      _since(s.ends_at), escape(s.created_by), escape(s.comment))
+    return table
+
+
+def change_table(change):
+    from rich.markup import escape
+    from rich.table import Table
+
+    verb = {"create": "create", "expire": "expire"}[change.action]
+    title = f"would {verb} (dry run)" if change.dry_run else f"{verb}d"
+    s = change.silence
+    table = Table(title=f"silence {title}: {s.id or '(new)'}", title_justify="left", show_header=False)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    for field, value in (("matchers", ", ".join(map(str, s.matchers))), ("state", s.state or "-"),
+                         ("starts (UTC)", _since(s.starts_at)), ("ends (UTC)", _since(s.ends_at)),
+                         ("author", s.created_by), ("comment", s.comment)):
+        table.add_row(field, escape(value))
+    if change.action == "create":
+        names = sorted({a["name"] or "?" for a in change.affected_alerts})
+        table.add_row("matches now", escape(f"{len(change.affected_alerts)} alert(s)"
+                                            + (f": {', '.join(names)}" if names else "")))
+    return table

@@ -1,0 +1,171 @@
+"""PromQL through prometheus-api-client, failing fast and speaking aiops's exit codes.
+
+The library retries refused connections for seconds by default; :func:`connect` mounts a
+``Retry`` that never retries, so an unreachable Prometheus is exit 5 within ``timeout``.
+Prometheus's own error bodies become one-line errors: ``bad_data`` and ``execution`` (the
+query is wrong or too big) exit 2, ``timeout``/``unavailable``/``internal`` exit 5.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Mapping
+
+from aiops.errors import AiopsError, AuthError, ConfigError, UpstreamError, UsageError
+from aiops.prom.results import QueryResult, RangeResult, parse_result
+
+_STATUS = re.compile(r"HTTP Status Code (\d+) \((.*)\)\s*$", re.S)
+USER_ERRORS = ("bad_data", "execution")
+
+
+class Client:
+    """A configured ``PrometheusConnect`` plus the base URL for messages."""
+
+    def __init__(self, base: str, connect: Any, timeout: float) -> None:
+        self.base = base
+        self.pc = connect
+        self.timeout = timeout
+
+    def close(self) -> None:
+        self.pc.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(cfg: Any, *, timeout: float | None = None, pool: int = 16) -> Client:
+    """A client for ``cfg['prometheus.url']`` that does not retry and honours the TLS settings."""
+    import requests
+    from prometheus_api_client import PrometheusConnect
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    from aiops.httpclient import normalise_url
+
+    base = normalise_url(cfg.get("prometheus.url"))
+    timeout = float(timeout or cfg.get("timeout"))
+    session = requests.Session()
+    session.trust_env = False  # no proxy surprises for a loopback or in-cluster Prometheus
+    session.verify = cfg.get("tls.ca_bundle") or not cfg.get("tls.insecure")
+    retry = Retry(total=0, connect=0, read=0, redirect=3, status=0, raise_on_status=False)
+    pc = PrometheusConnect(base, retry=retry, session=session, timeout=timeout)
+    # PrometheusConnect mounts an adapter with a 10-connection pool; concurrent scorecard
+    # queries need more, with the same no-retry policy.
+    session.mount(base, HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=pool))
+    return Client(base, pc, timeout)
+
+
+def call(client: Client, fn: Callable[[], Any]) -> Any:
+    """Run one library call, mapping every failure to an :class:`AiopsError`."""
+    import requests
+    from prometheus_api_client import PrometheusApiClientException
+
+    try:
+        return fn()
+    except PrometheusApiClientException as exc:
+        raise api_error(client.base, str(exc)) from None
+    except requests.exceptions.Timeout:
+        raise UpstreamError(f"Prometheus at {client.base}: timed out after {client.timeout:g}s") from None
+    except requests.exceptions.SSLError as exc:
+        raise UpstreamError(f"Prometheus at {client.base}: TLS error: {_root(exc)}") from None
+    except requests.exceptions.ConnectionError as exc:
+        raise UpstreamError(f"Prometheus at {client.base}: {_connection_reason(exc)}",
+                            hint="check prometheus.url, or use --source scrape") from None
+    except requests.exceptions.RequestException as exc:
+        raise UpstreamError(f"Prometheus at {client.base}: {_root(exc)}") from None
+    except (ValueError, KeyError, TypeError) as exc:  # 200 but not Prometheus's JSON
+        raise UpstreamError(f"Prometheus at {client.base}: unexpected answer "
+                            f"({type(exc).__name__}: {str(exc)[:120]})",
+                            hint="is prometheus.url a Prometheus server?") from None
+
+
+def api_error(base: str, text: str) -> AiopsError:
+    """The error for a non-200 answer; ``text`` is the library's 'HTTP Status Code N (body)'."""
+    match = _STATUS.search(text)
+    status, body = (int(match.group(1)), _body(match.group(2))) if match else (0, text)
+    try:
+        doc = json.loads(body)
+        kind, message = doc.get("errorType", ""), doc.get("error", "")
+    except (ValueError, AttributeError):
+        kind, message = "", body.strip()[:200]
+    if kind in USER_ERRORS:
+        return UsageError(f"Prometheus rejected the query ({kind}): {message}")
+    if status in (401, 403):
+        return AuthError(f"Prometheus at {base}: HTTP {status}: {message or 'not authorised'}")
+    if status == 404:
+        return ConfigError(f"Prometheus at {base}: HTTP 404 for the query API",
+                           hint="prometheus.url must be the server's base URL")
+    detail = f"{kind}: {message}" if kind else (message or "no detail")
+    return UpstreamError(f"Prometheus at {base}: HTTP {status}: {detail}")
+
+
+def _body(literal: str) -> str:
+    try:
+        value = ast.literal_eval(literal)
+    except (ValueError, SyntaxError):
+        return literal
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _connection_reason(exc: BaseException) -> str:
+    text = str(_root(exc))
+    if isinstance(_root(exc), ConnectionRefusedError) or "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "NameResolution" in text or "nodename" in text:
+        return "DNS lookup failed"
+    return f"cannot connect: {text[:160]}"
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The innermost cause: requests wraps urllib3 wraps the socket error."""
+    while (nxt := exc.__cause__ or exc.__context__) is not None and nxt is not exc:
+        exc = nxt
+    return exc
+
+
+def query(client: Client, promql: str, *, at: dt.datetime | None = None) -> QueryResult:
+    """One instant query; ``at`` defaults to Prometheus's now."""
+    params = {"time": f"{at.timestamp():.3f}"} if at else None
+    start = time.perf_counter()
+    raw = call(client, lambda: client.pc.custom_query(promql, params=params))
+    kind, series = parse_result(raw)
+    return QueryResult(promql, kind, series, at, (time.perf_counter() - start) * 1000)
+
+
+def query_range(client: Client, promql: str, start: dt.datetime, end: dt.datetime,
+                step_s: float) -> RangeResult:
+    """One range query from ``start`` to ``end`` every ``step_s`` seconds."""
+    if step_s <= 0:
+        raise UsageError("--step must be positive")
+    began = time.perf_counter()
+    raw = call(client, lambda: client.pc.custom_query_range(promql, start, end, f"{step_s:g}s"))
+    _, series = parse_result(raw)
+    return RangeResult(promql, start, end, step_s, series, (time.perf_counter() - began) * 1000)
+
+
+def query_many(client: Client, queries: Mapping[str, str], *, at: dt.datetime | None = None,
+               workers: int = 16) -> dict[str, QueryResult | AiopsError]:
+    """Run instant queries concurrently; each key maps to its result or its error.
+
+    An unreachable Prometheus fails every query the same way; the caller decides what that
+    means (the scorecard falls back to scraping).
+    """
+    def one(promql: str) -> QueryResult | AiopsError:
+        try:
+            return query(client, promql, at=at)
+        except AiopsError as exc:
+            return exc
+
+    if not queries:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(queries)))) as pool:
+        futures = {key: pool.submit(one, promql) for key, promql in queries.items()}
+        return {key: future.result() for key, future in futures.items()}

@@ -1,0 +1,199 @@
+"""Real Prometheus and Alertmanager for tests, on free loopback ports.
+
+``start_prometheus(workdir, jobs={"active-inference": ["127.0.0.1:8000"]}, rule_files=[...],
+alertmanager=am.url)`` and ``start_alertmanager(workdir)`` start the Debian binaries with a
+temporary storage path and short intervals; ``stop()`` ends them. The fixtures
+``prometheus_factory`` and ``alertmanager`` (import them into a test module) skip locally when
+the binaries are missing and fail under CI=true. ``shortened_rules(path)`` writes the runbook's
+rules with short ``for:`` durations and range windows, so alerts fire within seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from tests.conftest import free_port, require
+
+AM_CONFIG = """\
+route:
+  receiver: blackhole
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: blackhole
+"""
+
+
+@dataclass
+class ServerProcess:
+    """A started server: ``url`` answers when this exists; ``stop()`` terminates it."""
+
+    name: str
+    url: str
+    proc: subprocess.Popen
+    workdir: Path
+    log_path: Path
+    config_path: Path
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def reload(self) -> None:
+        """Re-read the config file (POST /-/reload; started with --web.enable-lifecycle)."""
+        urllib.request.urlopen(urllib.request.Request(self.url + "/-/reload", method="POST"),
+                               timeout=5).read()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def _wait_ready(server: ServerProcess, path: str = "/-/ready", timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.proc.returncode}:\n{server.log()[-3000:]}")
+        try:
+            with urllib.request.urlopen(server.url + path, timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"{server.name} not ready after {timeout}s:\n{server.log()[-3000:]}")
+
+
+def _spawn(name: str, argv: list[str], workdir: Path, url: str, config_path: Path) -> ServerProcess:
+    log_path = workdir / f"{name}.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            cwd=workdir)
+    log.close()
+    server = ServerProcess(name, url, proc, workdir, log_path, config_path)
+    _wait_ready(server)
+    return server
+
+
+def prometheus_config(jobs: dict[str, list[str]], rule_files: list[str | Path] = (),
+                      alertmanager: str | None = None, scrape_interval: str = "1s",
+                      evaluation_interval: str = "1s") -> str:
+    """The YAML (written as JSON, which YAML reads) of a Prometheus config."""
+    config: dict[str, Any] = {
+        "global": {"scrape_interval": scrape_interval, "scrape_timeout": scrape_interval,
+                   "evaluation_interval": evaluation_interval},
+        "rule_files": [str(p) for p in rule_files],
+        "scrape_configs": [{"job_name": job, "static_configs": [{"targets": list(targets)}]}
+                           for job, targets in jobs.items()],
+    }
+    if alertmanager:
+        host = alertmanager.split("://", 1)[-1].rstrip("/")
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [host]}]}]}
+    return json.dumps(config, indent=2)
+
+
+def start_prometheus(workdir: Path, *, jobs: dict[str, list[str]] | None = None,
+                     rule_files: list[str | Path] = (), alertmanager: str | None = None,
+                     scrape_interval: str = "1s", evaluation_interval: str = "1s",
+                     storage: Path | None = None) -> ServerProcess:
+    """Prometheus on a free port scraping ``jobs`` ({job: ["host:port", ...]})."""
+    binary = require("prometheus", binary=True)
+    workdir = Path(workdir) / f"prometheus-{free_port()}"
+    workdir.mkdir(parents=True)
+    config_path = workdir / "prometheus.yml"
+    config_path.write_text(prometheus_config(jobs or {}, rule_files, alertmanager,
+                                             scrape_interval, evaluation_interval))
+    port = free_port()
+    argv = [binary, f"--config.file={config_path}", f"--web.listen-address=127.0.0.1:{port}",
+            f"--storage.tsdb.path={storage or workdir / 'data'}", "--web.enable-lifecycle",
+            "--log.level=warn"]
+    return _spawn("prometheus", argv, workdir, f"http://127.0.0.1:{port}", config_path)
+
+
+def start_alertmanager(workdir: Path, *, config: str = AM_CONFIG) -> ServerProcess:
+    """Alertmanager on a free port, clustering off, routing everything to a no-op receiver."""
+    binary = require("prometheus-alertmanager", binary=True)
+    workdir = Path(workdir) / f"alertmanager-{free_port()}"
+    workdir.mkdir(parents=True)
+    config_path = workdir / "alertmanager.yml"
+    config_path.write_text(config)
+    port = free_port()
+    argv = [binary, f"--config.file={config_path}", f"--web.listen-address=127.0.0.1:{port}",
+            f"--storage.path={workdir / 'data'}", "--cluster.listen-address=", "--log.level=warn"]
+    return _spawn("alertmanager", argv, workdir, f"http://127.0.0.1:{port}", config_path)
+
+
+_RANGE = re.compile(r"\[(\d+[smhdw])\]")
+
+
+def shortened_rules(path: Path, *, for_: str = "1s", window: str = "20s",
+                    names: tuple[str, ...] = ()) -> Path:
+    """Write the catalog's rules with every ``for:`` set to ``for_`` and every range
+    selector (``[5m]``, ``[1h]``) set to ``window``; only ``names`` when given."""
+    from aiops.catalog import ALERT_RULES
+
+    rules = [{"alert": r.name, "expr": _RANGE.sub(f"[{window}]", r.expr), "for": for_,
+              "labels": {"severity": r.severity, "priority": r.priority},
+              "annotations": {"summary": r.summary}}
+             for r in ALERT_RULES if not names or r.name in names]
+    path.write_text(json.dumps({"groups": [{"name": "active-inference-test", "rules": rules}]},
+                               indent=2))
+    return path
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.5,
+             what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture
+def prometheus_factory(tmp_path):
+    """``prometheus_factory(jobs=..., rule_files=..., alertmanager=...)`` -> ServerProcess."""
+    started: list[ServerProcess] = []
+
+    def start(**kwargs: Any) -> ServerProcess:
+        server = start_prometheus(tmp_path, **kwargs)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def alertmanager(tmp_path):
+    """A running Alertmanager (ServerProcess) for one test."""
+    server = start_alertmanager(tmp_path)
+    yield server
+    server.stop()
