@@ -1,0 +1,61 @@
+"""Sort a stream of (key, line) pairs in bounded memory: sorted runs spill to temporary files.
+
+Keys are tuples of integers (timestamp ms, file number, byte offset), so the order is total
+and each record has exactly one place. Small inputs never touch the disk.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import tempfile
+from typing import Iterable, Iterator
+
+Key = tuple[int, int, int]
+RUN = 20_000
+
+
+def external_sort(items: Iterable[tuple[Key, bytes]], *, run: int = RUN,
+                  tmpdir: str | None = None) -> Iterator[tuple[Key, bytes]]:
+    """Yield ``items`` ordered by key, holding at most ``run`` of them in memory.
+
+    Lines must not contain newlines (JSON-lines records never do).
+    """
+    buffer: list[tuple[Key, bytes]] = []
+    runs: list[str] = []
+    workdir: tempfile.TemporaryDirectory | None = None
+    try:
+        for item in items:
+            buffer.append(item)
+            if len(buffer) >= run:
+                if workdir is None:
+                    workdir = tempfile.TemporaryDirectory(prefix="aiops-logs-", dir=tmpdir)
+                runs.append(_spill(sorted(buffer), workdir.name, len(runs)))
+                buffer = []
+        buffer.sort()
+        if not runs:
+            yield from buffer
+            return
+        files = [open(path, "rb") for path in runs]
+        try:
+            yield from heapq.merge(buffer, *(_read_run(fh) for fh in files))
+        finally:
+            for fh in files:
+                fh.close()
+    finally:
+        if workdir is not None:
+            workdir.cleanup()
+
+
+def _spill(items: list[tuple[Key, bytes]], directory: str, n: int) -> str:
+    path = os.path.join(directory, f"run-{n:05d}")
+    with open(path, "wb") as fh:
+        for (a, b, c), line in items:
+            fh.write(b"%d %d %d " % (a, b, c) + line + b"\n")
+    return path
+
+
+def _read_run(fh) -> Iterator[tuple[Key, bytes]]:
+    for raw in fh:
+        a, b, c, line = raw.rstrip(b"\n").split(b" ", 3)
+        yield (int(a), int(b), int(c)), line
