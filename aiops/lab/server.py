@@ -96,16 +96,17 @@ def serve(config: LabConfig, options: ServeOptions, *,
         service.shipper = shipper
         sock = bind(options.host, options.port)
         url = url_for(sock)
-        announce({"url": url, "pid": os.getpid(), "model": config.model, "model_id": service.model_id,
-                  "faults": [format_fault(n, v) for n, v in config.faults],
-                  "log_file": os.path.abspath(options.log_file) if options.log_file else None})
-        log_setup.listener.start()
-        app = create_app(service, base_url=url)
-        server = _Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
-                                        loop="asyncio", server_header=False,
-                                        timeout_graceful_shutdown=5, timeout_keep_alive=30))
-        logs.event(log, logging.INFO, "Service started", url=url, pid=os.getpid())
-        server.run(sockets=[sock])
+        server = _server_class()(uvicorn.Config(
+            create_app(service, base_url=url), log_config=None, access_log=False, lifespan="on",
+            loop="asyncio", server_header=False, timeout_graceful_shutdown=5, timeout_keep_alive=30))
+        with _signals(server):
+            announce({"url": url, "pid": os.getpid(), "model": config.model,
+                      "model_id": service.model_id,
+                      "faults": [format_fault(n, v) for n, v in config.faults],
+                      "log_file": os.path.abspath(options.log_file) if options.log_file else None})
+            log_setup.listener.start()
+            logs.event(log, logging.INFO, "Service started", url=url, pid=os.getpid())
+            server.run(sockets=[sock])
         logs.event(log, logging.INFO, "Service stopped",
                    signal=signal.Signals(server.received).name if server.received else None)
         return 130 if server.received == signal.SIGINT else 0
@@ -128,31 +129,33 @@ def _server_class() -> type:
     import uvicorn
 
     class Server(uvicorn.Server):
-        """uvicorn's server, but a signal ends it with an exit status instead of re-raising."""
+        """uvicorn's server; serve() owns the signal handlers (see _signals)."""
 
         received: int | None = None
 
         @contextlib.contextmanager
-        def capture_signals(self):  # noqa: D401 - uvicorn's hook
-            if threading.current_thread() is not threading.main_thread():
-                yield
-                return
-
-            def handle(sig: int, frame: Any) -> None:
-                self.received = self.received or sig
-                if self.should_exit and sig == signal.SIGINT:
-                    self.force_exit = True  # a second Ctrl-C: stop waiting for connections
-                self.should_exit = True
-
-            previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-            try:
-                yield
-            finally:
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
+        def capture_signals(self):  # uvicorn's hook: the handlers are already installed
+            yield
 
     return Server
 
 
-def _Server(config: Any) -> Any:  # noqa: N802 - reads like the class it builds
-    return _server_class()(config)
+@contextlib.contextmanager
+def _signals(server: Any):
+    """SIGINT/SIGTERM stop ``server`` gracefully, from before it starts until it has stopped."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(sig: int, frame: Any) -> None:
+        server.received = server.received or sig
+        if server.should_exit and sig == signal.SIGINT:
+            server.force_exit = True  # a second Ctrl-C: stop waiting for connections
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -296,6 +296,7 @@ class LabService:
                            "errors": errors, "ratio": round(ratio, 4)},
                 "dependencies": problems,
                 "training": self.trainer.stats.to_dict(),
+                "log_shipping": self.shipper.status() if self.shipper is not None else None,
             },
         }
         return (503 if status == "unhealthy" else 200), body

@@ -140,7 +140,7 @@ class BulkShipper(logging.Handler):
         self.shipped += ok
         if errors:
             self.failed += len(errors)
-            self._warn(f"{len(errors)} of {len(batch)} records rejected: {str(errors[0])[:200]}")
+            self._warn(f"{len(errors)} of {len(batch)} records rejected: {_describe(errors[0])}")
         else:
             self.last_error = None
 
@@ -152,3 +152,14 @@ class BulkShipper(logging.Handler):
             stream = self._stderr or sys.stderr
             stream.write(f"warning: shipping logs to {self.target.url} failed: {reason}\n")
             stream.flush()
+
+
+def _describe(item: Any) -> str:
+    """One line for a failed bulk item: ``HTTP 400: mapper_parsing_exception ...``."""
+    detail = next(iter(item.values()), item) if isinstance(item, dict) and len(item) == 1 else item
+    if isinstance(detail, dict):
+        error = detail.get("error")
+        if isinstance(error, dict):
+            error = f"{error.get('type')}: {error.get('reason')}"
+        return f"HTTP {detail.get('status')}: {str(error)[:200]}"
+    return str(detail)[:200]

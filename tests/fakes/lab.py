@@ -130,7 +130,7 @@ class LabProcess:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def stop(self, timeout: float = 10.0) -> int | None:
-        """SIGTERM and wait (kill after ``timeout``); returns the exit status."""
+        """SIGTERM and wait (kill after ``timeout``); returns the exit status. Logs stay readable."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -138,10 +138,14 @@ class LabProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        return self.proc.returncode
+
+    def close(self) -> None:
+        """Stop, then delete the temporary log directory (if start_lab made one)."""
+        self.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-        return self.proc.returncode
 
 
 def _decode(body: bytes, headers: dict[str, str]) -> Any:
@@ -165,15 +169,16 @@ def start_lab(faults: Iterable[str] = (), *, model: str = "tmaze", log_file: str
     if log_file is None:
         tmp = tempfile.TemporaryDirectory(prefix="aiops-lab-")
         log_file = Path(tmp.name) / "lab.log"
-    token = admin_token or secrets.token_hex(16)
+    token = secrets.token_hex(16) if admin_token is None else admin_token  # "" = no admin token
     args = [sys.executable, "-m", "aiops", "lab", "serve", "--host", "127.0.0.1", "--port", "0",
             "--model", model, "--log-file", str(log_file)]
     for spec in faults:
         args += ["--fault", spec]
     args += [*(FAST_ARGS if fast else ()), *extra_args]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
-    child_env.update({"AIOPS_LAB_ADMIN_TOKEN": token, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"},
-                     **(env or {}))
+    child_env.update({"NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}, **(env or {}))
+    if token:
+        child_env["AIOPS_LAB_ADMIN_TOKEN"] = token
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=child_env, cwd=str(REPO))
     output: list[str] = []
@@ -185,7 +190,7 @@ def start_lab(faults: Iterable[str] = (), *, model: str = "tmaze", log_file: str
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            lab.stop()
+            lab.close()
             raise RuntimeError(f"lab exited with {proc.returncode} before {probe} answered 200: "
                                + " | ".join(output[-5:]))
         try:
@@ -194,7 +199,7 @@ def start_lab(faults: Iterable[str] = (), *, model: str = "tmaze", log_file: str
         except OSError:
             pass
         if time.monotonic() > deadline:
-            lab.stop()
+            lab.close()
             raise RuntimeError(f"lab at {lab.url}: {probe} not 200 within {timeout}s")
         time.sleep(0.05)
 
@@ -227,4 +232,4 @@ def lab():
 
     yield factory
     for process in started:
-        process.stop()
+        process.close()
