@@ -19,6 +19,7 @@ node with a few matrix products, and gathers the node scores into per-policy sum
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from aiops.inference.conventions import Conventions, xlogx
 from aiops.inference.model import GenerativeModel
 
 MAX_JOINT_OUTCOMES = 1_000_000
+SMALL = 16
 
 
 def construct_policies(num_controls: list[int], policy_len: int) -> np.ndarray:
@@ -72,13 +74,24 @@ class _GroupPlan:
             policy_nodes.append(inv.reshape(-1) + start)
             start += len(uniq)
         rows = np.concatenate(node_rows)
-        # None: use the factor's predictions as they are (already one row per node, or a
-        # single row that broadcasts against the other factors).
-        self.rows: list[np.ndarray | None] = []
+        # Joint beliefs are products of per-factor columns: factor i's belief about its own
+        # state, repeated/tiled across the other factors' states (C order, last fastest).
+        ns = [model.num_states[f] for f in factors]
+        grids = np.indices(ns).reshape(len(ns), -1)
+        self.index: list[tuple | None] = []
         for i, f in enumerate(factors):
             r = np.ascontiguousarray(rows[:, i])
             total = int(offs[i][-1])
-            self.rows.append(None if total == 1 or np.array_equal(r, np.arange(total)) else r)
+            as_is = total == 1 or np.array_equal(r, np.arange(total))  # already one row per node
+            cols = grids[i] if len(factors) > 1 else None
+            if as_is and cols is None:
+                self.index.append(None)
+            elif as_is:
+                self.index.append((slice(None), cols))
+            elif cols is None:
+                self.index.append((r,))
+            else:
+                self.index.append((r[:, None], cols[None, :]))
         self.policy_nodes = np.stack(policy_nodes, axis=1)  # (P, T)
         self.identity = self.policy_nodes.shape[1] == 1 and np.array_equal(
             self.policy_nodes[:, 0], np.arange(start)
@@ -101,13 +114,9 @@ class _GroupPlan:
     def joint(self, preds: list[np.ndarray]) -> np.ndarray:
         """Predicted joint beliefs over this group's factors, one row per node."""
         qx = None
-        for f, rows in zip(self.factors, self.rows):
-            x = preds[f] if rows is None else preds[f][rows]
-            if qx is None:
-                qx = x
-            else:
-                n = max(qx.shape[0], x.shape[0])
-                qx = (qx[:, :, None] * x[:, None, :]).reshape(n, -1)
+        for f, index in zip(self.factors, self.index):
+            x = preds[f] if index is None else preds[f][index]
+            qx = x if qx is None else qx * x
         return qx
 
     def info_gain(self, qx: np.ndarray, eps: float) -> np.ndarray:
@@ -122,7 +131,7 @@ class _GroupPlan:
                 return sub @ self.neg_ambiguity[cols] - np.einsum("ij,ij->i", qo, np.log(qo + eps))
         qo = qx @ self.a_ext
         out = qo[:, :-1]
-        return qo[:, -1] - np.einsum("ij,ij->i", out, np.log(out + eps))
+        return qo[:, -1] - (out * np.log(out + eps)).sum(axis=1)
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -153,6 +162,7 @@ class PolicyCache:
         if E is not None and len(E) != n_pol:
             raise UsageError(f"E has {len(E)} entries; expected one per policy ({n_pol})")
         self.ln_E = np.log((np.full(n_pol, 1.0 / n_pol) if E is None else E) + conv.log_eps)
+        self.ln_E_list = self.ln_E.tolist()
         self.trees = [_FactorTree(policies[:, :, f], u) for f, u in enumerate(nc)]
         self.B_flat = [  # (S, U*S): q @ B_flat = predictions under every action
             np.ascontiguousarray(b.transpose(1, 2, 0).reshape(b.shape[0], -1)) for b in model.B
@@ -198,7 +208,7 @@ def infer_policies(cache: PolicyCache, qs: list[np.ndarray], gamma: float) -> tu
         qx = g.joint(preds)
         score = qx @ g.utility if cache.use_utility else None
         if cache.use_info:
-            qxm = np.where(qx > conv.prune, qx, 0.0) if conv.prune > 0 else qx
+            qxm = qx * (qx > conv.prune) if conv.prune > 0 else qx
             info = g.info_gain(qxm, conv.log_eps)
             score = info if score is None else score + info
         if score is None:
@@ -208,6 +218,12 @@ def infer_policies(cache: PolicyCache, qs: list[np.ndarray], gamma: float) -> tu
         G = score if G is None else G + score
     if G is None:
         G = np.zeros(len(cache.policies))
+    if G.shape[0] <= SMALL:  # plain floats beat a chain of numpy calls on a few policies
+        x = [gamma * g + e for g, e in zip(G.tolist(), cache.ln_E_list)]
+        top = max(x)
+        e = [math.exp(v - top) for v in x]
+        total = sum(e)
+        return np.array([v / total for v in e]), G
     x = gamma * G + cache.ln_E
     e = np.exp(x - x.max())
     return e / e.sum(), G

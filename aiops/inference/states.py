@@ -67,6 +67,8 @@ class StateCache:
         self.segment_ids = seg
         self.segment_sum = (seg[:, None] == seg[None, :]).astype(np.float64)
         self.q_uniform = np.concatenate([np.full(s, 1.0 / s) for s in ns])
+        self.log_q_uniform = np.log(self.q_uniform + self.eps)
+        self.neg_entropy_uniform = float(self.q_uniform @ self.log_q_uniform)
         self.log_D = np.log(np.concatenate(model.D) + self.eps)
         self.B_by_action = [np.ascontiguousarray(b.transpose(2, 0, 1)) for b in model.B]
         self.iterate = len(ns) > 1
@@ -171,18 +173,22 @@ def infer_states(
         return _fixed_point_general(cache, static, log_prior, pair, high, num_iter, dF_tol)
     if pair is None:
         pair = np.zeros((cache.size, cache.size))
-    eps = cache.eps
+    if cache.per_factor_max:
+        return _fixed_point_general(cache, static, log_prior, pair, [], num_iter, dF_tol)
+    # The loop below is the hot path: a few small array operations per iteration.
+    eps, seg = cache.eps, cache.segment_sum
     q = cache.q_uniform
-    logq = np.log(q + eps)
-    prev = vfe = float(q @ (logq - log_prior))  # pymdp starts from F(uniform) without accuracy
+    logq = cache.log_q_uniform
+    prev = vfe = cache.neg_entropy_uniform - float(q @ log_prior)  # pymdp's start: no accuracy term
     lin = pair @ q
     d_f, it = 1.0, 0
     while it < num_iter and d_f >= dF_tol:
-        q = _softmax(cache, static + lin)
+        e = np.exp(static + lin)  # <= 0 and >= ln(eps) per term: no overflow, no total underflow
+        q = e / (seg @ e)
         lin = pair @ q
         logq = np.log(q + eps)
         # F = E_q[ln q - ln prior - ln p(o|s)]; q @ lin counts each pairwise term twice.
-        vfe = float(q @ (logq - static - 0.5 * lin))
+        vfe = float(q @ logq) - float(q @ static) - 0.5 * float(q @ lin)
         d_f = abs(prev - vfe)
         prev = vfe
         it += 1
