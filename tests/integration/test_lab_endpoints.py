@@ -148,3 +148,11 @@ def test_live_answers_while_a_slow_inference_runs(lab):
     assert status == 200 and worker.is_alive()  # answered while the inference was still running
     worker.join(10)
     assert done[0][0] == 200 and done[0][1]["duration_ms"] >= 3000
+
+
+def test_aiops_logs_reads_the_lab_log_file(svc, cli):
+    svc.post("/infer", {"observation": [0, 0, 0]}, headers={"X-Correlation-ID": "req-trace-me"})
+    svc.wait_for(lambda: any(r["correlation_id"] == "req-trace-me" for r in svc.logs()), what="record")
+    result = cli("logs", "trace", "req-trace-me", "--file", str(svc.log_file), "--require", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "Inference completed successfully" in result.stdout

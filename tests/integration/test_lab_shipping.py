@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
-
 import pytest
 
 from tests.conftest import free_port, require
@@ -37,63 +33,29 @@ def test_logs_are_bulk_indexed_into_opensearch(lab, request):
     assert svc.get("/health")[1]["checks"]["dependencies"] == "ok"
 
 
-class _FakeElasticsearch:
-    """Just enough of Elasticsearch's bulk API (with its product header) to receive documents."""
-
-    def __init__(self) -> None:
-        from aiohttp import web
-
-        self.docs: list[dict] = []
-        self.port = free_port()
-        app = web.Application()
-        app.router.add_route("*", "/_bulk", self._bulk)
-        self._runner = web.AppRunner(app)
-        self._loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(self._runner.setup())
-            self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
-            ready.set()
-            self._loop.run_forever()
-
-        threading.Thread(target=run, daemon=True).start()
-        ready.wait(10)
-
-    async def _bulk(self, request):
-        from aiohttp import web
-
-        lines = [json.loads(line) for line in (await request.text()).splitlines() if line.strip()]
-        items = []
-        for action, doc in zip(lines[::2], lines[1::2]):
-            op = next(iter(action))
-            self.docs.append({"_op": op, "_index": action[op]["_index"], **doc})
-            items.append({op: {"_index": action[op]["_index"], "_id": str(len(self.docs)),
-                               "status": 201, "result": "created"}})
-        return web.json_response({"took": 1, "errors": False, "items": items},
-                                 headers={"X-Elastic-Product": "Elasticsearch"})
-
-    def close(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-
-
 @pytest.fixture
-def fake_es():
-    server = _FakeElasticsearch()
-    yield server
-    server.close()
+def es():
+    from tests.fakes.elasticsearch_sim import ElasticsearchSim
+
+    with ElasticsearchSim() as sim:
+        yield sim
 
 
-def test_logs_are_bulk_created_in_elasticsearch(lab, fake_es):
+def test_logs_are_bulk_created_in_elasticsearch_and_traceable(lab, es, cli):
     svc = lab(extra_args=("--ship-logs",), env={"AIOPS_LOGS_BACKEND": "elasticsearch",
-                                                 "AIOPS_LOGS_URL": f"http://127.0.0.1:{fake_es.port}"})
+                                                 "AIOPS_LOGS_URL": es.url})
     svc.post("/infer", {"observation": [0, 0, 1]}, headers={"X-Correlation-ID": "ship-me-2"})
-    doc = svc.wait_for(lambda: next((d for d in fake_es.docs if d["correlation_id"] == "ship-me-2"), None),
-                       what="the record in Elasticsearch")
-    assert doc["_op"] == "create" and doc["_index"] == "logs-sim-lab"  # works for data streams too
-    assert doc["level"] == "INFO" and "@timestamp" in doc
+
+    def shipped():
+        index = es.indices.get("logs-sim-lab")  # one name for an index or a data stream
+        return index and next((d.source for d in index.docs if d.source["correlation_id"] == "ship-me-2"), None)
+
+    doc = svc.wait_for(shipped, what="the record in Elasticsearch")
+    assert doc["level"] == "INFO" and doc["@timestamp"] == doc["timestamp"]
+    assert any(path.startswith("/_bulk") for _, path, _ in es.requests)
+    trace = cli("logs", "trace", "ship-me-2", "--backend", "elasticsearch", "--url", es.url, "-o", "json")
+    assert trace.exit_code == 0, trace.stderr
+    assert "Inference completed successfully" in trace.stdout
 
 
 def test_an_unreachable_log_store_degrades_health_but_not_service(lab):
