@@ -17,7 +17,9 @@ at the origin root, ``self`` links under the base URL. It implements what aiops 
   change), :meth:`rate_limit`, :meth:`delay`, :meth:`drop`, :meth:`malformed`.
 
 Every exchange is recorded (``sim.exchanges``) so tests can check what was sent and validate
-every answer against PagerDuty's OpenAPI spec (``tests/fakes/pagerduty_contract.py``).
+every answer against PagerDuty's OpenAPI spec (``tests/fakes/pagerduty_contract.py``). The
+account's data and state machine are in ``pagerduty_state.py``, the transport in
+``pagerduty_http.py``.
 
 Use the ``pagerduty_sim`` fixture: ``sim.url``, ``sim.token``, ``sim.ca_path``, ``sim.env()``,
 ``sim.create_incident(...)``, ``sim.fail(...)``.
@@ -26,21 +28,14 @@ Use the ``pagerduty_sim`` fixture: ``sim.url``, ``sim.token``, ``sim.ca_path``, 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import http.server
-import json
 import re
-import ssl
-import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.fakes.pagerduty_http import Exchange, Fault, Server, make_handler, tls
 from tests.fakes.pagerduty_state import Account, ApiError, invalid, not_found
 
 BULK_LIMIT = 250
@@ -50,64 +45,12 @@ ACCOUNT_LEVEL_ERROR = ("Because this request was made using an account-level acc
                        "again by providing a 'From' header with a valid user email.")
 
 
-@dataclass
-class Fault:
-    """One injected misbehaviour for requests matching ``method`` and the ``path`` regex."""
-
-    method: str
-    path: str
-    kind: str                     # status | drop | delay | malformed
-    times: int = 1
-    status: int = 500
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    apply: bool = False           # process the request first (the change happens), then misbehave
-    seconds: float = 0.0
-    skip: int = 0                 # let this many matching requests through first
-
-    def matches(self, method: str, path: str) -> bool:
-        return self.times > 0 and method == self.method and re.fullmatch(self.path, path) is not None
-
-
-@dataclass
-class Exchange:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    request_headers: dict[str, str]
-    request_body: Any
-    status: int | None = None     # None: the connection was dropped
-    body: Any = None
-    raw: bytes = b""
-    injected: bool = False
-    at: float = field(default_factory=time.monotonic)
-
-
-@functools.cache
-def _tls() -> tuple[ssl.SSLContext, str]:
-    """One throwaway CA and server certificate for every simulator in the test session."""
-    import trustme
-
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(ctx)
-    path = Path(tempfile.mkdtemp(prefix="pdsim-")) / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return ctx, str(path)
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-
 class PagerDutySim:
     """The simulator. ``token`` is a user-level token, ``account_token`` an account-level one."""
 
     def __init__(self, *, rate_limit_per_minute: int = 960, seed: int = 7) -> None:
-        ctx, self.ca_path = _tls()
-        self._server = _Server(("127.0.0.1", 0), _handler(self))
+        ctx, self.ca_path = tls()
+        self._server = Server(("127.0.0.1", 0), make_handler(self))
         self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
         self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
         self.account = Account(self.url, seed=seed)
@@ -427,79 +370,6 @@ def _page(items: list[dict], query: dict[str, list[str]], key: str, *, default: 
     total = len(items) if (query.get("total") or ["false"])[0] == "true" else None
     return {key: page, "limit": limit, "offset": offset, "more": offset + len(page) < len(items),
             "total": total}
-
-
-def _handler(sim: PagerDutySim) -> type:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out separately: no 40 ms stalls
-
-        def log_message(self, *args: Any) -> None:  # quiet
-            pass
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_PUT(self) -> None:
-            self._serve("PUT")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def _serve(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            query = parse_qs(parts.query, keep_blank_values=True)
-            raw_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            try:
-                body = json.loads(raw_body) if raw_body else None
-            except ValueError:
-                body = "<invalid json>"
-            x = Exchange(method, parts.path, query, dict(self.headers.items()), body)
-            sim.exchanges.append(x)
-            fault = sim._take_fault(method, parts.path)
-            if fault and fault.kind == "delay":
-                time.sleep(fault.seconds)
-            token = str(self.headers.get("Authorization", ""))
-            headers, limited = sim._rate_headers(token)
-            try:
-                if limited:
-                    raise ApiError(429, "Rate Limit Exceeded", 2020)
-                if fault and fault.kind in ("status", "drop") and not fault.apply:
-                    status, payload = None, None
-                else:
-                    status, payload = sim.handle(method, parts.path, query, self.headers, body)
-            except ApiError as err:
-                status, payload = err.status, err.body
-            if fault and fault.kind == "drop":
-                x.injected = True
-                self.close_connection = True
-                return
-            if fault and fault.kind == "status":
-                status, x.injected = fault.status, True
-                payload = fault.body if fault.body is not None else _fault_body(fault.status)
-                headers.update(fault.headers)
-            data = json.dumps(payload).encode()
-            if fault and fault.kind == "malformed":
-                data, x.injected = data[: max(1, len(data) // 2)], True
-            x.status, x.body, x.raw = status, payload, data
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("X-Request-Id", sim.account.new_id("", 20))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
-
-
-def _fault_body(status: int) -> dict:
-    if status == 429:
-        return {"error": {"message": "Rate Limit Exceeded", "code": 2020}}
-    if status >= 500:
-        return {"error": {"message": "Internal Server Error", "code": 2000}}
-    return {"error": {"message": "Invalid Input Provided", "code": 2001}}
 
 
 @pytest.fixture
