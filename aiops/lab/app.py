@@ -34,6 +34,7 @@ MAX_BODY = 64 * 1024
 TICK = 0.25
 _ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 PATHS = ("/", "/health", "/ready", "/live", "/metrics", "/infer", "/admin/faults")
+METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")  # others count as "other"
 log_api = logging.getLogger("active_inference.api")
 
 
@@ -92,7 +93,8 @@ class RequestMetrics:
             raise
         finally:
             m = self.service.metrics
-            m.http_requests.labels(scope["method"], label, str(status)).inc()
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            m.http_requests.labels(method, label, str(status)).inc()
             m.network.inc(received, direction="received")
             m.network.inc(sent, direction="sent")
             if label == "/infer":

@@ -118,7 +118,7 @@ class Trainer:
         obs = self.env.reset()
         self.agent.reset()
         converged_at: tuple[int, float] | None = None
-        info: dict[str, Any] = {"state": getattr(self.env, "state", [])}
+        info: dict[str, Any] = {}
         for step in range(self.horizon):
             if self._stop.is_set():
                 return self.stats

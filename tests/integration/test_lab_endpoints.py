@@ -156,3 +156,13 @@ def test_aiops_logs_reads_the_lab_log_file(svc, cli):
     result = cli("logs", "trace", "req-trace-me", "--file", str(svc.log_file), "--require", "-o", "json")
     assert result.exit_code == 0, result.stderr
     assert "Inference completed successfully" in result.stdout
+
+
+def test_unknown_paths_and_methods_do_not_grow_label_sets(svc):
+    for i in range(3):
+        svc.request("GET", f"/scan/{i}")
+    svc.request("BREW", "/health")
+    assert svc.sample("http_requests_total", method="GET", path="other", status="404") >= 3
+    assert svc.sample("http_requests_total", method="other", path="/health", status="405") == 1
+    paths = {s.labels["path"] for s in svc.metrics()["http_requests"].samples}
+    assert not any(p.startswith("/scan") for p in paths)
