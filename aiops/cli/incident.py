@@ -134,7 +134,9 @@ def list_(status: StatusOpt = None, urgency: UrgencyOpt = None, service: Service
           team: TeamOpt = None, mine: MineOpt = False, since: SinceOpt = None,
           until: UntilOpt = None, limit: LimitOpt = 100, sort: SortOpt = "created_at:desc",
           timeout: TimeoutOpt = None) -> None:
-    """List incidents (open ones by default, newest first); --since/--until filter on creation.
+    """List incidents (open ones by default).
+
+    Newest first unless --sort says otherwise; --since/--until filter on creation time.
 
     Examples:
 
@@ -164,7 +166,9 @@ def list_(status: StatusOpt = None, urgency: UrgencyOpt = None, service: Service
 @app.command()
 @global_options
 def show(incident: RefArg, timeout: TimeoutOpt = None) -> None:
-    """Show one incident: its details, the log-entry timeline (oldest first) and its notes.
+    """Show an incident, its timeline and notes.
+
+    The timeline is the incident's log entries, oldest first.
 
     Example:
 
@@ -182,9 +186,9 @@ def show(incident: RefArg, timeout: TimeoutOpt = None) -> None:
 @global_options
 def ack(incidents: RefsArg = None, mine: MineOpt = False, dry_run: DryRunOpt = False,
         yes: YesOpt = False, timeout: TimeoutOpt = None) -> None:
-    """Acknowledge incidents; those already acknowledged or resolved are left alone.
+    """Acknowledge incidents.
 
-    More than one change asks for confirmation on a terminal; without one, pass --yes.
+    Incidents already acknowledged or resolved are left alone. More than one change asks for confirmation on a terminal; without one, pass --yes.
     Exit 3 if an incident is not found (the others are still acknowledged), 5 if PagerDuty
     stops answering (the report says which incidents are done; re-run to finish).
 
@@ -204,7 +208,9 @@ def resolve(incidents: RefsArg = None, resolution: Annotated[Optional[str], type
                 "--resolution", metavar="TEXT", help="added to the resolve log entry")] = None,
             mine: MineOpt = False, dry_run: DryRunOpt = False, yes: YesOpt = False,
             timeout: TimeoutOpt = None) -> None:
-    """Resolve incidents; those already resolved are left alone (same rules as ack).
+    """Resolve incidents.
+
+    Incidents already resolved are left alone; otherwise the same rules as ack.
 
     Examples:
 
@@ -220,7 +226,9 @@ def resolve(incidents: RefsArg = None, resolution: Annotated[Optional[str], type
 def note(incident: RefArg, text: Annotated[str, typer.Argument(
              metavar="TEXT", help="the note; '-' reads it from stdin")],
          dry_run: DryRunOpt = False, timeout: TimeoutOpt = None) -> None:
-    """Add a note to an incident (never twice, even when PagerDuty fails mid-request).
+    """Add a note to an incident.
+
+    Never added twice, even when PagerDuty fails mid-request.
 
     Example:
 
@@ -243,7 +251,9 @@ def note(incident: RefArg, text: Annotated[str, typer.Argument(
 def log(incident: RefArg, limit: Annotated[Optional[int], typer.Option(
             "--limit", "-n", metavar="N", help="only the newest N entries")] = None,
         timeout: TimeoutOpt = None) -> None:
-    """Print an incident's log entries, oldest first: who did what, when, how.
+    """Print an incident's log entries.
+
+    Oldest first: who did what, when, through which channel.
 
     Example:
 
@@ -264,7 +274,9 @@ def oncall(schedule: Annotated[Optional[list[str]], typer.Option(
            escalation_policy: Annotated[Optional[list[str]], typer.Option(
                "--escalation-policy", metavar="ID", help="only this policy (repeatable)")] = None,
            timeout: TimeoutOpt = None) -> None:
-    """Who is on call now, by escalation policy and level.
+    """Who is on call now.
+
+    One row per escalation policy and level.
 
     Example:
 
@@ -290,7 +302,9 @@ def trigger(summary: Annotated[str, typer.Option("--summary", metavar="TEXT",
                 "--dedup-key", metavar="KEY", help="[default: a new aiops-drill-... key]")] = None,
             component: Annotated[Optional[str], typer.Option("--component", metavar="NAME")] = None,
             dry_run: DryRunOpt = False, timeout: TimeoutOpt = None) -> None:
-    """Trigger an alert through the Events API v2 (pagerduty.routing_key), e.g. for a drill.
+    """Trigger an Events API v2 alert (drills).
+
+    Sent with pagerduty.routing_key and a dedup key, so a retry never opens a second alert.
 
     Example:
 
@@ -318,7 +332,9 @@ def audit(incident: Annotated[Optional[str], typer.Option(
           since: SinceOpt = None,
           limit: Annotated[int, typer.Option("--limit", "-n", metavar="N",
                                              help="the newest N entries")] = 100) -> None:
-    """Show the audit log: every acknowledge, resolve, note and trigger aiops made.
+    """Show the audit log of changes aiops made.
+
+    Every acknowledge, resolve, note and trigger, oldest first.
 
     Example:
 
