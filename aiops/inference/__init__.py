@@ -10,6 +10,7 @@
 from aiops.inference.agent import Agent, StepResult
 from aiops.inference.conventions import EXACT, PYMDP, Conventions
 from aiops.inference.envs import GridWorldEnv, ModelEnv, TMazeEnv
+from aiops.inference.files import load_model, save_model
 from aiops.inference.model import GenerativeModel, dirichlet_from, normalise
 from aiops.inference.policies import construct_policies
 from aiops.inference.worlds import build_model, grid_model, random_model, tmaze_model
@@ -17,5 +18,5 @@ from aiops.inference.worlds import build_model, grid_model, random_model, tmaze_
 __all__ = [
     "Agent", "StepResult", "Conventions", "PYMDP", "EXACT", "GenerativeModel", "ModelEnv",
     "TMazeEnv", "GridWorldEnv", "build_model", "tmaze_model", "grid_model", "random_model",
-    "construct_policies", "dirichlet_from", "normalise",
+    "construct_policies", "dirichlet_from", "normalise", "load_model", "save_model",
 ]

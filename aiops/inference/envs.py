@@ -25,7 +25,14 @@ class ModelEnv:
         self.state: list[int] = []
 
     def _draw(self, p: np.ndarray) -> int:
-        return int(min(np.searchsorted(np.cumsum(p), self.rng.random(), side="right"), len(p) - 1))
+        """Index drawn from categorical ``p`` (plain floats: no temporary arrays per draw)."""
+        r, acc = self.rng.random(), 0.0
+        values = p.tolist()
+        for i, v in enumerate(values):
+            acc += v
+            if r < acc:
+                return i
+        return len(values) - 1
 
     def _observe(self) -> list[int]:
         return [

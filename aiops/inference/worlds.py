@@ -111,10 +111,17 @@ def _dirichlet(rng: np.random.Generator, n: int, cols: int, concentration: float
 
 
 def build_model(name: str, seed: int | None = 0) -> tuple[GenerativeModel, ModelEnv]:
-    """A built-in model and its environment: ``tmaze``, ``grid:N`` or ``random:SEED``.
+    """A built-in model and its environment: ``tmaze``, ``grid:N``, ``random:SEED``, or FILE.npz.
 
-    ``seed`` seeds the environment's sampling. Raises UsageError on an unknown name.
+    ``seed`` seeds the environment's sampling. A file's model is validated and gets a
+    generic environment sampling from its own arrays. Raises UsageError on an unknown
+    name or an invalid model (naming the offending array).
     """
+    if str(name).endswith(".npz"):
+        from aiops.inference.files import load_model
+
+        model = load_model(name).validate()
+        return model, ModelEnv(model, seed)
     kind, _, arg = str(name).strip().partition(":")
     if kind == "tmaze" and not arg:
         model = tmaze_model()
@@ -128,7 +135,7 @@ def build_model(name: str, seed: int | None = 0) -> tuple[GenerativeModel, Model
     if kind == "random":
         model = random_model(_int_arg(name, arg, "random:SEED with SEED >= 0"))
         return model, ModelEnv(model, seed)
-    raise UsageError(f"unknown model {name!r}", hint="use tmaze, grid:N or random:SEED")
+    raise UsageError(f"unknown model {name!r}", hint="use tmaze, grid:N, random:SEED or a FILE.npz")
 
 
 def _int_arg(name: str, arg: str, expected: str) -> int:
