@@ -56,10 +56,11 @@ class Failure:
         self.resource, self.timeout, self.tls, self.wrong_product = resource, timeout, tls, wrong_product
 
 
-def backoff_delay(attempt: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP,
+def backoff_delay(attempt: int, base: float | None = None, cap: float | None = None,
                   rand: Callable[[float, float], float] = random.uniform) -> float:
     """Exponential backoff with equal jitter: half fixed, half random."""
-    ceiling = min(cap, base * 2 ** attempt)
+    base = BACKOFF_BASE if base is None else base
+    ceiling = min(BACKOFF_CAP if cap is None else cap, base * 2 ** attempt)
     return ceiling / 2 + rand(0, ceiling / 2)
 
 
@@ -174,6 +175,10 @@ class ClusterBackend:
             return UpstreamError(f"cannot reach {product} at {url}: {f.reason}",
                                  hint="check logs.ca_bundle (or --insecure)" if f.tls else HINT_FILES)
         detail = f"{f.status} {f.error_type}".strip()
+        if f.status == 406 or f.error_type == "media_type_header_exception":
+            return UsageError(f"the server at {url} refuses {product} 9 requests ({detail})",
+                              hint="for OpenSearch use --backend opensearch; Elasticsearch "
+                                   "must be 9.x for this client")
         if f.status == 401:
             return AuthError(f"{product} at {url} rejected the credentials ({detail})",
                              hint="set logs.api_key, or logs.username and logs.password")

@@ -16,9 +16,10 @@ import re
 import threading
 import zlib
 from collections import deque
+from itertools import islice
 from typing import Any, Callable, Iterator, Sequence
 
-SEGMENT = 16 * 1024 * 1024  # the unit of work of one thread
+SEGMENT = 4 * 1024 * 1024  # the unit of work of one thread
 CHUNK = 256 * 1024  # read and searched at once: small enough to stay in the CPU cache
 OVERLAP = 4096  # read past the chunk so a needle across the seam is found
 GZIP_CHUNK = 4 * 1024 * 1024
@@ -215,7 +216,7 @@ def _plain_lines(path: str, needles: list[bytes], workers: int | None
             def submit(s: int) -> Any:
                 return pool.submit(_scan_segment, fd, s, min(s + SEGMENT, size), size, needles)
 
-            pending = deque(submit(s) for s, _ in zip(segments, range(workers + 1)))
+            pending = deque(submit(s) for s in islice(segments, workers + 1))
 
             def ordered() -> Iterator[list[tuple[int, bytes]]]:
                 while pending:

@@ -15,12 +15,13 @@ Key = tuple[int, int, int]
 RUN = 20_000
 
 
-def external_sort(items: Iterable[tuple[Key, bytes]], *, run: int = RUN,
+def external_sort(items: Iterable[tuple[Key, bytes]], *, run: int | None = None,
                   tmpdir: str | None = None) -> Iterator[tuple[Key, bytes]]:
-    """Yield ``items`` ordered by key, holding at most ``run`` of them in memory.
+    """Yield ``items`` ordered by key, holding at most ``run`` (default RUN) in memory.
 
     Lines must not contain newlines (JSON-lines records never do).
     """
+    run = run or RUN
     buffer: list[tuple[Key, bytes]] = []
     runs: list[str] = []
     workdir: tempfile.TemporaryDirectory | None = None
