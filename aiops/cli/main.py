@@ -21,6 +21,9 @@ def _register(app: Any) -> None:
     app.add_typer(lab.app, name="lab", help="Run the reference Sim Lab service; inject faults.")
     from aiops.cli import incident  # noqa: E402
     app.add_typer(incident.app, name="incident", help="PagerDuty incidents: list, ack, resolve, note, on-call, audit.")
+    from aiops.cli import clock, postmortem  # noqa: E402
+    clock.register(incident.app)
+    app.add_typer(postmortem.app, name="postmortem", help="Draft a post-mortem with its timeline and P1 clock; check it.")
     from aiops.cli import alerts, capacity, metrics, prom  # noqa: E402 (Prometheus groups)
     app.add_typer(prom.app, name="prom", help="PromQL instant and range queries.")
     app.add_typer(metrics.app, name="metrics", help="Score the runbook's metrics against its baselines.")
