@@ -147,9 +147,11 @@ def _incident_facts(draft: Draft, data: IncidentData | None, audit: list[Any],
         draft.title = title or f"Incident on {draft.start.date().isoformat()}"
     if not draft.incident_ref:
         return
+    ref = draft.incident_ref.lstrip("#")
+    number = inc.number if inc else (int(ref) if ref.isdigit() else None)
     draft.postmortem_entry = AuditEntry(now, actor or "aiops", "postmortem",
-                                        inc.id if inc else draft.incident_ref, "written",
-                                        {"number": inc.number} if inc and inc.number else {})
+                                        inc.id if inc else ref, "written",
+                                        {"number": number} if number else {})
     if inc is None:  # without PagerDuty the start is unknown: no clock rather than a wrong one
         return
     draft.clock = compute_clock(inc, data.log_entries, [*audit, draft.postmortem_entry], now=now)

@@ -73,6 +73,7 @@ def test_pagerduty_unreachable_still_writes_with_audit_and_no_clock(tmp_path):
     assert result.draft.clock is None and result.draft.gaps[0].source == "pagerduty"
     assert "Not computed: the incident's start is unknown" in text
     assert "aiops acknowledge: acknowledged" in text  # from the audit log alone
+    assert result.draft.postmortem_entry.details == {"number": 42}  # the clock finds it by ID later
 
 
 def test_window_post_mortem_without_incident(tmp_path):
