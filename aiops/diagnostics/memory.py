@@ -25,7 +25,7 @@ from aiops.errors import CHECK_FAILED, OK, UsageError
 
 DEFAULT_THRESHOLD = 256.0  # bytes per step; the clean core grows by ~1 B/step over 100+ steps
 LINE_STEPS = 20
-SAMPLES = 40  # checkpoints for the fit
+SAMPLES = 16  # checkpoints for the fit (each costs a full garbage collection)
 
 
 @dataclass
