@@ -13,7 +13,7 @@ from aiops.inference.actions import action_marginals, sample_action
 from aiops.inference.conventions import PYMDP, Conventions
 from aiops.inference.model import GenerativeModel, normalise
 from aiops.inference.policies import PolicyCache, construct_policies, infer_policies
-from aiops.inference.states import StateCache, infer_states
+from aiops.inference.states import TABLE_LIMIT, StateCache, infer_states
 
 
 @dataclass
@@ -96,12 +96,19 @@ class Agent:
         self.reset()
 
     def _compile(self) -> None:
-        """(Re)build the caches derived from the model's arrays."""
+        """Build the caches derived from the model's arrays and the policies."""
         self._num_obs = self.model.num_obs
-        self._states = StateCache(self.model, self.conventions)
+        # A learning agent rebuilds its state cache every step: skip the per-observation tables.
+        learning = self.learn_A or self.learn_B
+        self._states = StateCache(self.model, self.conventions, table_limit=0 if learning else TABLE_LIMIT)
         self._policies = PolicyCache(
             self.model, self.policies, self.conventions, E=self.model.E, **self._policy_options
         )
+
+    def _refresh(self) -> None:
+        """Rebuild what depends on A and B after learning (the policy structure is kept)."""
+        self._states = StateCache(self.model, self.conventions, table_limit=0)
+        self._policies.refresh(self.model)
 
     @property
     def num_policies(self) -> int:
@@ -154,7 +161,7 @@ class Agent:
         if self.learn_B and self.action is not None:
             m.pB = learning.update_pB(m.pB, m.B, self.action, self.qs, qs_prev, self.lr_pB)
             m.B = normalise(m.pB)
-        self._compile()
+        self._refresh()
 
     def infer_policies(self) -> tuple[np.ndarray, np.ndarray]:
         """Posterior over policies and ``G`` (negative expected free energy) from current beliefs."""

@@ -96,6 +96,12 @@ class _GroupPlan:
         self.identity = self.policy_nodes.shape[1] == 1 and np.array_equal(
             self.policy_nodes[:, 0], np.arange(start)
         )
+        self.modalities, self.joint_outcomes = modalities, joint
+        self.refresh(model, conv)
+
+    def refresh(self, model, conv) -> None:
+        """Recompute the terms that depend on A and C (after learning, say)."""
+        modalities, joint = self.modalities, self.joint_outcomes
         a = [model.A[m].reshape(model.A[m].shape[0], -1) for m in modalities]
         ln_c = [np.log(_softmax(model.C[m]) + conv.log_eps) for m in modalities]
         self.utility = sum(am.T @ lc for am, lc in zip(a, ln_c))  # (S_joint,)
@@ -164,9 +170,6 @@ class PolicyCache:
         self.ln_E = np.log((np.full(n_pol, 1.0 / n_pol) if E is None else E) + conv.log_eps)
         self.ln_E_list = self.ln_E.tolist()
         self.trees = [_FactorTree(policies[:, :, f], u) for f, u in enumerate(nc)]
-        self.B_flat = [  # (S, U*S): q @ B_flat = predictions under every action
-            np.ascontiguousarray(b.transpose(1, 2, 0).reshape(b.shape[0], -1)) for b in model.B
-        ]
         groups: dict[tuple[int, ...], list[int]] = {}
         for m, fs in enumerate(model.A_factor_list):
             groups.setdefault(tuple(fs), []).append(m)
@@ -176,11 +179,23 @@ class PolicyCache:
         if joint and np.prod(model.num_obs, dtype=float) > MAX_JOINT_OUTCOMES:
             raise UsageError(f"info_gain='joint' over {model.num_obs} outcomes is too large")
         self.groups = [_GroupPlan(model, fs, ms, self.trees, conv, joint) for fs, ms in groups.items()]
+        self.B_flat = self._b_flat(model)
         # First-step actions, one-hot over all factors' controls: q_pi @ this = action marginals.
         self.control_offsets = np.concatenate([[0], np.cumsum(nc)]).astype(int)
         first = policies[:, 0, :] + self.control_offsets[:-1]
         self.first_actions = np.zeros((n_pol, int(self.control_offsets[-1])))
         np.put_along_axis(self.first_actions, first, 1.0, axis=1)
+
+    @staticmethod
+    def _b_flat(model: GenerativeModel) -> list[np.ndarray]:
+        """Per factor (S, U*S): ``q @ B_flat`` = predictions under every action at once."""
+        return [np.ascontiguousarray(b.transpose(1, 2, 0).reshape(b.shape[0], -1)) for b in model.B]
+
+    def refresh(self, model: GenerativeModel) -> None:
+        """Recompute what depends on A, B and C; the compiled policy structure is kept."""
+        self.B_flat = self._b_flat(model)
+        for g in self.groups:
+            g.refresh(model, self.conv)
 
 
 def predict(cache: PolicyCache, qs: list[np.ndarray]) -> list[np.ndarray]:
