@@ -29,6 +29,8 @@ def _register(app: Any) -> None:
     app.add_typer(metrics.app, name="metrics", help="Score the runbook's metrics against its baselines.")
     app.add_typer(alerts.app, name="alerts", help="Alert rules and their tests, firing alerts, silences.")
     app.add_typer(capacity.app, name="capacity", help="The runbook's scaling rules, with evidence.")
+    from aiops.cli import logs  # noqa: E402
+    app.add_typer(logs.app, name="logs", help="Follow a correlation ID through ES, OpenSearch or files.")
     from aiops.cli import diagnose  # noqa: E402
     app.add_typer(diagnose.app, name="diagnose", help="Profile, memory-check and benchmark the inference core.")
 
