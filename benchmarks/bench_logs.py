@@ -146,7 +146,7 @@ def bench_clusters(n: int, skip_opensearch: bool) -> None:
                 proc.wait(30)
     finally:
         shutil.rmtree(workdir)
-    print(f"\nclusters: trace of one correlation ID (CLI in a child process, -o json to a file)")
+    print("\nclusters: trace of one correlation ID (CLI in a child process, -o json to a file)")
     _table(("backend", "records", "seconds", "peak RSS MB", "exactly once", "load time"), rows)
 
 

@@ -173,7 +173,7 @@ class ClusterBackend:
                 return UpstreamError(f"no answer from {product} at {url} within {self.timeout:g}s",
                                      hint=HINT_FILES)
             return UpstreamError(f"cannot reach {product} at {url}: {f.reason}",
-                                 hint="check logs.ca_bundle (or --insecure)" if f.tls else HINT_FILES)
+                                 hint="check logs.ca_bundle (or set tls.insecure)" if f.tls else HINT_FILES)
         detail = f"{f.status} {f.error_type}".strip()
         if f.status == 406 or f.error_type == "media_type_header_exception":
             return UsageError(f"the server at {url} refuses {product} 9 requests ({detail})",

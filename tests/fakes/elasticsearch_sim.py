@@ -32,8 +32,9 @@ import time
 import uuid
 from typing import Any, Callable
 
-from tests.fakes.elasticsearch_engine import (Doc, EsError, Index, bad_request, field_caps,
-                                              flatten_mappings, resolve)
+from tests.fakes.elasticsearch_engine import (Doc, EsError, Index, bad_request, flatten_mappings,
+                                              resolve)
+from tests.fakes.elasticsearch_results import field_caps
 
 VERSION = "9.1.3"
 _COMPAT = re.compile(r"compatible-with\s*=\s*(\d+)")
@@ -47,12 +48,13 @@ class ElasticsearchSim:
 
     def __init__(self, *, api_key: str | None = None, users: dict[str, str] | None = None,
                  forbidden: set[str] | None = None, clock: Callable[[], float] = time.monotonic,
-                 port: int = 0) -> None:
+                 port: int = 0, ssl_context: Any = None) -> None:
         self.api_key = api_key  # the encoded key clients send as "ApiKey <key>"
         self.users = dict(users or {})
         self.forbidden = set(forbidden or ())  # users that authenticate but may not read
         self.clock = clock
         self.port = port
+        self.ssl_context = ssl_context  # serve https with this server context
         self.delay = 0.0
         self.indices: dict[str, Index] = {}
         self.pits: dict[str, dict[str, Any]] = {}
@@ -68,7 +70,7 @@ class ElasticsearchSim:
     # --- lifecycle ---------------------------------------------------------------------
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> "ElasticsearchSim":
         from aiohttp import web
@@ -82,7 +84,7 @@ class ElasticsearchSim:
             app.router.add_route("*", "/{tail:.*}", self._handle)
             runner = web.AppRunner(app, access_log=None)
             self._loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", self.port)
+            site = web.TCPSite(runner, "127.0.0.1", self.port, ssl_context=self.ssl_context)
             self._loop.run_until_complete(site.start())
             self.port = site._server.sockets[0].getsockname()[1]
             ready.set()

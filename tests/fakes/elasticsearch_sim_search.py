@@ -11,9 +11,9 @@ import functools
 import json
 from typing import Any
 
-from tests.fakes.elasticsearch_engine import (EsError, aggregate, bad_request, check_sortable,
-                                              compare, compile_query, resolve, sort_spec,
-                                              sort_values)
+from tests.fakes.elasticsearch_engine import EsError, bad_request, compile_query, resolve
+from tests.fakes.elasticsearch_results import (aggregate, check_sortable, compare, sort_spec,
+                                               sort_values)
 
 MAX_WINDOW = 10_000
 

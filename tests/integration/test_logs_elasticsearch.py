@@ -157,3 +157,36 @@ def test_a_server_that_is_not_elasticsearch_is_refused(cli, env):
         stop_osmem(proc)
     assert result.exit_code == 2 and "refuses Elasticsearch 9 requests (406" in result.stderr
     assert "--backend opensearch" in result.stderr
+
+
+def test_api_key_auth(cli):
+    with ElasticsearchSim(api_key="a2V5LWlkOnNlY3JldA==") as sim:
+        sim.create_index("logs-1", ES_MAPPINGS)
+        sim.load("logs-1", bulk_records(5, "req-key"))
+        env = {"AIOPS_LOGS_URL": sim.url, "AIOPS_LOGS_BACKEND": "elasticsearch"}
+        ok = cli("logs", "trace", "req-key", *WIN, "-o", "json",
+                 env={**env, "AIOPS_LOGS_API_KEY": "a2V5LWlkOnNlY3JldA=="})
+        assert ok.exit_code == 0 and len(ok.json()["records"]) == 5
+        bad = cli("logs", "trace", "req-key", *WIN, env={**env, "AIOPS_LOGS_API_KEY": "d3Jvbmc="})
+        assert bad.exit_code == 4 and "d3Jvbmc=" not in bad.stderr
+
+
+def test_tls_with_the_configured_ca_bundle(cli, tmp_path):
+    trustme = require("trustme")
+    import ssl
+
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    with ElasticsearchSim(ssl_context=server) as sim:
+        sim.create_index("logs-1", ES_MAPPINGS)
+        sim.load("logs-1", bulk_records(3, "req-tls"))
+        env = {"AIOPS_LOGS_URL": sim.url, "AIOPS_LOGS_BACKEND": "elasticsearch"}
+        ok = cli("logs", "trace", "req-tls", *WIN, "-o", "json",
+                 env={**env, "AIOPS_LOGS_CA_BUNDLE": str(bundle)})
+        assert ok.exit_code == 0, ok.stderr
+        assert len(ok.json()["records"]) == 3
+        untrusted = cli("logs", "trace", "req-tls", *WIN, env=env)
+        assert untrusted.exit_code == 5 and "logs.ca_bundle" in untrusted.stderr
