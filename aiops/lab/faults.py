@@ -129,6 +129,7 @@ class FaultSet:
         self._error_credit = 0.0
 
     def on_change(self, listener: Callable[[str, ActiveFault | None], None]) -> None:
+        """Call ``listener(name, fault_or_None)`` on every set and clear."""
         self._listeners.append(listener)
 
     def set(self, name: str, value: float | None) -> ActiveFault:
@@ -151,6 +152,7 @@ class FaultSet:
         return cleared
 
     def active(self, name: str) -> bool:
+        """Whether the fault is active."""
         return name in self._active
 
     def value(self, name: str) -> float | None:
@@ -159,6 +161,7 @@ class FaultSet:
         return None if fault is None else fault.value
 
     def snapshot(self) -> list[ActiveFault]:
+        """The active faults, sorted by name."""
         with self._lock:
             return sorted(self._active.values(), key=lambda f: f.name)
 

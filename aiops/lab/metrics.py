@@ -28,6 +28,7 @@ class BareCounter:
             self._values[()] = 0.0
 
     def inc(self, amount: float = 1.0, **labels: str) -> None:
+        """Add ``amount`` (>= 0) to the series with these label values."""
         if amount < 0:
             raise ValueError("counters only go up")
         key = tuple(str(labels[n]) for n in self.labelnames)
@@ -35,9 +36,11 @@ class BareCounter:
             self._values[key] = self._values.get(key, 0.0) + amount
 
     def value(self, **labels: str) -> float:
+        """The current value of the series with these label values (0 when never touched)."""
         return self._values.get(tuple(str(labels[n]) for n in self.labelnames), 0.0)
 
     def render(self) -> str:
+        """HELP, TYPE and one sample line per series, in the Prometheus text format."""
         from prometheus_client.utils import floatToGoString
 
         doc = self.documentation.replace("\\", r"\\").replace("\n", r"\n")

@@ -65,6 +65,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def url_for(sock: socket.socket) -> str:
+    """The base URL clients use for a bound socket (a wildcard address becomes loopback)."""
     host, port = sock.getsockname()[:2]
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1" if host == "0.0.0.0" else "::1"

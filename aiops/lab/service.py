@@ -69,6 +69,7 @@ class ErrorWindow:
         self._buckets: collections.deque = collections.deque()  # [second, total, errors]
 
     def record(self, error: bool) -> None:
+        """Count one request outcome now."""
         now = int(self._clock())
         if not self._buckets or self._buckets[-1][0] != now:
             self._buckets.append([now, 0, 0])
@@ -258,6 +259,7 @@ class LabService:
     # -- probes --------------------------------------------------------------------------
 
     def readiness(self) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, body) for /ready: 200 once warmed up, 503 otherwise or under not-ready."""
         if self.faults.active("not-ready"):
             return 503, {"status": "not ready", "reason": "not accepting traffic"}
         if self.load_error:

@@ -81,15 +81,18 @@ class Trainer:
         self.error: str | None = None
 
     def start(self) -> None:
+        """Start the training thread."""
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Ask the thread to stop (mid-episode) and wait up to ``timeout`` seconds."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
 
     @property
     def alive(self) -> bool:
+        """Whether the training thread is running."""
         return self._thread.is_alive()
 
     def _run(self) -> None:

@@ -102,7 +102,11 @@ class LabProcess:
         return {f.name: f for f in text_string_to_metric_families(self.metrics_text())}
 
     def sample(self, name: str, **labels: str) -> float | None:
-        """The value of sample ``name`` with exactly ``labels`` (None when absent)."""
+        """The value of sample ``name`` with exactly ``labels`` (None when absent).
+
+        The parser names counter samples ``<family>_total``: the lab's bare
+        ``ai_episodes_completed`` counter is read as ``sample("ai_episodes_completed_total")``.
+        """
         for family in self.metrics().values():
             for s in family.samples:
                 if s.name == name and s.labels == labels:

@@ -100,8 +100,15 @@ def test_training_stall_stops_the_episode_counter(lab):
     episodes = lambda: svc.sample("ai_episodes_completed_total")  # noqa: E731
     svc.wait_for(lambda: episodes() > 2, what="episodes")
     svc.set_fault("training-stall")
-    time.sleep(0.3)
-    stalled = episodes()
+    readings = [episodes()]
+
+    def settled():  # the episode in progress when the fault arrived may still finish
+        time.sleep(0.3)
+        readings.append(episodes())
+        return readings[-1] == readings[-2]
+
+    svc.wait_for(settled, what="the episode counter to stop")
+    stalled = readings[-1]
     time.sleep(1.0)
     assert episodes() == stalled
     svc.clear_fault("training-stall")

@@ -59,8 +59,10 @@ def test_training_stall_stops_episodes():
         while seen["episodes"] < 3 and time.monotonic() < deadline:
             time.sleep(0.01)
         faults.set("training-stall", None)
-        time.sleep(0.2)  # let the episode in progress finish
-        stalled_at = seen["episodes"]
+        stalled_at = -1
+        while stalled_at != seen["episodes"] and time.monotonic() < deadline + 5:
+            stalled_at = seen["episodes"]  # the episode in progress may still finish
+            time.sleep(0.2)
         time.sleep(0.3)
         assert seen["episodes"] == stalled_at
         faults.clear("training-stall")
