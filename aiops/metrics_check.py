@@ -44,6 +44,7 @@ class Row:
     instance: str | None = None
     instances: dict[str, float] = field(default_factory=dict)
     note: str | None = None
+    duration_ms: float | None = None  # the query's own latency (None in degraded mode)
 
     def to_dict(self) -> dict[str, Any]:
         def num(v: float | None) -> float | str | None:
@@ -53,7 +54,8 @@ class Row:
                 "value": num(self.value), "band": self.band, "verdict": self.verdict,
                 "threshold": self.threshold, "instance": self.instance,
                 "instances": {k: num(v) for k, v in self.instances.items()},
-                "query": self.query, "runbook": self.runbook, "note": self.note}
+                "query": self.query, "runbook": self.runbook, "note": self.note,
+                "duration_ms": None if self.duration_ms is None else round(self.duration_ms, 2)}
 
 
 @dataclass
@@ -162,7 +164,9 @@ def _from_query(check: Check, query: str, result: Any) -> Row:
     note = None
     if check.compute == "robust_z" and result.series and not instances:
         note = "fewer than 3 samples in the window"
-    return make_row(check, query, instances, note)
+    row = make_row(check, query, instances, note)
+    row.duration_ms = result.duration_ms
+    return row
 
 
 def check_prometheus(cfg: Any, window_s: float, job: str | None, *, at: dt.datetime | None = None,

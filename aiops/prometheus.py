@@ -45,5 +45,5 @@ def range_query(cfg: Any, promql: str, start: dt.datetime, end: dt.datetime, *,
     if (end - start).total_seconds() / step > MAX_POINTS:
         raise UsageError(f"--step {step:g}s gives more than {MAX_POINTS} points per series",
                          hint="use a larger --step or a shorter window")
-    with connect(cfg, timeout=timeout) as client:
+    with connect(cfg, timeout=timeout, compress=True) as client:
         return query_range(client, promql, start, end, step)

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiops.stats import histogram_quantile
 
-Labels = frozenset  # frozenset of (name, value) pairs
+Labels = frozenset  # of (label name, value) pairs
 
 
 @dataclass
@@ -99,10 +99,6 @@ def _delta(first: dict[Labels, float], second: dict[Labels, float]) -> dict[Labe
         before = first.get(labels, 0.0)
         out[labels] = value - before if value >= before else value
     return out
-
-
-def _without(labels: Labels, *names: str) -> Labels:
-    return frozenset((k, v) for k, v in labels if k not in names)
 
 
 def evaluate(check: Any, pairs: list[tuple[Snapshot, Snapshot]]) -> tuple[dict[str, float], str | None]:

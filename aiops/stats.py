@@ -12,9 +12,8 @@ from statistics import median
 def robust_z(values: list[float]) -> float | None:
     """The modified z-score of the last value against all of them (median and MAD).
 
-    ``0.6745 * (x - median) / MAD``; when the MAD is 0 (a flat series) the mean absolute
-    deviation stands in (scaled by 0.7979), and a value off a perfectly flat series is
-    ``inf``. None for fewer than 3 finite values.
+    ``0.6745 * (x - median) / MAD``; when the MAD is 0 (a mostly flat series) the mean
+    absolute deviation stands in (scaled by 0.7979). None for fewer than 3 finite values.
     """
     finite = [v for v in values if math.isfinite(v)]
     if len(finite) < 3 or not math.isfinite(values[-1]):
@@ -25,9 +24,7 @@ def robust_z(values: list[float]) -> float | None:
     if mad > 0:
         return 0.6745 * deviation / mad
     mean_ad = sum(abs(v - centre) for v in finite) / len(finite)
-    if mean_ad > 0:
-        return 0.7979 * deviation / mean_ad
-    return 0.0 if deviation == 0 else math.copysign(math.inf, deviation)
+    return 0.7979 * deviation / mean_ad if mean_ad > 0 else 0.0
 
 
 def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float | None:

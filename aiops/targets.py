@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from aiops.errors import UpstreamError, UsageError
+from aiops.errors import UsageError
 
 
 def resolve_targets(given: list[str], cfg: Any) -> list[str]:
@@ -21,34 +20,27 @@ def resolve_targets(given: list[str], cfg: Any) -> list[str]:
 
 
 def discover_targets(cfg: Any, job: str, *, timeout: float | None = None) -> list[str]:
-    """Base URLs of Prometheus's active scrape targets for ``job`` (``/api/v1/targets``)."""
-    import asyncio
+    """Base URLs of Prometheus's active scrape targets for ``job`` (``/api/v1/targets``).
 
-    import aiohttp
+    Targets Prometheus sees as down are included: they are the ones worth probing.
+    """
+    from aiops.prom import api, http
 
-    from aiops.httpclient import FetchError, fetch
+    server = http.Server.from_config(cfg, "prometheus.url", timeout=timeout)
 
-    base = cfg.get("prometheus.url").rstrip("/")
-    timeout = timeout or cfg.get("timeout")
+    async def get() -> list[dict[str, Any]]:
+        async with http.session(server) as session:
+            return await api.prometheus_targets(session, server)
 
-    async def get() -> Any:
-        async with aiohttp.ClientSession(trust_env=False) as session:
-            return await fetch(session, f"{base}/api/v1/targets?state=active", timeout=timeout)
-
-    try:
-        resp = asyncio.run(get())
-    except FetchError as exc:
-        raise UpstreamError(f"Prometheus at {base}: {exc.reason}") from None
-    try:
-        active = json.loads(resp.body)["data"]["activeTargets"]
-    except (ValueError, KeyError, TypeError):
-        raise UpstreamError(f"Prometheus at {base}: unexpected answer to /api/v1/targets "
-                            f"(HTTP {resp.status})") from None
-    urls = []
-    for target in active:
+    urls: list[str] = []
+    for target in http.run(get()):
         if target.get("labels", {}).get("job") == job or target.get("scrapePool") == job:
-            scrape = target.get("scrapeUrl", "")
-            urls.append(scrape.rsplit("/metrics", 1)[0] if scrape.endswith("/metrics") else scrape)
+            scrape = target.get("scrapeUrl", "").split("?", 1)[0]
+            path = target.get("discoveredLabels", {}).get("__metrics_path__", "/metrics")
+            url = scrape[: -len(path)] if path and scrape.endswith(path) else scrape
+            if url and url not in urls:
+                urls.append(url)
     if not urls:
-        raise UsageError(f"Prometheus at {base} has no active targets for job '{job}'")
+        raise UsageError(f"Prometheus at {server.base} has no active targets for job '{job}'",
+                         hint="'aiops prom query up' lists the jobs Prometheus scrapes")
     return urls

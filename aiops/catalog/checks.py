@@ -65,11 +65,13 @@ CHECKS: tuple[Check, ...] = (
     Check("inference_latency_p95", "Inference latency p95", "ai_inference_duration_seconds",
           "histogram_quantile(0.95, sum by (instance, le) "
           "(rate(ai_inference_duration_seconds_bucket{$SEL}[$W])))", "s",
-          "Performance Baselines: inference latency (p95) < 100ms / < 500ms / > 1s",
+          "Performance Baselines: inference latency (p95) < 100ms / < 500ms / > 1s; "
+          "HighResponseTime: p95 > 1 (warning, P2)",
           baseline="inference_latency_p95", scrape="histogram_p95"),
     Check("model_accuracy", "Model accuracy", "ai_model_accuracy",
           "min by (instance) (ai_model_accuracy{$SEL})", "ratio",
-          "Performance Baselines: model accuracy > 0.95 / > 0.8 / < 0.7",
+          "Performance Baselines: model accuracy > 0.95 / > 0.8 / < 0.7; "
+          "LowModelAccuracy: < 0.8 (warning, P2)",
           baseline="model_accuracy", worst="min", scrape="gauge"),
     Check("belief_entropy", "Belief entropy", "ai_belief_entropy",
           "max by (instance) (ai_belief_entropy{$SEL})", "nats",

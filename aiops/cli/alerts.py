@@ -21,7 +21,7 @@ _STATE_COLOURS = {"firing": "red", "pending": "yellow", "silenced": "dim", "inhi
 def rules(out: Annotated[Optional[str], typer.Option(
               "--out", metavar="FILE", help="write the rule file here instead of stdout")] = None,
           force: ForceOpt = False) -> None:
-    """Print (or write) the runbook's six alert rules as a Prometheus rule file.
+    """Print or write the runbook's alert rules as a rule file.
 
     stdout gets the YAML itself unless -o json is asked for. --out never overwrites an
     existing file without --force.
@@ -53,7 +53,7 @@ def test_(rules_file: Annotated[Optional[str], typer.Option(
               "--tests", metavar="FILE", help="promtool unit tests to run [default: the shipped ones]")] = None,
           promtool: Annotated[Optional[str], typer.Option(
               "--promtool", metavar="PATH", help="the promtool executable")] = None) -> None:
-    """Prove the alert rules: promtool check rules, then the shipped promtool unit tests.
+    """Run promtool check rules and the shipped promtool unit tests.
 
     The unit tests show each of the six rules firing where it should and staying quiet
     where it should not. Exit 3 when promtool reports a failure, 2 when promtool is missing.
@@ -76,9 +76,9 @@ def test_(rules_file: Annotated[Optional[str], typer.Option(
 def list_(source: Annotated[str, typer.Option(
               "--source", metavar="SOURCE", help="both, prometheus or alertmanager")] = "both",
           timeout: TimeoutOpt = None) -> None:
-    """Pending and firing alerts from Prometheus and Alertmanager, highest priority first.
+    """Pending and firing alerts, highest priority first.
 
-    Columns: priority (P1-P4), severity, state (pending / firing / silenced / inhibited),
+    From Prometheus (/api/v1/alerts) and Alertmanager (/api/v2/alerts). Columns: priority (P1-P4), severity, state (pending / firing / silenced / inhibited),
     since when, summary and labels. Exit 5 when a source is unreachable (what the other
     one said is still shown).
 
@@ -112,9 +112,9 @@ def silence_add(matchers: Annotated[list[str], typer.Argument(
                     "--duration", "-d", metavar="DURATION", help="how long, e.g. 2h")] = "2h",
                 comment: CommentOpt = None, author: AuthorOpt = None, dry_run: DryRunOpt = False,
                 timeout: TimeoutOpt = None) -> None:
-    """Silence matching alerts in Alertmanager for DURATION; --comment and --author required.
+    """Silence matching alerts for DURATION (--comment, --author required).
 
-    Shows the alerts the silence matches now. Exit 2 for a missing comment or author or a
+    Creates the silence in Alertmanager and shows the alerts the silence matches now. Exit 2 for a missing comment or author or a
     bad matcher, 5 when Alertmanager is unreachable.
 
     Examples:

@@ -53,14 +53,15 @@ def check(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
     \b
       aiops health check http://127.0.0.1:8000
       aiops health check --env prod -o json
+      aiops health check --discover active-inference
     """
     from aiops.health import check as run_check
 
-    opts = _settings(targets, target, timeout, concurrency, ca_bundle, insecure)
-    if discover:
+    if discover:  # the job's targets count as given: the config's list is not added
         from aiops.targets import discover_targets
 
-        opts["targets"] = [*opts["targets"], *discover_targets(get_state().config(), discover)]
+        targets = [*(targets or []), *discover_targets(get_state().config(timeout=timeout), discover)]
+    opts = _settings(targets, target, timeout, concurrency, ca_bundle, insecure)
     with output.progress("probing", total=len(opts["targets"])) as advance:
         report = run_check(**opts, deadline=deadline, progress=advance)
     output.render(report, table=health_table)

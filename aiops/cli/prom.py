@@ -47,7 +47,9 @@ def range_(promql: PromqlArg, since: SinceOpt = None, until: UntilOpt = None,
            step: Annotated[Optional[str], typer.Option(
                "--step", metavar="DURATION", help="resolution, e.g. 30s [default: ~120 points]")] = None,
            timeout: TimeoutOpt = None) -> None:
-    """Evaluate PROMQL over a window [default: the last hour]; a sparkline per series.
+    """Evaluate PROMQL over a window; a sparkline per series.
+
+    The window defaults to the last hour and the step to about 120 points.
 
     Examples:
 

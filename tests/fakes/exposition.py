@@ -1,13 +1,15 @@
 """A tiny static /metrics server whose exposition text tests can change at any time.
 
 ``ExpositionServer(text)`` serves ``text`` (Prometheus text format 0.0.4) on 127.0.0.1 at
-``/metrics`` and answers ``/health``, ``/ready`` and ``/live``. ``set(text)`` swaps the body;
-``set_gauges(...)`` rebuilds it from plain values. Prometheus scrapes it like any target.
+``/metrics`` and answers ``/health``, ``/ready`` and ``/live``. ``text`` may be a callable
+returning the body (called on every scrape: counters that grow with time); ``set(text)``
+swaps it. Prometheus scrapes it like any target.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -39,7 +41,7 @@ def exposition(gauges: dict[str, float] | None = None, counters: dict[str, float
 class ExpositionServer:
     """Serves the current text from a daemon thread; ``url`` is usable when this returns."""
 
-    def __init__(self, text: str = "") -> None:
+    def __init__(self, text: str | Callable[[], str] = "") -> None:
         self.text = text
         self.scrapes = 0
         server = self
@@ -48,7 +50,8 @@ class ExpositionServer:
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 if self.path.startswith("/metrics"):
                     server.scrapes += 1
-                    body, ctype = server.text.encode(), CONTENT_TYPE
+                    text = server.text() if callable(server.text) else server.text
+                    body, ctype = text.encode(), CONTENT_TYPE
                 elif self.path in ("/health", "/ready", "/live"):
                     body, ctype = b'{"status": "healthy"}', "application/json"
                 else:
@@ -71,7 +74,7 @@ class ExpositionServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
 
-    def set(self, text: str) -> None:
+    def set(self, text: str | Callable[[], str]) -> None:
         self.text = text
 
     def stop(self) -> None:

@@ -5,7 +5,8 @@ alertmanager=am.url)`` and ``start_alertmanager(workdir)`` start the Debian bina
 temporary storage path and short intervals; ``stop()`` ends them. The fixtures
 ``prometheus_factory`` and ``alertmanager`` (import them into a test module) skip locally when
 the binaries are missing and fail under CI=true. ``shortened_rules(path)`` writes the runbook's
-rules with short ``for:`` durations and range windows, so alerts fire within seconds.
+rules with short ``for:`` durations and range windows, so alerts fire within seconds;
+``backfill(storage, series)`` writes known history for ``start_prometheus(storage=...)``.
 """
 
 from __future__ import annotations
@@ -156,6 +157,28 @@ def shortened_rules(path: Path, *, for_: str = "1s", window: str = "20s",
     path.write_text(json.dumps({"groups": [{"name": "active-inference-test", "rules": rules}]},
                                indent=2))
     return path
+
+
+def backfill(storage: Path, series: dict[str, list[tuple[float, float]]]) -> Path:
+    """Write ``{'name{labels}': [(unix seconds, value), ...]}`` into TSDB blocks under
+    ``storage`` with ``promtool tsdb create-blocks-from openmetrics`` (start Prometheus with
+    ``storage=`` to query them)."""
+    promtool = require("promtool", binary=True)
+    storage = Path(storage)
+    storage.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    for name in sorted({key.split("{", 1)[0] for key in series}):
+        lines.append(f"# TYPE {name} gauge")
+        for key, samples in series.items():
+            if key.split("{", 1)[0] == name:
+                lines += [f"{key} {value!r} {ts:.3f}" for ts, value in samples]
+    source = storage.parent / f"{storage.name}.om"
+    source.write_text("\n".join(lines) + "\n# EOF\n")
+    done = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(source), str(storage)],
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"promtool backfill failed: {done.stdout}{done.stderr}")
+    return storage
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.5,

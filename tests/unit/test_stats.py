@@ -1,0 +1,46 @@
+"""Robust z-scores and Prometheus-compatible histogram quantiles."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from aiops.stats import histogram_quantile, robust_z
+
+
+def test_robust_z_flags_a_spike_and_not_noise():
+    steady = [10.0, 10.5, 9.5, 10.2, 9.8, 10.1, 9.9, 10.3]
+    assert abs(robust_z(steady + [10.0])) < 1
+    assert robust_z(steady + [40.0]) > 3.5
+
+
+def test_robust_z_is_not_fooled_by_the_spike_itself():
+    # a plain z-score's standard deviation is inflated by the outlier; the MAD is not
+    values = [1.0, 1.1, 0.9, 1.0, 1.05, 0.95, 1.0, 25.0]
+    assert robust_z(values) > 100
+
+
+def test_robust_z_on_flat_series_and_short_input():
+    assert robust_z([5.0, 5.0, 5.0, 5.0]) == 0.0
+    assert robust_z([5.0, 5.0, 5.0, 6.0, 5.0, 5.0, 9.0]) > 3.5  # MAD 0: mean deviation stands in
+    assert robust_z([5.0] * 5 + [7.0]) == pytest.approx(0.7979 * 2 / (2 / 6))
+    assert robust_z([1.0, 2.0]) is None
+    assert robust_z([1.0, 2.0, 3.0, math.nan]) is None
+
+
+@pytest.mark.parametrize("buckets,expected", [
+    # all 60 observations in (1, 2.5]: rank 57 -> 1 + 1.5 * 57/60
+    ([(0.5, 0), (1.0, 0), (2.5, 60), (math.inf, 60)], 1 + 1.5 * 57 / 60),
+    # 50 in (0, 0.1], 10 in (0.1, 0.5]: rank 57 -> 0.1 + 0.4 * 7/10
+    ([(0.1, 50), (0.5, 60), (1.0, 60), (math.inf, 60)], 0.1 + 0.4 * 0.7),
+    # the rank falls in +Inf: the highest finite bound
+    ([(0.1, 1), (1.0, 2), (math.inf, 100)], 1.0),
+])
+def test_histogram_quantile_matches_prometheus(buckets, expected):
+    assert histogram_quantile(0.95, buckets) == pytest.approx(expected)
+
+
+def test_histogram_quantile_without_observations_is_no_data():
+    assert histogram_quantile(0.95, [(0.1, 0), (math.inf, 0)]) is None
+    assert histogram_quantile(0.95, [(0.1, 3)]) is None  # no +Inf bucket
