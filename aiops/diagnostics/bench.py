@@ -47,6 +47,7 @@ class BenchReport:
         return CHECK_FAILED if self.band == "critical" else OK
 
     def to_dict(self) -> dict:
+        """JSON-safe dict (the ``-o json`` contract)."""
         return {"target": self.target, "steps": self.steps, "warmup": self.warmup, **self.latency,
                 "band": self.band, "critical": self.band == "critical",
                 "baseline": {"metric": BASELINE.name, "target_ms": 1000 * BASELINE.target,

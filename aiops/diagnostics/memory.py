@@ -85,6 +85,7 @@ class MemoryReport:
         return CHECK_FAILED if self.leaking else OK
 
     def to_dict(self) -> dict:
+        """JSON-safe dict (the ``-o json`` contract)."""
         return {"target": self.target, "steps": self.steps, "warmup": self.warmup,
                 "threshold_bytes_per_step": self.threshold, "bytes_per_step": self.bytes_per_step,
                 "growth_bytes": self.growth_bytes, "peak_bytes": self.peak_bytes,

@@ -29,6 +29,7 @@ class FunctionStat:
     cumtime: float
 
     def to_dict(self) -> dict:
+        """JSON-safe dict, with cumulative milliseconds per call."""
         return asdict(self) | {"percall_ms": 1000 * self.cumtime / self.calls if self.calls else 0.0}
 
 
@@ -46,12 +47,15 @@ class ProfileReport:
 
     @property
     def per_step_ms(self) -> float:
+        """Mean wall time per step under the profiler, in milliseconds."""
         return 1000 * self.seconds / self.steps
 
     def exit_code(self) -> int:
+        """Always 0: a profile has no verdict."""
         return 0
 
     def to_dict(self) -> dict:
+        """JSON-safe dict (the ``-o json`` contract)."""
         return {"target": self.target, "steps": self.steps, "seconds": self.seconds,
                 "per_step_ms": self.per_step_ms, "sort": self.sort, "total_calls": self.total_calls,
                 "functions": [f.to_dict() for f in self.functions], "saved_to": self.saved_to}
