@@ -58,7 +58,8 @@ class RulesWritten:
     text: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "group": GROUP, "rules": self.rules, "sha256": self.sha256}
+        return {"schema": "aiops.rules/v1", "path": self.path, "group": GROUP, "rules": self.rules,
+                "sha256": self.sha256}
 
 
 def export_rules(out: str | os.PathLike | None = None, *, force: bool = False) -> RulesWritten:
@@ -111,7 +112,8 @@ class RulesTestReport:
         return OK if self.ok else CHECK_FAILED
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "promtool": self.promtool, "rules_file": self.rules_file,
+        return {"schema": "aiops.rules-test/v1", "ok": self.ok, "promtool": self.promtool,
+                "rules_file": self.rules_file,
                 "tests_file": self.tests_file, "runs": [r.to_dict() for r in self.runs]}
 
 

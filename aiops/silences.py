@@ -113,7 +113,8 @@ class SilenceChange:
     affected_alerts: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "dry_run": self.dry_run, "done": not self.dry_run,
+        return {"schema": "aiops.silence/v1", "action": self.action, "dry_run": self.dry_run,
+                "done": not self.dry_run,
                 "alertmanager_url": self.alertmanager_url, "silence": self.silence.to_dict(),
                 "affected_alerts": self.affected_alerts}
 
@@ -124,7 +125,8 @@ class SilenceList:
     silences: list[Silence]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"alertmanager_url": self.alertmanager_url, "silences": [s.to_dict() for s in self.silences]}
+        return {"schema": "aiops.silences/v1", "alertmanager_url": self.alertmanager_url,
+                "silences": [s.to_dict() for s in self.silences]}
 
 
 def _now(clock: Callable[[], dt.datetime] | None) -> dt.datetime:

@@ -72,7 +72,8 @@ class QueryResult:
 
     def to_dict(self) -> dict[str, Any]:
         instant = self.result_type != "matrix"
-        return {"query": self.query, "result_type": self.result_type, "time": self.time,
+        return {"schema": "aiops.prom.query/v1", "query": self.query,
+                "result_type": self.result_type, "time": self.time,
                 "no_data": self.no_data, "duration_ms": round(self.duration_ms, 2),
                 "series": [s.to_dict(instant) for s in self.series]}
 
@@ -93,7 +94,8 @@ class RangeResult:
         return not self.series
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "start": self.start, "end": self.end, "step_s": self.step_s,
+        return {"schema": "aiops.prom.range/v1", "query": self.query, "start": self.start,
+                "end": self.end, "step_s": self.step_s,
                 "no_data": self.no_data, "duration_ms": round(self.duration_ms, 2),
                 "series": [s.to_dict(instant=False) for s in self.series]}
 
