@@ -40,6 +40,8 @@ class LogBackend(Protocol):
 
     def errors(self, start: dt.datetime, end: dt.datetime, *, top: int = 10) -> ErrorReport: ...
 
+    def close(self) -> None: ...
+
 
 def open_backend(cfg: Any = None, backend: str | None = None, url: str | None = None,
                  index: str | None = None, file: str | None = None,

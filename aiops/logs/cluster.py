@@ -106,6 +106,12 @@ class ClusterBackend:
         return ErrorReport(self.name, self.source, start, end, q.total_hits(response),
                            q.parse_errors(response, top), Skipped(missing_fields=missing))
 
+    def close(self) -> None:
+        """Release the client's connections."""
+        close = getattr(self.client, "close", None)
+        if close is not None:
+            close()
+
     def fields(self) -> q.Fields:
         """Field mapping facts for the index pattern (one ``_field_caps`` call, cached)."""
         if self._fields is None:

@@ -38,6 +38,9 @@ class FileBackend:
     def source(self) -> str:
         return self.pattern
 
+    def close(self) -> None:
+        """Nothing to release (files are opened per call); here for the backend interface."""
+
     def paths(self) -> list[str]:
         """The files to read, in a stable order; UsageError when none match."""
         if glob.has_magic(self.pattern):

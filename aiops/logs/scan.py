@@ -10,11 +10,9 @@ file; each matching line is reported once, in file order.
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import threading
-import zlib
 from collections import deque
 from itertools import islice
 from typing import Any, Callable, Iterator, Sequence
@@ -253,6 +251,9 @@ def _all_lines(path: str) -> Iterator[tuple[int, bytes]]:
 
 
 def _gzip_lines(path: str, needles: Sequence[bytes] | None) -> Iterator[tuple[int, bytes]]:
+    import gzip
+    import zlib
+
     try:
         with gzip.open(path, "rb") as fh:
             carry, base = b"", 0  # base: decompressed offset of carry[0]

@@ -6,10 +6,8 @@ and each record has exactly one place. Small inputs never touch the disk.
 
 from __future__ import annotations
 
-import heapq
 import os
-import tempfile
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 Key = tuple[int, int, int]
 RUN = 20_000
@@ -24,12 +22,14 @@ def external_sort(items: Iterable[tuple[Key, bytes]], *, run: int | None = None,
     run = run or RUN
     buffer: list[tuple[Key, bytes]] = []
     runs: list[str] = []
-    workdir: tempfile.TemporaryDirectory | None = None
+    workdir: Any = None  # a TemporaryDirectory once the first run spills
     try:
         for item in items:
             buffer.append(item)
             if len(buffer) >= run:
                 if workdir is None:
+                    import tempfile  # only big traces spill; keep start-up lean
+
                     workdir = tempfile.TemporaryDirectory(prefix="aiops-logs-", dir=tmpdir)
                 runs.append(_spill(sorted(buffer), workdir.name, len(runs)))
                 buffer = []
@@ -37,6 +37,8 @@ def external_sort(items: Iterable[tuple[Key, bytes]], *, run: int | None = None,
         if not runs:
             yield from buffer
             return
+        import heapq
+
         files = [open(path, "rb") for path in runs]
         try:
             yield from heapq.merge(buffer, *(_read_run(fh) for fh in files))

@@ -56,6 +56,7 @@ class ElasticsearchSim:
         self.port = port
         self.ssl_context = ssl_context  # serve https with this server context
         self.delay = 0.0
+        self.product: str | None = "Elasticsearch"  # None: behave like a server that is not ES
         self.indices: dict[str, Index] = {}
         self.pits: dict[str, dict[str, Any]] = {}
         self.faults: list[dict[str, Any]] = []
@@ -162,8 +163,8 @@ class ElasticsearchSim:
         self.responses.append((op, status, payload))
         headers = {"Content-Type": f"application/vnd.elasticsearch+json;compatible-with={compat}"
                    if compat else "application/json"}
-        if status not in (401, 403):
-            headers["X-Elastic-Product"] = "Elasticsearch"
+        if status not in (401, 403) and self.product:
+            headers["X-Elastic-Product"] = self.product
         if status == 401:
             headers["WWW-Authenticate"] = 'Basic realm="security", charset="UTF-8", ApiKey'
         if request.method == "HEAD":

@@ -190,3 +190,13 @@ def test_tls_with_the_configured_ca_bundle(cli, tmp_path):
         assert len(ok.json()["records"]) == 3
         untrusted = cli("logs", "trace", "req-tls", *WIN, env=env)
         assert untrusted.exit_code == 5 and "logs.ca_bundle" in untrusted.stderr
+
+
+def test_a_server_without_the_product_header_is_not_elasticsearch(cli, es, env):
+    es.product = None
+    try:
+        result = cli("logs", "trace", "req-alpha", *WIN, env=env)
+    finally:
+        es.product = "Elasticsearch"
+    assert result.exit_code == 2 and "is not Elasticsearch" in result.stderr
+    assert "--backend opensearch" in result.stderr
