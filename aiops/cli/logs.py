@@ -156,7 +156,7 @@ def summary_table(summary):
     table.add_column("errors", overflow="fold")
     levels = [f"{k}: {v}" for k, v in sorted(summary.by_level.items())]
     loggers = [f"{k}: {v}" for k, v in sorted(summary.by_logger.items())]
-    errs = [f"[red]{d['count']}x {escape(str(d['logger']))}: {escape(str(d['message']))}[/]"
+    errs = [f"[red]{d['count']}x {escape(d['logger'] or '-')}: {escape(d['message'] or '-')}[/]"
             for d in summary.to_dict()["errors"]] or ["none"]
     table.add_row("\n".join(levels), "\n".join(loggers), "\n".join(errs))
     return table
@@ -170,13 +170,14 @@ def errors_table(report):
     from aiops.logs.model import iso
 
     table = Table(title=f"{report.total} error record(s) in {report.source}, "
-                        f"{iso(report.start)} to {iso(report.end)}"
+                        f"{report.start:%Y-%m-%d %H:%M:%S} to {report.end:%Y-%m-%d %H:%M:%S} UTC"
                         + (f" ({report.other} in other groups)" if report.other else ""),
                   title_justify="left")
     for column in ("count", "levels", "logger", "message", "first seen", "last seen",
                    "sample correlation IDs"):
+        fixed = column in ("count", "levels", "first seen", "last seen")
         table.add_column(column, justify="right" if column == "count" else "left",
-                         overflow="fold")
+                         no_wrap=fixed, overflow="fold")
     for g in report.groups:
         style = "bold white on red" if "FATAL" in g.levels or "CRITICAL" in g.levels else "red"
         table.add_row(str(g.count), ", ".join(f"{k} {v}" for k, v in sorted(g.levels.items())),
