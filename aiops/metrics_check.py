@@ -230,8 +230,14 @@ def metrics_check(cfg: Any, *, window: float | str = "5m", source: str = "auto",
     if source in ("auto", "prometheus"):
         try:
             rows = check_prometheus(cfg, window_s, job or None, at=at, timeout=timeout)
+            if job and all(r.verdict == "no data" for r in rows):
+                warnings.append(f"Prometheus has no series for job '{job}': set prometheus.job "
+                                "(or --job '' for all jobs)")
+                if warn:
+                    warn(warnings[-1])
             return Scorecard(now, "prometheus", window_s, job or None, rows,
-                             (time.perf_counter() - started) * 1000, cfg.get("prometheus.url"))
+                             (time.perf_counter() - started) * 1000, cfg.get("prometheus.url"),
+                             warnings=warnings)
         except UpstreamError as exc:
             if source == "prometheus" or not targets:
                 if source == "auto" and not targets:

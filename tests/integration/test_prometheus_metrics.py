@@ -77,6 +77,7 @@ def test_unknown_job_is_no_data_everywhere_not_zero(cli, stack):
     doc = result.json()
     assert {r["verdict"] for r in doc["rows"]} == {"no data"}
     assert all(r["value"] is None for r in doc["rows"])
+    assert "no series for job 'no-such-job'" in result.stderr and doc["warnings"]
 
 
 def test_table_output_shows_value_band_verdict_and_promql(cli, stack):
