@@ -2,8 +2,8 @@
 
 ``render_rules()`` is the rule file generated from :data:`aiops.catalog.ALERT_RULES` (the
 shipped ``aiops/catalog/rules/active-inference.rules.yml`` is exactly this text; a test keeps
-them equal). ``test_rules()`` runs ``promtool check rules`` and ``promtool test rules`` on
-the shipped unit tests (``tests.yml``: each rule fires where it should and stays quiet where
+them equal). ``run_rule_tests()`` runs ``promtool check rules`` and ``promtool test rules``
+on the shipped unit tests (``tests.yml``: each rule fires where it should and stays quiet where
 it should not).
 """
 
@@ -136,8 +136,9 @@ def _run(argv: list[str], cwd: Path, timeout: float) -> PromtoolRun:
     return PromtoolRun(argv, proc.returncode, (proc.stdout + proc.stderr).strip())
 
 
-def test_rules(rules_file: str | os.PathLike | None = None, tests_file: str | os.PathLike | None = None,
-               *, promtool: str | None = None, timeout: float = 120.0) -> RulesTestReport:
+def run_rule_tests(rules_file: str | os.PathLike | None = None,
+                   tests_file: str | os.PathLike | None = None, *, promtool: str | None = None,
+                   timeout: float = 120.0) -> RulesTestReport:
     """``promtool check rules`` on the rule file and ``promtool test rules`` on the unit tests.
 
     Defaults: the shipped rule file and its shipped tests. With only ``rules_file`` given,

@@ -64,9 +64,9 @@ def test_(rules_file: Annotated[Optional[str], typer.Option(
       aiops alerts test
       aiops alerts test --rules my.rules.yml --tests my-tests.yml
     """
-    from aiops.alert_rules import test_rules
+    from aiops.alert_rules import run_rule_tests
 
-    report = test_rules(rules_file, tests_file, promtool=promtool)
+    report = run_rule_tests(rules_file, tests_file, promtool=promtool)
     output.render(report, table=rules_test_table)
     raise typer.Exit(report.exit_code())
 
