@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
 from aiops.errors import AiopsError, AuthError, ConfigError, UpstreamError, UsageError
@@ -160,17 +159,37 @@ def query_many(client: Client, queries: Mapping[str, str], *, at: dt.datetime | 
                workers: int = 16) -> dict[str, QueryResult | AiopsError]:
     """Run instant queries concurrently; each key maps to its result or its error.
 
+    The worker threads are all started before any query is sent: a thread started while
+    others hold the GIL waits for it, which would stagger the queries by milliseconds each.
     An unreachable Prometheus fails every query the same way; the caller decides what that
     means (the scorecard falls back to scraping).
     """
-    def one(promql: str) -> QueryResult | AiopsError:
-        try:
-            return query(client, promql, at=at)
-        except AiopsError as exc:
-            return exc
+    import threading
 
-    if not queries:
-        return {}
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(queries)))) as pool:
-        futures = {key: pool.submit(one, promql) for key, promql in queries.items()}
-        return {key: future.result() for key, future in futures.items()}
+    results: dict[str, QueryResult | AiopsError] = {}
+    go = threading.Event()
+    items = list(queries.items())
+    shares = [items[i::max(1, min(workers, len(items)))] for i in range(max(1, min(workers, len(items))))]
+
+    crashed: list[BaseException] = []
+
+    def work(share: list[tuple[str, str]]) -> None:
+        go.wait()
+        for key, promql in share:
+            try:
+                results[key] = query(client, promql, at=at)
+            except AiopsError as exc:
+                results[key] = exc
+            except Exception as exc:  # a bug: re-raised in the caller's thread below
+                crashed.append(exc)
+                return
+
+    threads = [threading.Thread(target=work, args=(share,), daemon=True) for share in shares if share]
+    for thread in threads:
+        thread.start()
+    go.set()
+    for thread in threads:
+        thread.join()
+    if crashed:
+        raise crashed[0]
+    return {key: results[key] for key in queries}
