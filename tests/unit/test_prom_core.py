@@ -127,3 +127,41 @@ def test_silence_window_and_matching():
     assert s.api()["startsAt"] == "2026-01-28T10:00:00.000Z"
     assert _matches(s.matchers, {"alertname": "HighErrorRate", "instance": "lab-1"})
     assert not _matches(s.matchers, {"alertname": "HighErrorRate", "instance": "db-1"})
+
+
+class _FakeLibrary:
+    """Stands in for PrometheusConnect: answers by query text, or raises."""
+
+    def __init__(self, answers):
+        self.answers = answers
+
+    def custom_query(self, query, params=None):
+        answer = self.answers[query]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+def test_query_many_keeps_each_answer_or_error_apart():
+    from prometheus_api_client import PrometheusApiClientException
+
+    from aiops.prom.client import Client, query_many
+
+    client = Client("http://p:9090", _FakeLibrary({
+        "up": [{"metric": {"instance": "a"}, "value": [1.0, "1"]}],
+        "nothing": [],
+        "bad(": PrometheusApiClientException(
+            'HTTP Status Code 400 (b\'{"status":"error","errorType":"bad_data","error":"parse error"}\')'),
+    }), 1.0)
+    results = query_many(client, {"u": "up", "n": "nothing", "b": "bad("}, workers=2)
+    assert list(results) == ["u", "n", "b"]
+    assert results["u"].series[0].value == 1.0 and results["n"].no_data
+    assert isinstance(results["b"], UsageError) and "parse error" in results["b"].message
+
+
+def test_query_many_reraises_a_bug_in_the_caller():
+    from aiops.prom.client import Client, query_many
+
+    client = Client("http://p:9090", _FakeLibrary({"up": RuntimeError("bug")}), 1.0)
+    with pytest.raises(RuntimeError, match="bug"):
+        query_many(client, {"u": "up"})
