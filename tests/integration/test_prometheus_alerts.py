@@ -131,3 +131,22 @@ def test_unreachable_servers_exit_5_within_the_timeout(cli, command):
         silent.close()
     assert result.exit_code == 5, result.stderr
     assert elapsed < 2.5 and "Traceback" not in result.stderr
+
+
+def test_rules_and_targets_api_report_what_prometheus_loaded(stack):
+    from aiops.config import load
+    from aiops.prom import api, http
+
+    env, prom, am, target = stack
+    server = http.Server.from_config(load(flags={"prometheus.url": prom.url}), "prometheus.url")
+
+    async def read():
+        async with http.session(server) as session:
+            return (await api.prometheus_rules(session, server),
+                    await api.prometheus_targets(session, server))
+
+    groups, targets = http.run(read())
+    rules = {r["name"]: r for g in groups for r in g["rules"]}
+    assert set(rules) == {"LowModelAccuracy", "ApplicationDown"}
+    assert rules["LowModelAccuracy"]["state"] == "firing" and rules["ApplicationDown"]["state"] == "inactive"
+    assert [t["labels"]["job"] for t in targets] == ["active-inference"]
