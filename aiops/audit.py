@@ -14,6 +14,8 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from aiops.fsutil import fsync_dir
 from typing import Any, Callable, Iterable
 
 SCHEMA = "aiops.audit/v1"
@@ -93,7 +95,7 @@ class AuditLog:
         finally:
             os.close(fd)
         if created:
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         return len(lines)
 
     def _redact(self, line: str) -> str:
@@ -155,16 +157,3 @@ def _lock(fd: int) -> None:
     except ImportError:  # not POSIX: O_APPEND alone keeps each write whole
         return
     fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -19,6 +19,7 @@ import unicodedata
 from pathlib import Path
 
 from aiops.errors import UsageError
+from aiops.fsutil import fsync_dir
 
 MAX_SLUG = 60
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -102,7 +103,7 @@ def atomic_write(path: Path, data: bytes, *, force: bool = False, mode: int = 0o
         if isinstance(exc, OSError):
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _link_new(tmp: str, path: Path) -> None:
@@ -119,16 +120,3 @@ def _link_new(tmp: str, path: Path) -> None:
         os.replace(tmp, path)
         return
     os.unlink(tmp)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
