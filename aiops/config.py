@@ -65,6 +65,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("pagerduty.ca_bundle", None, str, "CA bundle for the PagerDuty API"),
     Setting("lab.admin_token", None, str, "token for the lab service's admin endpoint", secret=True),
     Setting("audit.path", None, str, "audit log file (default: in the user data directory)"),
+    Setting("playbooks.dir", None, str, "directory of more playbooks (*.yaml); one named like a "
+            "shipped playbook replaces it"),
 )
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -33,6 +33,10 @@ def _register(app: Any) -> None:
     app.add_typer(logs.app, name="logs", help="Follow a correlation ID through ES, OpenSearch or files.")
     from aiops.cli import diagnose  # noqa: E402
     app.add_typer(diagnose.app, name="diagnose", help="Profile, memory-check and benchmark the inference core.")
+    from aiops.cli import demo, playbook, triage  # noqa: E402 (triage)
+    app.add_typer(playbook.app, name="playbook", help="List, show, validate and run the runbook's playbooks.")
+    app.command(name="triage")(triage.triage)
+    app.command(name="demo")(demo.demo)
 
 
 def build() -> Any:
