@@ -91,6 +91,8 @@ class LabMetrics:
         self.memory = Gauge("memory_usage_bytes", "Memory consumption (resident set size)", registry=r)
         self.memory_limit = Gauge("memory_limit_bytes", "Memory limit the memory check uses", registry=r)
         self.disk = Gauge("disk_usage_percent", "Disk space usage", registry=r)
+        self.request_queue = Gauge("request_queue_length",
+                                   "Inference requests accepted and not yet answered", registry=r)
         self.http_requests = Counter("http_requests", "HTTP requests by method, path and status",
                                      ["method", "path", "status"], registry=r)
         self.model_info = Info("ai_model", "The model the service runs", registry=r)

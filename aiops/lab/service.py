@@ -245,7 +245,11 @@ class LabService:
         delay = self.faults.value("slow-inference")
         if delay:
             await asyncio.sleep(delay)
-        result = await asyncio.get_running_loop().run_in_executor(self.executor, self._api_step, obs)
+        self.metrics.request_queue.inc()  # the capacity rule's "request queue"
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self.executor, self._api_step, obs)
+        finally:
+            self.metrics.request_queue.dec()
         seconds = time.perf_counter() - start
         self._observe(seconds, result)
         event(log_core, logging.INFO, "Inference completed successfully", correlation_id=correlation_id,

@@ -97,6 +97,7 @@ def test_every_runbook_metric_has_its_exact_name_and_type(svc):
         assert families[metric.name].type == metric.type, metric.name
     assert families["http_requests"].type == "counter"
     assert "process_resident_memory_bytes" in families
+    assert families["request_queue_length"].type == "gauge"  # the capacity rule's queue
     text = svc.metrics_text()
     assert "\nai_episodes_completed " in text  # the bare name the TrainingStalled alert queries
     assert 'http_requests_total{method="POST",path="/infer",status="200"}' in text
