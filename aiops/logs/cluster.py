@@ -22,7 +22,7 @@ from aiops.logs.timeline import Trace
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 1000
+PAGE_SIZE = 5000  # fewer round trips; a page of hits is a few MB, so memory stays flat
 KEEP_ALIVE = "2m"
 RETRIES = 4
 BACKOFF_BASE = 0.5
@@ -68,11 +68,12 @@ class ClusterBackend:
     """Trace and group errors over an index pattern on Elasticsearch or OpenSearch."""
 
     def __init__(self, client: ClusterClient, index: str, *, timeout: float = 10.0,
-                 page_size: int = PAGE_SIZE, keep_alive: str = KEEP_ALIVE,
+                 page_size: int | None = None, keep_alive: str = KEEP_ALIVE,
                  retries: int = RETRIES, sleep: Callable[[float], None] = time.sleep,
                  rand: Callable[[float, float], float] = random.uniform) -> None:
         self.client, self.index, self.timeout = client, index, timeout
-        self.page_size, self.keep_alive, self.retries = page_size, keep_alive, retries
+        self.page_size = page_size or PAGE_SIZE
+        self.keep_alive, self.retries = keep_alive, retries
         self._sleep, self._rand = sleep, rand
         self._fields: q.Fields | None = None
 
