@@ -1,4 +1,4 @@
-"""The ``aiops`` command: the root app, whose list of groups is the table of contents."""
+"""The ``aiops`` command: the root app, whose COMMANDS table is the table of contents."""
 
 import sys
 from typing import Any, Sequence
@@ -11,32 +11,90 @@ _HELP = ("Incident response for Active Inference Sim Lab services: health, metri
          "4 auth, 5 upstream unreachable, 130 interrupted.")
 
 
-def _register(app: Any) -> None:
-    """The command groups: the table of contents of aiops."""
-    from aiops.cli import config, health
+# The table of contents: (name, module, attribute, help). An attribute named "app" is a
+# command group; anything else is a single command function. Modules load only when their
+# command runs, so every command starts as fast as the one it is.
+COMMANDS: tuple[tuple[str, str, str, str], ...] = (
+    ("health", "aiops.cli.health", "app", "Probe /health, /ready, /live and /metrics."),
+    ("triage", "aiops.cli.triage", "triage", "From alert to evidence-backed answer: health, metrics, alerts, logs, playbook."),
+    ("demo", "aiops.cli.demo", "demo", "Start the lab with a fault, triage it, print the report."),
+    ("metrics", "aiops.cli.metrics", "app", "Score the runbook's metrics against its baselines."),
+    ("alerts", "aiops.cli.alerts", "app", "Alert rules and their tests, firing alerts, silences."),
+    ("prom", "aiops.cli.prom", "app", "PromQL instant and range queries."),
+    ("capacity", "aiops.cli.capacity", "app", "The runbook's scaling rules, with evidence."),
+    ("logs", "aiops.cli.logs", "app", "Follow a correlation ID through ES, OpenSearch or files."),
+    ("incident", "aiops.cli.incident", "app", "PagerDuty incidents: list, ack, resolve, note, on-call, clock, audit."),
+    ("postmortem", "aiops.cli.postmortem", "app", "Draft a post-mortem with its timeline and P1 clock; check it."),
+    ("playbook", "aiops.cli.playbook", "app", "List, show, validate and run the runbook's playbooks."),
+    ("diagnose", "aiops.cli.diagnose", "app", "Profile, memory-check and benchmark the inference core."),
+    ("lab", "aiops.cli.lab", "app", "Run the reference Sim Lab service; inject faults."),
+    ("config", "aiops.cli.config", "app", "Show and create configuration."),
+)
+# Commands that other modules add to a group: group name -> (module, function(group_app)).
+EXTENSIONS: dict[str, tuple[str, str]] = {"incident": ("aiops.cli.clock", "register")}
 
-    app.add_typer(health.app, name="health", help="Probe /health, /ready, /live and /metrics.")
-    app.add_typer(config.app, name="config", help="Show and create configuration.")
-    from aiops.cli import lab  # noqa: E402
-    app.add_typer(lab.app, name="lab", help="Run the reference Sim Lab service; inject faults.")
-    from aiops.cli import incident  # noqa: E402
-    app.add_typer(incident.app, name="incident", help="PagerDuty incidents: list, ack, resolve, note, on-call, audit.")
-    from aiops.cli import clock, postmortem  # noqa: E402
-    clock.register(incident.app)
-    app.add_typer(postmortem.app, name="postmortem", help="Draft a post-mortem with its timeline and P1 clock; check it.")
-    from aiops.cli import alerts, capacity, metrics, prom  # noqa: E402 (Prometheus groups)
-    app.add_typer(prom.app, name="prom", help="PromQL instant and range queries.")
-    app.add_typer(metrics.app, name="metrics", help="Score the runbook's metrics against its baselines.")
-    app.add_typer(alerts.app, name="alerts", help="Alert rules and their tests, firing alerts, silences.")
-    app.add_typer(capacity.app, name="capacity", help="The runbook's scaling rules, with evidence.")
-    from aiops.cli import logs  # noqa: E402
-    app.add_typer(logs.app, name="logs", help="Follow a correlation ID through ES, OpenSearch or files.")
-    from aiops.cli import diagnose  # noqa: E402
-    app.add_typer(diagnose.app, name="diagnose", help="Profile, memory-check and benchmark the inference core.")
-    from aiops.cli import demo, playbook, triage  # noqa: E402 (triage)
-    app.add_typer(playbook.app, name="playbook", help="List, show, validate and run the runbook's playbooks.")
-    app.command(name="triage")(triage.triage)
-    app.command(name="demo")(demo.demo)
+
+def _load(name: str) -> Any:
+    """Import one entry of COMMANDS and turn it into its click command."""
+    import importlib
+
+    import typer
+
+    _, module, attr, help_text = next(c for c in COMMANDS if c[0] == name)
+    target = getattr(importlib.import_module(module), attr)
+    if name in EXTENSIONS:
+        ext_module, ext_func = EXTENSIONS[name]
+        getattr(importlib.import_module(ext_module), ext_func)(target)
+    holder = typer.Typer(rich_markup_mode=None)
+    if attr == "app":
+        holder.add_typer(target, name=name, help=help_text)
+    else:
+        holder.command(name=name, help=target.__doc__ or help_text,
+                       short_help=help_text)(target)
+        holder.callback()(lambda: None)  # a group, so the command keeps its name
+    return typer.main.get_group(holder).commands[name]
+
+
+def _lazy_group_class() -> Any:
+    from collections.abc import MutableMapping
+
+    from typer.core import TyperGroup
+
+    class LazyCommands(MutableMapping):
+        """The root's commands: names known up front, each built on first access."""
+
+        def __init__(self) -> None:
+            self._built: dict[str, Any] = {}
+
+        def __getitem__(self, name: str) -> Any:
+            if name not in self._built:
+                if all(c[0] != name for c in COMMANDS):
+                    raise KeyError(name)
+                self._built[name] = _load(name)
+            return self._built[name]
+
+        def __setitem__(self, name: str, value: Any) -> None:
+            self._built[name] = value
+
+        def __delitem__(self, name: str) -> None:
+            del self._built[name]
+
+        def __iter__(self):
+            return iter([c[0] for c in COMMANDS])
+
+        def __len__(self) -> int:
+            return len(COMMANDS)
+
+    class LazyGroup(TyperGroup):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.commands = LazyCommands()
+
+        def format_commands(self, ctx: Any, formatter: Any) -> None:
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, help_text) for name, _, _, help_text in COMMANDS])
+
+    return LazyGroup
 
 
 def build() -> Any:
@@ -49,7 +107,7 @@ def build() -> Any:
     from aiops.cli.common import ConfigOpt, DebugOpt, EnvOpt, OutputOpt, QuietOpt, VerboseOpt
 
     app = typer.Typer(
-        name="aiops", help=_HELP, no_args_is_help=True,
+        name="aiops", help=_HELP, no_args_is_help=True, cls=_lazy_group_class(),
         rich_markup_mode=None,  # plain help: rich-formatted help costs ~100 ms of start-up
         pretty_exceptions_enable=False,  # tracebacks with locals could print tokens
         context_settings={"help_option_names": ["-h", "--help"]},
@@ -70,7 +128,6 @@ def build() -> Any:
         """Global options given before the command."""
         common.apply(output, env, config, verbose, quiet, debug)
 
-    _register(app)
     return app
 
 
