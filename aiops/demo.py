@@ -31,6 +31,8 @@ EXPECTED = {"memory-leak": "memory-leak", "slow-inference": "high-response-time"
 
 @dataclass
 class DemoResult:
+    """The fault injected, the playbook it calls for, the lab and the triage report."""
+
     fault: str
     expected_playbook: str
     lab_url: str
@@ -84,8 +86,8 @@ class Lab:
             raise UpstreamError(f"the lab did not start: {self._why()}")
         return self.url
 
-    def wait_ready(self, timeout: float) -> bool:
-        """True once /ready answers 200; False when the lab exited first (the crash fault)."""
+    def wait_ready(self, timeout: float, path: str = "/ready") -> bool:
+        """True once ``path`` answers 200; False when the lab exited first (the crash fault)."""
         import urllib.request
 
         deadline = time.monotonic() + timeout
@@ -93,13 +95,13 @@ class Lab:
             if self.proc.poll() is not None:
                 return False
             try:
-                with urllib.request.urlopen(self.url + "/ready", timeout=2) as resp:
+                with urllib.request.urlopen(self.url + path, timeout=2) as resp:
                     if resp.status == 200:
                         return True
             except OSError:
                 pass
             time.sleep(0.1)
-        raise UpstreamError(f"the lab at {self.url} was not ready within {timeout:g}s: {self._why()}")
+        raise UpstreamError(f"the lab at {self.url}: {path} not 200 within {timeout:g}s: {self._why()}")
 
     def _why(self) -> str:
         if self.proc.poll() is None:
@@ -138,7 +140,7 @@ def run_demo(cfg: Any, *, fault: str = "memory-leak", wait: float = 5.0, python:
         try:
             say(f"starting the Sim Lab service with fault {spec}")
             url = lab.announce(timeout=60)
-            ready = lab.wait_ready(timeout=60)
+            ready = lab.wait_ready(timeout=60, path="/live" if name == "not-ready" else "/ready")
             say(f"lab listening on {url}" + ("" if ready else f" (it exited: {lab._why()})"))
             _let_it_run(lab, wait, say, sleep)
             say(f"triaging {url} (metrics read from its /metrics, logs from {lab.log_file.name})")

@@ -122,6 +122,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Playbook:
+    """One validated playbook (see the module docstring for the file format)."""
+
     name: str
     title: str
     kind: str
@@ -283,6 +285,8 @@ def load_library(extra_dir: str | os.PathLike | None = None) -> Library:
 
 @dataclass
 class FileCheck:
+    """One validated file: its playbook name (when valid) and its problems."""
+
     file: str
     name: str | None
     problems: list[Problem]

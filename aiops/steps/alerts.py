@@ -15,6 +15,7 @@ def current(ctx: Context) -> Any:
 
 
 def run(ctx: Context, action: str, params: dict[str, Any]) -> Outcome:
+    """How many of the named alerts are firing and pending."""
     names = params.get("names") or list(getattr(ctx.playbook, "alerts", ()) or ())
     wanted = {n.lower() for n in names}
     alerts = [a for a in current(ctx).alerts if not wanted or a.name.lower() in wanted]

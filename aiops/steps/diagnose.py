@@ -10,6 +10,7 @@ from aiops.steps.runner import Context, Outcome
 
 
 def run(ctx: Context, action: str, params: dict[str, Any]) -> Outcome:
+    """Run the diagnostic ``action`` names on the core (``model``) or on ``target``."""
     from aiops.diagnostics import bench, memory, profile, resolve_step
 
     step = resolve_step(params.get("target"), model=params["model"])

@@ -19,6 +19,7 @@ def probe(ctx: Context, targets: list[str]) -> Any:
 
 
 def run(ctx: Context, action: str, params: dict[str, Any]) -> Outcome:
+    """Probe the targets; the worst verdict and how many targets have each."""
     targets = params.get("targets") or ctx.targets
     if not targets:
         raise UsageError("no targets to probe", hint="pass --target URL or configure targets")

@@ -11,6 +11,7 @@ from aiops.steps.runner import Context, Outcome, Skip
 
 
 def run(ctx: Context, action: str, params: dict[str, Any]) -> Outcome:
+    """Post ``text`` to the incident given with ``--incident``; ``posted`` says whether it was."""
     from aiops.incidents import PagerDuty, Settings, add_note
 
     if not ctx.incident:

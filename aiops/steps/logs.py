@@ -9,6 +9,7 @@ from aiops.steps.runner import Context, Outcome, Skip
 
 
 def backend(ctx: Context) -> Any:
+    """The configured log backend (opened once per run)."""
     from aiops.logs import open_backend
 
     return ctx.cached(("logs.backend",), lambda: open_backend(ctx.cfg, timeout=ctx.timeout))
@@ -24,10 +25,12 @@ def errors(ctx: Context, since_s: float, top: int = 5) -> Any:
 
 
 def group_line(group: Any) -> str:
+    """``12x logger: message (last 10:00:00Z)``."""
     return f"{group.count}x {group.logger}: {group.message} (last {group.last_seen:%H:%M:%SZ})"
 
 
 def run(ctx: Context, action: str, params: dict[str, Any]) -> Outcome:
+    """``logs.errors``: the top error groups; ``logs.trace``: one correlation ID's records."""
     if action == "logs.errors":
         report = errors(ctx, params["since"], params["top"])
         evidence = [group_line(g) for g in report.groups] or [f"no errors in {report.source}"]

@@ -29,6 +29,7 @@ def row_line(row: Any) -> str:
 
 
 def run(ctx: Context, action: str, params: dict[str, Any]) -> Outcome:
+    """The scorecard rows ``checks`` names: their values, and the worst verdict among them."""
     card = scorecard(ctx, params["window"], params["source"])
     keys = params.get("checks") or [r.key for r in card.rows]
     rows = [card.row(k) for k in keys]

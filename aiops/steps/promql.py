@@ -17,6 +17,7 @@ def expand(query: str, job: str | None) -> str:
 
 
 def run(ctx: Context, action: str, params: dict[str, Any]) -> Outcome:
+    """Run ``query``; ``value`` is the series' values reduced by ``aggregate``."""
     from aiops.prometheus import instant_query
 
     query = expand(params["query"], ctx.cfg.get("prometheus.job"))

@@ -17,6 +17,8 @@ PARAM_TYPES = ("str", "number", "int", "bool", "list", "duration")
 
 @dataclass(frozen=True)
 class Param:
+    """One parameter of an action: its type, default and allowed values."""
+
     name: str
     type: str = "str"
     required: bool = False

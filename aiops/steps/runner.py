@@ -68,6 +68,8 @@ class Context:
 
 @dataclass
 class StepResult:
+    """What one step did: its status, result values, checked conditions and evidence."""
+
     number: int
     name: str
     action: str | None
@@ -93,6 +95,8 @@ class StepResult:
 
 @dataclass
 class PlaybookRun:
+    """Every step's result, in order."""
+
     playbook: str
     title: str
     severity: str

@@ -20,6 +20,8 @@ from aiops.steps.runner import Context, Outcome
 
 @dataclass
 class TargetTrend:
+    """One target's two readings of the metric, ``elapsed_s`` apart (or why it has none)."""
+
     target: str
     first: float | None = None
     last: float | None = None
@@ -42,6 +44,8 @@ class TargetTrend:
 
 @dataclass
 class Trend:
+    """Every target's readings; ``per_hour`` is the fastest growth, noise counted as none."""
+
     metric: str
     noise: float
     targets: list[TargetTrend] = field(default_factory=list)
@@ -134,6 +138,7 @@ async def _read(http: Any, target: str, metric: str, timeout: float) -> tuple[fl
 
 
 def run(ctx: Context, action: str, params: dict[str, Any]) -> Outcome:
+    """Measure (or reuse triage's measurement of) the metric's growth on the targets."""
     if not ctx.targets:
         raise UsageError("no targets to scrape", hint="pass --target URL or configure targets")
     cfg = ctx.cfg

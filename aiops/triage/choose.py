@@ -2,7 +2,9 @@
 
 In order: the alert named with ``--alert``; the alert the PagerDuty incident was raised for;
 the most severe runbook alert firing now; else the playbook whose signals explain the most
-severe findings (ties: the one explaining more findings, alert playbooks before procedures).
+severe findings. Ties go to the playbook backed by more independent sources (health, metrics,
+logs, ...), then alert playbooks before procedures, then the more severe playbook, then the
+runbook's order of alerts (ApplicationDown first: a service that is down explains the rest).
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from aiops.catalog import ALERT_RULES
 from aiops.triage.report import SEVERITY_RANK, Choice, Finding
+
+_RUNBOOK_ORDER = [r.name for r in ALERT_RULES]
 
 
 def alert_in_text(text: str, alerts: list[str]) -> str | None:
@@ -45,14 +50,19 @@ def choose(library: Any, findings: list[Finding], *, alert: str | None = None,
         matched = [f for f in findings if _matches(playbook, f)]
         if not matched:
             continue
-        score = (max(SEVERITY_RANK[f.severity] for f in matched), len(matched), playbook.kind == "alert",
-                 SEVERITY_RANK[playbook.severity])
+        score = (max(SEVERITY_RANK[f.severity] for f in matched), len({f.source for f in matched}),
+                 playbook.kind == "alert", SEVERITY_RANK[playbook.severity], -_runbook_index(playbook))
         if best_score is None or score > best_score:
             best, best_score, best_matched = playbook, score, matched
     if best is None:
         return Choice(None, "none", "no finding calls for a playbook")
     signals = ", ".join(dict.fromkeys(f.signal for f in best_matched))
     return Choice(best, "findings", f"it explains {signals}")
+
+
+def _runbook_index(playbook: Any) -> int:
+    indexes = [_RUNBOOK_ORDER.index(a) for a in playbook.alerts if a in _RUNBOOK_ORDER]
+    return min(indexes) if indexes else len(_RUNBOOK_ORDER)
 
 
 def mark_related(findings: list[Finding], playbook: Any) -> None:

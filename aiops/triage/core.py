@@ -211,13 +211,13 @@ def _findings(gather: Gather, cfg: Any, since: str, timeout: float) -> tuple[lis
         if not answer.done:
             reason = f"did not answer within the {timeout:g}s time budget"
             statuses.append(SourceStatus(name, "timeout", reason, answer.duration_ms))
-            found.append(F.unavailable(_LABELS[name], reason))
+            found.append(F.unavailable(name, _LABELS[name], reason))
             continue
         if answer.error is not None:
             statuses.append(SourceStatus(name, "skipped" if answer.skipped else "unavailable",
                                          answer.error.message, answer.duration_ms))
             if not answer.skipped or name == "health":
-                found.append(F.unavailable(_LABELS[name], answer.error.message, answer.error.hint))
+                found.append(F.unavailable(name, _LABELS[name], answer.error.message, answer.error.hint))
             continue
         detail, more = _convert(name, answer.value, cfg, since)
         statuses.append(SourceStatus(name, "ok", detail, answer.duration_ms))
@@ -239,7 +239,7 @@ def _convert(name: str, value: Any, cfg: Any, since: str) -> tuple[str, list[Fin
         job = cfg.get("prometheus.job")
         mine = [a for a in value.alerts if not job or a.labels.get("job", job) == job]
         more = F.alert_findings(mine)
-        more += [F.unavailable(f"alerts from {s.name}", s.error) for s in value.sources if not s.ok]
+        more += [F.unavailable("alerts", f"alerts from {s.name}", s.error) for s in value.sources if not s.ok]
         return f"{sum(a.state == 'firing' for a in mine)} firing, {sum(a.state == 'pending' for a in mine)} pending", more
     if name == "logs":
         return f"{value.total} error record(s) in {value.source}", F.log_findings(value, since)
@@ -313,7 +313,7 @@ def next_steps(report: TriageReport, limit: int = 10) -> list[str]:
     if report.run:
         out += [s.hint for s in report.run.steps if s.status == "failed" and s.hint]
         out += [f"{s.name}: {s.manual}" for s in report.run.steps if s.status == "manual"]
-    if report.choice.playbook is None and report.verdict != "ok" and report.top is not None:
+    if report.choice.playbook is None and report.top is not None and report.top.signal:
         out.append(f"No playbook answers this; start from the top finding: {report.top.title}")
     out += [f"{f.source}: {f.hint}" for f in report.findings if f.status == "unavailable" and f.hint]
     return list(dict.fromkeys(out))[:limit]

@@ -38,8 +38,9 @@ def alert_for_metric(metric: str) -> str | None:
     return next((r.name for r in ALERT_RULES if pattern.search(r.expr)), None)
 
 
-def unavailable(source: str, message: str, hint: str | None = None) -> Finding:
-    return Finding(f"Source unavailable: {source}: {message}", "unknown", source, "unavailable", hint=hint)
+def unavailable(source: str, label: str, message: str, hint: str | None = None) -> Finding:
+    """A source (``health``, ``metrics``, ...; ``label`` in words) that could not be read."""
+    return Finding(f"Source unavailable: {label}: {message}", "unknown", source, "unavailable", hint=hint)
 
 
 def health_findings(report: Any) -> list[Finding]:
@@ -117,9 +118,12 @@ def metrics_findings(card: Any) -> list[Finding]:
         out.append(Finding(title, row.verdict, "metrics", signal=f"metrics.{row.key}",
                            alert=alert_for_metric(row.metric), evidence=evidence))
     for warning in card.warnings:
-        out.append(Finding(f"Prometheus unavailable, metrics scored by scraping the targets: {warning}",
-                           "unknown", "metrics", "unavailable",
-                           hint="checks that need history (growth, plateaus, spikes) need Prometheus"))
+        if card.source == "scrape":
+            out.append(Finding(f"Prometheus unavailable, metrics scored by scraping the targets: {warning}",
+                               "unknown", "metrics", "unavailable",
+                               hint="checks that need history (growth, plateaus, spikes) need Prometheus"))
+        else:  # Prometheus answered, but not about this service (e.g. no series for the job)
+            out.append(Finding(f"Metrics incomplete: {warning}", "unknown", "metrics", "unavailable"))
     failed = [r for r in card.rows if r.verdict == "error"]
     if failed:
         out.append(Finding(f"{len(failed)} scorecard queries failed: {failed[0].note}", "unknown", "metrics",

@@ -75,6 +75,8 @@ class Choice:
 
 @dataclass
 class TriageReport:
+    """Everything triage found; findings are sorted, most important first."""
+
     checked_at: dt.datetime
     targets: list[str]
     timeout_s: float

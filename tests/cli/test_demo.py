@@ -71,3 +71,11 @@ def test_a_negative_wait_is_a_usage_error(tmp_path):
 
     with pytest.raises(UsageError):
         run_demo(load(environ={}, user_file=tmp_path / "none.toml"), wait=-1)
+
+
+@pytest.mark.parametrize("fault, playbook", [("not-ready", "application-down"), ("entropy-spike", "training-issues")])
+def test_demo_faults_beyond_the_runbook_alerts(cli, fault, playbook):
+    result = cli("demo", "--fault", fault, "--wait", "1", "-o", "json")
+    doc = result.json()
+    assert result.exit_code == 0, [f["title"] for f in doc["report"]["findings"]]
+    assert doc["found"] is True and doc["report"]["playbook"]["name"] == playbook

@@ -54,7 +54,7 @@ def test_without_pagerduty_the_incident_is_a_finding_and_the_rest_still_runs(cli
     result = cli("triage", "--incident", "1234", "--target", service.url, "--note", "-o", "json", env=env)
     assert result.exit_code == 3, result.stderr
     doc = result.json()
-    missing = [f for f in doc["findings"] if f["source"] == "PagerDuty incident"]
+    missing = [f for f in doc["findings"] if f["source"] == "incident"]
     assert missing and missing[0]["status"] == "unavailable" and "token" in missing[0]["title"]
     assert doc["playbook"]["name"] == "low-model-accuracy" and doc["playbook"]["chosen_by"] == "findings"
     assert doc["p1_clock"] is None

@@ -40,6 +40,12 @@ def problem(signal: str, severity: str, source: str = "metrics", alert: str | No
     # The most severe finding decides, whatever the order.
     ([problem("logs.errors", "warning", "logs"), problem("health.unreachable", "critical", "health")],
      "application-down"),
+    # More independent sources win over more findings from one source...
+    ([problem("metrics.error_rate", "critical"), problem("metrics.errors_per_second", "critical"),
+      problem("health.check.errors", "critical", "health")], "high-error-rate"),
+    # ... and on a tie the runbook's order: a service not ready explains its own 503s.
+    ([problem("metrics.error_rate", "critical"), problem("metrics.errors_per_second", "critical"),
+      problem("health.not-ready", "critical", "health")], "application-down"),
 ])
 def test_findings_choose_the_playbook(findings, playbook):
     choice = choose(LIB, findings)
