@@ -8,7 +8,6 @@ hang (accepts, never answers), drip (a byte a second), not_ready, bad_metrics, d
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
 import threading
 from typing import Any

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, require
 from tests.fakes.http_target import TargetServer
 
 
@@ -120,7 +120,7 @@ def test_malformed_url_is_a_usage_error(cli, server):
 
 
 def test_self_signed_certificate(cli, server, tmp_path):
-    trustme = pytest.importorskip("trustme")
+    trustme = require("trustme")
     ca = trustme.CA()
     ctx = __import__("ssl").create_default_context(__import__("ssl").Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(ctx)

@@ -9,7 +9,7 @@ import pytest
 
 from aiops.catalog import ALERT_RULES, BASELINES, METRICS, P1_TIMELINE, SEVERITIES, rule_by_name
 from aiops.errors import UsageError
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, require
 
 RUNBOOK = Path(__file__).resolve().parents[3] / "shared" / "spec" / "runbook.md"
 
@@ -24,7 +24,7 @@ def runbook() -> str:
 
 
 def test_alert_rules_match_the_runbook_verbatim(runbook):
-    yaml = pytest.importorskip("yaml")
+    yaml = require("yaml")
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", runbook, re.S)]
     documented = {b["alert"]: b for b in blocks if "alert" in b}
     assert set(documented) == {r.name for r in ALERT_RULES}
