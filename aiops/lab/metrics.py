@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 
 INFERENCE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -56,6 +57,9 @@ class BareCounter:
 
 def _escape(value: str) -> str:
     return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+
+
+CPU_SAMPLE_SECONDS = 1.0  # CPU % over less than this is dominated by clock-tick rounding
 
 
 class LabMetrics:
@@ -111,6 +115,7 @@ class LabMetrics:
         self._process = psutil.Process()
         self._process.cpu_percent(None)  # the first call only primes the counter
         self._cpus = psutil.cpu_count() or 1
+        self._cpu_value, self._cpu_at = 0.0, time.monotonic()
         self._lock = threading.Lock()
 
     def observe_inference(self, seconds: float, entropy: float, free_energy: float) -> None:
@@ -124,7 +129,11 @@ class LabMetrics:
         import psutil
 
         with self._lock:
-            cpu = self._process.cpu_percent(None) / self._cpus
+            now = time.monotonic()
+            if now - self._cpu_at >= CPU_SAMPLE_SECONDS:  # shorter intervals are tick noise
+                self._cpu_value = min(100.0, self._process.cpu_percent(None) / self._cpus)
+                self._cpu_at = now
+            cpu = self._cpu_value
             rss = self._process.memory_info().rss
             disk = psutil.disk_usage(self.disk_path).percent
         self.cpu.set(cpu)

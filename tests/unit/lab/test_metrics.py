@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -67,3 +68,12 @@ def test_system_values_are_measured(tmp_path):
     values = metrics.system()
     assert values["rss_bytes"] > 10_000_000
     assert 0 <= values["disk_percent"] <= 100 and 0 <= values["cpu_percent"] <= 100
+
+
+def test_cpu_is_a_steady_percentage_even_when_scraped_back_to_back(tmp_path):
+    metrics = LabMetrics(memory_limit=2**30, disk_path=str(tmp_path))
+    deadline = time.monotonic() + 1.3
+    while time.monotonic() < deadline:  # burn CPU, reading it every few microseconds
+        values = [metrics.system()["cpu_percent"] for _ in range(50)]
+        assert all(0.0 <= v <= 100.0 for v in values), values
+    assert metrics.system()["cpu_percent"] > 0.0  # a sample over >= 1 s of busy work
