@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import pytest
+
+from aiops.lab.process import read_announcement, stop_process
 
 FAST_ARGS = ("--train-interval", "0.01", "--accuracy-window", "20", "--synthetic-rps", "20",
              "--error-window", "10")
@@ -135,14 +136,7 @@ class LabProcess:
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM and wait (kill after ``timeout``); returns the exit status. Logs stay readable."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
+        return stop_process(self.proc, timeout)
 
     def close(self) -> None:
         """Stop, then delete the temporary log directory (if start_lab made one)."""
@@ -186,8 +180,7 @@ def start_lab(faults: Iterable[str] = (), *, model: str = "tmaze", log_file: str
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=child_env, cwd=str(REPO))
     output: list[str] = []
-    first = _first_line(proc, timeout, output)
-    info = json.loads(first)
+    info = _first_line(proc, timeout, output)
     threading.Thread(target=_drain, args=(proc.stdout, output), daemon=True).start()
     lab = LabProcess(info["url"], proc, Path(log_file), token, info, output, tmp)
     probe = "/live" if any(f.split("=")[0] == "not-ready" for f in faults) else "/ready"
@@ -208,20 +201,17 @@ def start_lab(faults: Iterable[str] = (), *, model: str = "tmaze", log_file: str
         time.sleep(0.05)
 
 
-def _first_line(proc: subprocess.Popen, timeout: float, output: list[str]) -> str:
+def _first_line(proc: subprocess.Popen, timeout: float, output: list[str]) -> dict[str, Any]:
     """The announce line, or RuntimeError with stderr when the lab exits or stays silent."""
     threading.Thread(target=_drain, args=(proc.stderr, output), daemon=True).start()
-    box: list[str] = []
-    reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if not box or not box[0].strip():
+    info = read_announcement(proc, timeout)
+    if info is None:
         if proc.poll() is None:
             proc.kill()
         proc.wait(5)
         time.sleep(0.1)
         raise RuntimeError(f"lab did not announce its URL (exit {proc.returncode}): " + " | ".join(output[-5:]))
-    return box[0]
+    return info
 
 
 @pytest.fixture
