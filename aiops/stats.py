@@ -8,23 +8,36 @@ from __future__ import annotations
 import math
 from statistics import median
 
+# The spread a z-score divides by is at least this much: float noise (~1e-16 relative) in a
+# flat series is not a spike, however small the MAD happens to be.
+RELATIVE_FLOOR = 1e-9
+ABSOLUTE_FLOOR = 1e-12
+
 
 def robust_z(values: list[float]) -> float | None:
     """The modified z-score of the last value against all of them (median and MAD).
 
     ``0.6745 * (x - median) / MAD``; when the MAD is 0 (a mostly flat series) the mean
-    absolute deviation stands in (scaled by 0.7979). None for fewer than 3 finite values.
+    absolute deviation stands in (scaled by 0.7979). Either spread is floored at
+    :func:`spread_floor` of the values, so differences of float noise score near 0.
+    None for fewer than 3 finite values.
     """
     finite = [v for v in values if math.isfinite(v)]
     if len(finite) < 3 or not math.isfinite(values[-1]):
         return None
     centre = median(finite)
     deviation = values[-1] - centre
+    floor = spread_floor(finite)
     mad = median(abs(v - centre) for v in finite)
     if mad > 0:
-        return 0.6745 * deviation / mad
+        return 0.6745 * deviation / max(mad, floor)
     mean_ad = sum(abs(v - centre) for v in finite) / len(finite)
-    return 0.7979 * deviation / mean_ad if mean_ad > 0 else 0.0
+    return 0.7979 * deviation / max(mean_ad, floor)
+
+
+def spread_floor(values: list[float]) -> float:
+    """The least spread worth dividing by: relative to the values' magnitude, plus an epsilon."""
+    return RELATIVE_FLOOR * median(abs(v) for v in values) + ABSOLUTE_FLOOR
 
 
 def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float | None:

@@ -44,3 +44,18 @@ def test_histogram_quantile_matches_prometheus(buckets, expected):
 def test_histogram_quantile_without_observations_is_no_data():
     assert histogram_quantile(0.95, [(0.1, 0), (math.inf, 0)]) is None
     assert histogram_quantile(0.95, [(0.1, 3)]) is None  # no +Inf bucket
+
+
+@pytest.mark.parametrize("values", [
+    [-3.2] * 10 + [-3.2 + 4.4e-16],  # MAD 0, mean deviation ~4e-17
+    [10.0, 10.0 + 1.8e-15, 10.0, 10.0 - 1.8e-15, 10.0, 10.0 + 1.8e-15, 10.0 + 3e-14],
+    [1e-17, 0.0, 2e-17, 0.0, 1e-17, 5e-16],  # near zero: the absolute epsilon
+])
+def test_robust_z_never_calls_float_noise_a_spike(values):
+    assert abs(robust_z(values)) < 0.01
+
+
+def test_robust_z_still_flags_a_real_jump_in_a_flat_series():
+    assert robust_z([-3.2] * 10 + [-3.1]) > 3.5
+    assert robust_z([10.0] * 10 + [10.001]) > 3.5
+    assert robust_z([0.0] * 10 + [1e-6]) > 3.5
