@@ -74,8 +74,13 @@ def call(client: Client, fn: Callable[[], Any]) -> Any:
         raise api_error(client.base, str(exc)) from None
     except urllib3.exceptions.HTTPError as exc:
         reason = getattr(exc, "reason", None) or exc
-        refused = isinstance(reason, urllib3.exceptions.NewConnectionError)  # a TimeoutError subclass
-        if not refused and isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
+        # urllib3's connection errors subclass its TimeoutError: judge by the socket error
+        # underneath, so a refused connection is never reported as a timeout.
+        if _refused(reason):
+            raise UpstreamError(f"{where}: connection refused",
+                                hint="check prometheus.url and that Prometheus is running") from None
+        connecting = isinstance(reason, urllib3.exceptions.NewConnectionError)
+        if not connecting and isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
             raise UpstreamError(f"{where}: timed out after {client.timeout:g}s") from None
         if isinstance(reason, urllib3.exceptions.SSLError):
             raise UpstreamError(f"{where}: TLS error: {_root(reason)}") from None
@@ -116,10 +121,26 @@ def _body(literal: str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+def _refused(exc: BaseException) -> bool:
+    """Whether a refused connection is anywhere in ``exc``'s chain of causes."""
+    import errno
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError) or getattr(current, "errno", None) == errno.ECONNREFUSED:
+            return True
+        if "connection refused" in str(current).lower():
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _connection_reason(exc: BaseException) -> str:
     root = _root(exc)
     text = str(root)
-    if isinstance(root, ConnectionRefusedError) or "Connection refused" in text:
+    if _refused(exc):
         return "connection refused"
     if isinstance(root, TimeoutError) or "timed out" in text.lower():
         return "timed out"

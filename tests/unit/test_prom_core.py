@@ -165,3 +165,56 @@ def test_query_many_reraises_a_bug_in_the_caller():
     client = Client("http://p:9090", _FakeLibrary({"up": RuntimeError("bug")}), 1.0)
     with pytest.raises(RuntimeError, match="bug"):
         query_many(client, {"u": "up"})
+
+
+def _raised(outer: BaseException, cause: BaseException) -> BaseException:
+    try:
+        try:
+            raise cause
+        except BaseException as inner:
+            raise outer from inner
+    except BaseException as exc:
+        return exc
+
+
+def _call_raising(exc: BaseException) -> UpstreamError:
+    from aiops.prom.client import Client, call
+
+    def fail():
+        raise exc
+
+    with pytest.raises(UpstreamError) as info:
+        call(Client("http://prom:9090", None, 3.0), fail)
+    return info.value
+
+
+@pytest.mark.parametrize("wrapper", ["ConnectTimeoutError", "NewConnectionError", "ProtocolError"])
+def test_a_refused_connection_is_never_reported_as_a_timeout(wrapper):
+    import urllib3
+    from urllib3.exceptions import MaxRetryError
+
+    conn = urllib3.connection.HTTPConnection("prom", 9090)
+    refused = ConnectionRefusedError(111, "Connection refused")
+    reason = _raised(getattr(urllib3.exceptions, wrapper)(
+        *((conn, "Failed to establish a new connection") if wrapper != "ProtocolError" else ("aborted",))),
+        refused)
+    error = _call_raising(MaxRetryError(None, "/api/v1/query", reason=reason))
+    assert error.message == "Prometheus at http://prom:9090: connection refused"
+    assert error.exit_code == 5
+
+
+def test_a_read_timeout_is_still_a_timeout():
+    from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+
+    error = _call_raising(MaxRetryError(None, "/api/v1/query", reason=ReadTimeoutError(None, "/", "read timed out")))
+    assert error.message == "Prometheus at http://prom:9090: timed out after 3s"
+
+
+def test_refused_by_a_real_closed_port_says_so():
+    from aiops.config import load
+    from aiops.prom.client import connect, query
+    from tests.conftest import free_port
+
+    with connect(load(flags={"prometheus.url": f"http://127.0.0.1:{free_port()}"}), timeout=5) as client:
+        with pytest.raises(UpstreamError, match="connection refused"):
+            query(client, "up")
