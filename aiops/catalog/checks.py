@@ -10,6 +10,10 @@ Thresholds the runbook leaves open are aiops's definitions, stated here once:
   z-score against the window (median and MAD) above :data:`SPIKE_Z`.
 - "Plateau detection" of training loss: the loss changed by less than :data:`PLATEAU_PERCENT`
   % of its mean over the window (least-squares slope x window).
+- Memory growth (the MemoryLeak rule): how much resident memory actually grew over the last
+  hour, never a rate projected to an hour from a short window (minutes of a freshly started
+  service's warm-up are not a leak). ``delta``, a gauge's increase: ``increase`` would count
+  every drop after a garbage collection as a counter reset.
 - A metric-table alert condition with no baseline row is a ``warning`` when breached; the
   business metrics are informational, except episodes/hour below the TrainingStalled rule's
   10 per hour (``info``, the rule's severity).
@@ -105,9 +109,9 @@ CHECKS: tuple[Check, ...] = (
           f"{_RATE_5XX} or sum by (instance) (rate(http_requests_total{{$SEL}}[$W])) * 0", "/s",
           "HighErrorRate: rate(http_requests_total{status=~\"5..\"}[5m]) > 0.1 (critical, P1)",
           op=">", threshold=0.1, severity="critical", scrape="rate_5xx"),
-    Check("memory_growth", "Resident memory growth (projected per hour)",
+    Check("memory_growth", "Resident memory increase over the last hour",
           "process_resident_memory_bytes",
-          "max by (instance) (deriv(process_resident_memory_bytes{$SEL}[$W])) * 3600", "B/h",
+          "max by (instance) (delta(process_resident_memory_bytes{$SEL}[1h]))", "B",
           "MemoryLeak: increase(process_resident_memory_bytes[1h]) > 100000000",
           op=">", threshold=100_000_000),
     Check("network_io_anomaly", "Network traffic anomaly (robust z)", "network_io_bytes",

@@ -33,8 +33,11 @@ def history() -> dict[str, list[tuple[float, float]]]:
         lab("lab-1:8000", "ai_free_energy"): [(t, 10.0 + (i % 3) * 0.1) for i, t in enumerate(TIMES[:-1])]
         + [(TIMES[-1], 60.0)],
         lab("lab-2:8000", "ai_free_energy"): [(t, 10.0 + (i % 3) * 0.1) for i, t in enumerate(TIMES)],
-        lab("lab-1:8000", "process_resident_memory_bytes"): [(t, 2e8 + (t - TIMES[0]) * 2e8 / 3600)
-                                                           for t in TIMES],  # 200 MB an hour
+        lab("lab-1:8000", "process_resident_memory_bytes"): [(t, 2e8 + (t - TIMES[0]) * 6e8 / 3600)
+                                                           for t in TIMES],  # 200 MB in 20 minutes
+        # started a minute ago and warming up: 30 MB in a minute (1.8 GB/h if projected)
+        lab("lab-3:8000", "process_resident_memory_bytes"): [(t, 6e7 + (t - (NOW - 75)) * 5e5)
+                                                           for t in TIMES if t >= NOW - 75],
         lab("lab-1:8000", "ai_training_loss"): [(t, 0.5) for t in TIMES],  # a plateau
         lab("lab-2:8000", "ai_training_loss"): [(t, 1.0 - (t - TIMES[0]) / 2400) for t in TIMES],
     }
@@ -76,7 +79,9 @@ def test_window_checks_find_the_spike_the_leak_and_the_plateau(cli, prom):
     assert spike["verdict"] == "warning" and spike["instance"] == "lab-1:8000" and spike["value"] > 3.5
     assert abs(spike["instances"]["lab-2:8000"]) < 3.5
     leak = rows["memory_growth"]
-    assert leak["verdict"] == "warning" and leak["value"] == pytest.approx(2e8, rel=0.01)
+    assert leak["verdict"] == "warning" and leak["instance"] == "lab-1:8000"
+    assert leak["value"] == pytest.approx(2e8, rel=0.02)  # what it grew, not a projection
+    assert 3e7 <= leak["instances"]["lab-3:8000"] < 1e8  # a fresh service's warm-up is no leak
     plateau = rows["training_loss_change"]
     assert plateau["verdict"] == "warning" and plateau["instance"] == "lab-1:8000"
     assert plateau["instances"]["lab-2:8000"] > 1.0
