@@ -17,6 +17,10 @@ from tests.fakes.prom_stack import backfill, start_prometheus
 NOW = float(int(time.time()))
 STEP = 15.0
 TIMES = [NOW - 1200 + i * STEP for i in range(int(1200 / STEP))]  # 20 minutes, last at NOW-15s
+# Every check is evaluated at NOW, never at the wall clock's now: NOW is fixed when the module
+# is collected, maybe minutes before its tests run, and 5-minute windows ending "now" would
+# slide past the history (lab-2's last two minutes of high CPU would fill a whole window).
+AT = dt.datetime.fromtimestamp(NOW, dt.timezone.utc)
 
 
 def lab(instance: str, name: str) -> str:
@@ -57,10 +61,21 @@ def prom(tmp_path_factory):
     server.stop()
 
 
-def test_capacity_recommendations_with_evidence(cli, prom):
-    result = cli("capacity", "check", "-o", "json", env={"AIOPS_PROMETHEUS_URL": prom.url})
-    assert result.exit_code == 3, result.stderr
-    recs = {r["action"]: r for r in result.json()["recommendations"]}
+def config(prom, tmp_path):
+    """The settings a user with only prometheus.url set would have (default job)."""
+    from aiops.config import load
+
+    return load(flags={"prometheus.url": prom.url}, environ={}, cwd=tmp_path,
+                user_file=tmp_path / "no-user-config.toml")
+
+
+def test_capacity_recommendations_with_evidence(prom, tmp_path):
+    from aiops.capacity import capacity_check
+
+    report = capacity_check(config(prom, tmp_path), at=AT)
+    assert report.exit_code() == 3
+    doc = report.to_dict()
+    recs = {r["action"]: r for r in doc["recommendations"]}
     up, out = recs["scale up"], recs["scale out"]
     assert up["status"] == "recommended" and up["instances"] == ["lab-1:8000"]
     assert up["evidence"]["lab-1:8000"]["min_5m"] == 95.0 and up["evidence"]["lab-1:8000"]["covered"]
@@ -68,13 +83,15 @@ def test_capacity_recommendations_with_evidence(cli, prom):
     assert up["queries"]["min_5m"] == 'min_over_time(cpu_usage_percent{job="active-inference"}[5m])'
     assert out["status"] == "recommended" and out["instances"] == ["lab-1:8000"]
     assert out["evidence"]["lab-2:8000"]["now"] == 20.0
-    assert result.json()["notes"] == ["Preemptive scaling during known high-traffic periods"]
+    assert doc["notes"] == ["Preemptive scaling during known high-traffic periods"]
 
 
-def test_window_checks_find_the_spike_the_leak_and_the_plateau(cli, prom):
-    result = cli("metrics", "check", "--window", "5m", "-o", "json", env={"AIOPS_PROMETHEUS_URL": prom.url})
-    assert result.exit_code == 3, result.stderr  # CPU 95% is critical
-    rows = {r["key"]: r for r in result.json()["rows"]}
+def test_window_checks_find_the_spike_the_leak_and_the_plateau(prom, tmp_path):
+    from aiops.metrics_check import metrics_check
+
+    card = metrics_check(config(prom, tmp_path), window="5m", source="prometheus", at=AT)
+    assert card.exit_code() == 3  # CPU 95% is critical
+    rows = {r["key"]: r for r in card.to_dict()["rows"]}
     spike = rows["free_energy_spike"]
     assert spike["verdict"] == "warning" and spike["instance"] == "lab-1:8000" and spike["value"] > 3.5
     assert abs(spike["instances"]["lab-2:8000"]) < 3.5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -12,15 +13,25 @@ from tests.fakes.http_target import TargetServer
 from tests.fakes.prom_stack import get_json, start_prometheus, wait_for
 
 
+def _stored_by(url: str, at: int) -> int | None:
+    """``at`` when the minute up to it holds four samples, 3 s of them (never changes after)."""
+    result = get_json(f"{url}/api/v1/query?query=count_over_time(ai_model_accuracy[1m])&time={at}")
+    return at if result["data"]["result"] and float(result["data"]["result"][0]["value"][1]) >= 4 else None
+
+
 @pytest.fixture(scope="module")
 def prom(tmp_path_factory):
-    """Prometheus scraping one target every second, with a few samples already stored."""
+    """Prometheus scraping one target every second, with a few samples already stored.
+
+    ``extra["until"]``: a past whole second whose preceding minute is known to hold four
+    samples. Range tests end there, not at the wall clock's now: the client rounds a range's
+    start and end to whole seconds, so "the last minute" right after the third scrape could
+    end before it and hold two points; a 1 s grid over 3 s of samples always holds three.
+    """
     target = ExpositionServer(exposition(gauges={"ai_model_accuracy": 0.91, "zero_gauge": 0.0}))
     server = start_prometheus(tmp_path_factory.mktemp("prom"), jobs={"active-inference": [target.address]})
-    wait_for(lambda: get_json(server.url + "/api/v1/query?query=count_over_time(ai_model_accuracy[1m])")
-             ["data"]["result"] and float(get_json(
-                 server.url + "/api/v1/query?query=count_over_time(ai_model_accuracy[1m])")
-                 ["data"]["result"][0]["value"][1]) >= 3, timeout=30, what="three scrapes")
+    server.extra["until"] = wait_for(lambda: _stored_by(server.url, int(time.time()) - 1),
+                                     timeout=30, what="four scrapes")
     server.extra["target"] = target
     yield server
     server.stop()
@@ -65,13 +76,15 @@ def test_query_at_a_time_before_any_data_is_no_data(cli, prom):
 
 
 def test_range_query_json_and_sparkline(cli, prom):
-    result = run(cli, prom.url, "range", "ai_model_accuracy", "--since", "1m", "--step", "1s")
+    until = dt.datetime.fromtimestamp(prom.extra["until"], dt.timezone.utc)
+    window = ("--since", (until - dt.timedelta(minutes=1)).isoformat(), "--until", until.isoformat())
+    result = run(cli, prom.url, "range", "ai_model_accuracy", *window, "--step", "1s")
     assert result.exit_code == 0, result.stderr
     doc = result.json()
     assert doc["step_s"] == 1 and doc["no_data"] is False
     assert len(doc["series"][0]["values"]) >= 3
     assert all(v == 0.91 for _, v in doc["series"][0]["values"])
-    table = cli("prom", "range", "ai_model_accuracy", "--since", "1m", "-o", "table",
+    table = cli("prom", "range", "ai_model_accuracy", *window, "-o", "table",
                 env={"AIOPS_PROMETHEUS_URL": prom.url})
     assert table.exit_code == 0 and "▁" in table.stdout  # a flat sparkline
 
