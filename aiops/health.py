@@ -159,7 +159,9 @@ async def _probe_all(results: list[TargetResult], timeout: float, concurrency: i
 
     gate = asyncio.Semaphore(concurrency)
     connector = aiohttp.TCPConnector(limit=0, ssl=tls, force_close=True, ttl_dns_cache=300)
+    # fetch() bounds each request with its own timeout; aiohttp's default timer is redundant
     async with aiohttp.ClientSession(connector=connector, trust_env=False,
+                                     timeout=aiohttp.ClientTimeout(total=None),
                                      headers={"User-Agent": "aiops-health"}) as session:
 
         async def one(target: TargetResult) -> None:

@@ -94,6 +94,10 @@ async def fetch(session: Any, url: str, *, timeout: float, max_body: int = DEFAU
                 if length is not None and length > max_body:
                     raise FetchError("body", f"body of {length} bytes exceeds the {max_body}-byte cap",
                                      time.perf_counter() - start, resp.status)
+                if length is not None:  # known and within the cap: one read
+                    body = await resp.read()
+                    return Response(str(resp.url), resp.status, _headers(resp), body,
+                                    time.perf_counter() - start, resp.content_type or "")
                 chunks, size = [], 0
                 while chunk := await resp.content.read(_CHUNK):
                     size += len(chunk)
@@ -101,8 +105,7 @@ async def fetch(session: Any, url: str, *, timeout: float, max_body: int = DEFAU
                         raise FetchError("body", f"body exceeds the {max_body}-byte cap",
                                          time.perf_counter() - start, resp.status)
                     chunks.append(chunk)
-                return Response(str(resp.url), resp.status,
-                                {k.lower(): v for k, v in resp.headers.items()}, b"".join(chunks),
+                return Response(str(resp.url), resp.status, _headers(resp), b"".join(chunks),
                                 time.perf_counter() - start, resp.content_type or "")
     except FetchError:
         raise
@@ -114,6 +117,10 @@ async def fetch(session: Any, url: str, *, timeout: float, max_body: int = DEFAU
     except (ValueError, OSError) as exc:  # e.g. a URL aiohttp/yarl cannot use
         raise FetchError("transport", f"{type(exc).__name__}: {exc}",
                          time.perf_counter() - start) from None
+
+
+def _headers(resp: Any) -> dict[str, str]:
+    return {k.lower(): v for k, v in resp.headers.items()}
 
 
 def describe(exc: BaseException) -> tuple[str, str]:

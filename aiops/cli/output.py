@@ -40,28 +40,32 @@ def output_format(allowed: tuple[str, ...] = ("table", "json")) -> str:
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Core results to plain JSON types (dataclasses, datetimes, paths, sets)."""
-    if hasattr(obj, "to_dict"):
-        return to_jsonable(obj.to_dict())
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {k: to_jsonable(v) for k, v in dataclasses.asdict(obj).items()}
+    """Core results to plain JSON types (dataclasses, datetimes, paths, sets; NaN -> null)."""
+    if obj is None or isinstance(obj, (str, bool, int)):  # the common leaves first: this is hot
+        return obj
+    if isinstance(obj, float):
+        return None if obj != obj else obj  # NaN is not JSON
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):
         return [to_jsonable(v) for v in obj]
+    if hasattr(obj, "to_dict"):
+        return to_jsonable(obj.to_dict())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {k: to_jsonable(v) for k, v in dataclasses.asdict(obj).items()}
     if isinstance(obj, dt.datetime):
         return obj.isoformat().replace("+00:00", "Z")
     if isinstance(obj, (dt.date, dt.timedelta)):
         return str(obj)
-    if isinstance(obj, float) and obj != obj:  # NaN is not JSON
-        return None
-    if isinstance(obj, (str, int, float, bool)) or obj is None:
-        return obj
     return str(obj)
 
 
-def dumps(obj: Any) -> str:
-    return json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False)
+def dumps(obj: Any, *, pretty: bool = True) -> str:
+    """JSON text; compact (and several times faster: the C encoder) when ``pretty`` is off."""
+    data = to_jsonable(obj)
+    if pretty:
+        return json.dumps(data, indent=2, ensure_ascii=False)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def render(result: Any, *, table: Callable[[Any], Any] | None = None,
@@ -70,7 +74,8 @@ def render(result: Any, *, table: Callable[[Any], Any] | None = None,
     allowed = ("table", "json", "markdown") if markdown else ("table", "json")
     fmt = output_format(allowed)
     if fmt == "json" or table is None and fmt == "table":
-        sys.stdout.write(dumps(result) + "\n")
+        # indented for a person at a terminal; compact for programs reading a pipe
+        sys.stdout.write(dumps(result, pretty=sys.stdout.isatty()) + "\n")
     elif fmt == "markdown":
         sys.stdout.write(markdown(result).rstrip("\n") + "\n")
     else:
