@@ -8,9 +8,10 @@ from __future__ import annotations
 import math
 from statistics import median
 
-# The spread a z-score divides by is at least this much: float noise (~1e-16 relative) in a
-# flat series is not a spike, however small the MAD happens to be.
-RELATIVE_FLOOR = 1e-9
+# The spread a z-score divides by is at least 1 % of the series' level (plus an epsilon for
+# series near 0): in a series flat up to float noise, a step of a few percent (the next
+# observation's level) is not a spike; a spike must be a jump of more than ~5 % of the level.
+RELATIVE_FLOOR = 0.01
 ABSOLUTE_FLOOR = 1e-12
 
 

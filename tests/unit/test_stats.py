@@ -56,6 +56,12 @@ def test_robust_z_never_calls_float_noise_a_spike(values):
 
 
 def test_robust_z_still_flags_a_real_jump_in_a_flat_series():
-    assert robust_z([-3.2] * 10 + [-3.1]) > 3.5
-    assert robust_z([10.0] * 10 + [10.001]) > 3.5
+    assert robust_z([-3.2] * 10 + [-2.0]) > 3.5
+    assert robust_z([10.0] * 10 + [12.0]) > 3.5
     assert robust_z([0.0] * 10 + [1e-6]) > 3.5
+
+
+def test_a_few_percent_step_in_a_noise_flat_series_is_not_a_spike():
+    # the lab's free energy: equal up to float noise, then the next observation's level
+    flat = [-3.2 + i * 1e-16 for i in range(30)]
+    assert robust_z(flat + [-3.1]) < 3.5
