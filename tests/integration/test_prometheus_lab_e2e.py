@@ -64,9 +64,15 @@ def test_injected_faults_fire_alerts_that_aiops_lists(cli, stack):
     from aiops.alerts import alert_history
     from aiops.config import load
 
-    history = alert_history(load(flags={"prometheus.url": prom.url}), started,
-                            dt.datetime.now(dt.timezone.utc), step_s=1)
-    assert {(i.name, i.state) for i in history} >= {("LowModelAccuracy", "firing")}
+    cfg = load(flags={"prometheus.url": prom.url})
+
+    def states() -> set[tuple[str, str]]:
+        # the ALERTS sample of the evaluation that fired can be stamped after a range ending now
+        history = alert_history(cfg, started, dt.datetime.now(dt.timezone.utc), step_s=1)
+        found = {(i.name, i.state) for i in history}
+        return found if ("LowModelAccuracy", "firing") in found else set()
+
+    assert ("LowModelAccuracy", "firing") in wait_for(states, timeout=15, what="the firing ALERTS sample")
 
     service.set_fault("error-rate=0.5")
     wait_for(lambda: firing_in_prometheus(prom, "HighErrorRate"), timeout=30,
