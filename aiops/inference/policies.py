@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from aiops.errors import UsageError
-from aiops.inference.conventions import Conventions, xlogx
+from aiops.inference.conventions import Conventions, softmax, xlogx
 from aiops.inference.model import GenerativeModel
 
 MAX_JOINT_OUTCOMES = 1_000_000
@@ -103,7 +103,7 @@ class _GroupPlan:
         """Recompute the terms that depend on A and C (after learning, say)."""
         modalities, joint = self.modalities, self.joint_outcomes
         a = [model.A[m].reshape(model.A[m].shape[0], -1) for m in modalities]
-        ln_c = [np.log(_softmax(model.C[m]) + conv.log_eps) for m in modalities]
+        ln_c = [np.log(softmax(model.C[m]) + conv.log_eps) for m in modalities]
         self.utility = sum(am.T @ lc for am, lc in zip(a, ln_c))  # (S_joint,)
         if joint:
             a_out = a[0]
@@ -138,11 +138,6 @@ class _GroupPlan:
         qo = qx @ self.a_ext
         out = qo[:, :-1]
         return qo[:, -1] - (out * np.log(out + eps)).sum(axis=1)
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max())
-    return e / e.sum()
 
 
 class PolicyCache:

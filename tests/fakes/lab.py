@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable
 import pytest
 
 from aiops.lab.process import read_announcement, stop_process
+from tests.conftest import wait_for
 
 FAST_ARGS = ("--train-interval", "0.01", "--accuracy-window", "20", "--synthetic-rps", "20",
              "--error-window", "10")
@@ -123,14 +124,7 @@ class LabProcess:
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
         """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                pytest.fail(f"lab {self.url}: {what} not reached within {timeout}s")
-            time.sleep(0.1)
+        return wait_for(predicate, timeout, interval=0.1, what=f"lab {self.url}: {what}")
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -18,9 +18,11 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+
+from tests.conftest import wait_for  # noqa: F401 (re-exported for the tests that import it here)
 
 from tests.conftest import free_port, require
 
@@ -179,19 +181,6 @@ def backfill(storage: Path, series: dict[str, list[tuple[float, float]]]) -> Pat
     if done.returncode != 0:
         raise RuntimeError(f"promtool backfill failed: {done.stdout}{done.stderr}")
     return storage
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.5,
-             what: str = "condition") -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def get_json(url: str) -> Any:
