@@ -6,7 +6,7 @@ A separate process serves N ports (every response after --delay seconds). Before
 measurement it waits for earlier runs' TIME_WAIT sockets to expire (up to 90 s), since tens of
 thousands of them slow every connect() on loopback. In the same run we
 time (1) a raw-asyncio client doing the same 4*N requests with the same concurrency (the
-floor), (2) the aiops core `aiops.health.check`, and (3) the `aiops health check` command end
+floor), (2) the aiops core `aiops.health.probe.check`, and (3) the `aiops health check` command end
 to end. The bar: the command finishes 1,000 targets x 4 endpoints in <= 2 s wall.
 """
 
@@ -108,7 +108,7 @@ def _settle(limit: int = 2000, wait: float = 90.0) -> None:
 
 
 def _core(urls: list[str], concurrency: int) -> float:
-    from aiops.health import check
+    from aiops.health.probe import check
 
     _settle()
     start = time.perf_counter()
@@ -163,7 +163,7 @@ def main() -> int:
     print(f"{'measurement':<42}{'seconds':>9}")
     print(f"{'sequential (computed: probes x delay)':<42}{probes * args.delay:>9.1f}")
     print(f"{'raw asyncio client (floor)':<42}{floor:>9.2f}")
-    print(f"{'aiops.health.check (core, in-process)':<42}{core:>9.2f}")
+    print(f"{'aiops.health.probe.check (core, in-process)':<42}{core:>9.2f}")
     print(f"{'aiops health check (command, wall)':<42}{wall:>9.2f}   bar <= 2.00  "
           f"{'ok' if wall <= 2.0 else 'OVER'}")
     return 0 if wall <= 2.0 else 1

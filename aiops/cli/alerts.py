@@ -34,7 +34,7 @@ def rules(out: Annotated[Optional[str], typer.Option(
     """
     import sys
 
-    from aiops.alert_rules import export_rules
+    from aiops.prometheus.rules import export_rules
 
     result = export_rules(out, force=force)
     if out is None and get_state().output != "json":
@@ -64,7 +64,7 @@ def test_(rules_file: Annotated[Optional[str], typer.Option(
       aiops alerts test
       aiops alerts test --rules my.rules.yml --tests my-tests.yml
     """
-    from aiops.alert_rules import run_rule_tests
+    from aiops.prometheus.rules import run_rule_tests
 
     report = run_rule_tests(rules_file, tests_file, promtool=promtool)
     output.render(report, table=rules_test_table)
@@ -88,7 +88,7 @@ def list_(source: Annotated[str, typer.Option(
       aiops alerts list
       aiops alerts list --source alertmanager -o json
     """
-    from aiops.alerts import list_alerts
+    from aiops.prometheus.alerts import list_alerts
 
     result = list_alerts(get_state().config(timeout=timeout), source=source)
     for status in result.sources:
@@ -124,7 +124,7 @@ def silence_add(matchers: Annotated[list[str], typer.Argument(
           --comment "INC-42: rollback in progress" --author alice
       aiops alerts silence add 'alertname=~"High.*"' -c "maintenance" -a bob --dry-run
     """
-    from aiops.silences import add_silence
+    from aiops.prometheus.silences import add_silence
 
     change = add_silence(get_state().config(timeout=timeout), matchers, duration=duration,
                          comment=comment, author=author, dry_run=dry_run)
@@ -143,7 +143,7 @@ def silence_list(expired: Annotated[bool, typer.Option(
     \b
       aiops alerts silence list -o json
     """
-    from aiops.silences import list_silences
+    from aiops.prometheus.silences import list_silences
 
     states = ("active", "pending", "expired") if expired else ("active", "pending")
     result = list_silences(get_state().config(timeout=timeout), states=states)
@@ -161,7 +161,7 @@ def silence_expire(silence_id: Annotated[str, typer.Argument(metavar="ID", help=
     \b
       aiops alerts silence expire 6b4f4c4e-5e0c-4d4b-9f8e-2d1c0a6b7c3e
     """
-    from aiops.silences import expire_silence
+    from aiops.prometheus.silences import expire_silence
 
     change = expire_silence(get_state().config(timeout=timeout), silence_id, dry_run=dry_run)
     output.render(change, table=change_table)

@@ -33,7 +33,7 @@ def check(job: Annotated[Optional[str], typer.Option(
       aiops capacity check
       aiops capacity check --env prod -o json
     """
-    from aiops.capacity import capacity_check
+    from aiops.prometheus.capacity import capacity_check
 
     report = capacity_check(get_state().config(timeout=timeout), job=job)
     output.render(report, table=capacity_table)

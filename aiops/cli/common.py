@@ -11,55 +11,16 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-if typing.TYPE_CHECKING:
-    from aiops.config import Config
+from aiops.cli.state import State, apply, get_state, reset
+
+__all__ = ["State", "apply", "get_state", "global_options", "reset"]
 
 PANEL = "Global options"
-
-
-@dataclass
-class State:
-    """What the user asked for on this invocation, wherever on the line they typed it."""
-
-    output: str | None = None
-    env: str | None = None
-    config_path: Path | None = None
-    verbose: int = 0
-    quiet: bool = False
-    debug: bool = False
-    secrets: list[str] = field(default_factory=list)
-    _config: "Config | None" = None
-
-    def config(self, **flags: Any) -> Config:
-        """Load the configuration once; ``flags`` are this command's setting overrides."""
-        if self._config is None or flags:
-            from aiops.config import load
-
-            self._config = load(config_path=self.config_path, env_name=self.env, flags=flags)
-            self.secrets = self._config.secrets()
-            from aiops.cli.output import warn
-
-            for message in self._config.warnings:
-                warn(message)
-        return self._config
-
-
-state = State()
-
-
-def reset() -> None:
-    """Fresh state for a new invocation (tests run many in one process)."""
-    state.__dict__.update(State().__dict__)
-
-
-def get_state() -> State:
-    return state
 
 
 OutputOpt = Annotated[Optional[str], typer.Option(
@@ -84,23 +45,6 @@ _GLOBALS: dict[str, Any] = {
 }
 _DEFAULTS = {"global_output": None, "global_env": None, "global_config": None,
              "global_verbose": 0, "global_quiet": False, "global_debug": False}
-
-
-def apply(output: str | None = None, env: str | None = None, config: Path | None = None,
-          verbose: int = 0, quiet: bool = False, debug: bool = False) -> None:
-    """Record global options; later (command-level) values win over earlier ones."""
-    if output is not None:
-        state.output = output
-    if env is not None:
-        state.env = env
-    if config is not None:
-        state.config_path = config
-    state.verbose = max(state.verbose, verbose)
-    state.quiet = state.quiet or quiet
-    state.debug = state.debug or debug
-    from aiops.cli.output import configure_logging
-
-    configure_logging(state)
 
 
 def global_options(func: Callable) -> Callable:

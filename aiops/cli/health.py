@@ -26,7 +26,7 @@ DiscoverOpt = Annotated[Optional[str], typer.Option(
 
 def _settings(targets, target, timeout, concurrency, ca_bundle, insecure):
     """Resolve the probe parameters from flags and config (one place for check and watch)."""
-    from aiops.targets import resolve_targets
+    from aiops.health.targets import resolve_targets
 
     cfg = get_state().config(**{"timeout": timeout, "health.concurrency": concurrency,
                                 "tls.ca_bundle": ca_bundle, "tls.insecure": insecure or None})
@@ -55,10 +55,10 @@ def check(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
       aiops health check --env prod -o json
       aiops health check --discover active-inference
     """
-    from aiops.health import check as run_check
+    from aiops.health.probe import check as run_check
 
     if discover:  # the job's targets count as given: the config's list is not added
-        from aiops.targets import discover_targets
+        from aiops.health.targets import discover_targets
 
         targets = [*(targets or []), *discover_targets(get_state().config(timeout=timeout), discover)]
     opts = _settings(targets, target, timeout, concurrency, ca_bundle, insecure)
@@ -86,7 +86,7 @@ def watch(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
 
     from rich.live import Live
 
-    from aiops.health import check as run_check
+    from aiops.health.probe import check as run_check
 
     opts = _settings(targets, target, timeout, concurrency, ca_bundle, insecure)
     try:

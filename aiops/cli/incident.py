@@ -8,11 +8,9 @@ from typing import Annotated, Any, Optional
 import typer
 
 from aiops.cli import output
-from aiops.cli.common import (DryRunOpt, SinceOpt, TimeoutOpt, UntilOpt, YesOpt, get_state,
-                              global_options)
-from aiops.cli.incident_render import (action_table, audit_table, detail_view, incidents_table,
-                                       log_table, oncall_table)
-from aiops.errors import INTERRUPTED, UsageError
+from aiops.cli.common import DryRunOpt, SinceOpt, TimeoutOpt, UntilOpt, YesOpt, get_state, global_options
+from aiops.cli.incident_render import action_table, audit_table, detail_view, incidents_table, log_table, oncall_table
+from aiops.core.errors import INTERRUPTED, UsageError
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -50,7 +48,7 @@ def _connect(settings: Any) -> Any:
 
 
 def _audit_log() -> Any:
-    from aiops.audit import AuditLog, default_path
+    from aiops.incidents.audit import AuditLog, default_path
 
     cfg = get_state().config()
     return AuditLog(default_path(cfg.get("audit.path")), secrets=cfg.secrets())
@@ -145,8 +143,8 @@ def list_(status: StatusOpt = None, urgency: UrgencyOpt = None, service: Service
       aiops incident list --mine --urgency high
       aiops incident list -s all --since 2d --service "Sim Lab API" -o json
     """
+    from aiops.core.timewindow import parse_time
     from aiops.incidents import list_incidents
-    from aiops.timewindow import parse_time
 
     start = parse_time(since, what="--since") if since else None
     end = parse_time(until, what="--until") if until else None
@@ -341,8 +339,8 @@ def audit(incident: Annotated[Optional[str], typer.Option(
     \b
       aiops incident audit --incident 1234 --since 1d
     """
-    from aiops.audit import default_path, read
-    from aiops.timewindow import parse_time
+    from aiops.core.timewindow import parse_time
+    from aiops.incidents.audit import default_path, read
 
     cfg = get_state().config()
     report = read(default_path(cfg.get("audit.path")), incident=incident, action=action,

@@ -77,7 +77,7 @@ def serve(
 
 def _lab_config(flags: dict, cfg):
     """LabConfig and ServeOptions from the serve flags (faults and log shipping validated)."""
-    from aiops.errors import ConfigError, UsageError
+    from aiops.core.errors import ConfigError, UsageError
     from aiops.lab.faults import parse_fault
     from aiops.lab.logs import LEVELS
     from aiops.lab.server import ServeOptions
@@ -116,7 +116,7 @@ SpecsArg = Annotated[Optional[list[str]], typer.Argument(metavar="NAME[=VALUE]..
 
 
 def _faults(action: str, specs, target, timeout, admin_token) -> None:
-    from aiops.errors import UsageError
+    from aiops.core.errors import UsageError
     from aiops.lab.admin import faults
 
     cfg = get_state().config(timeout=timeout, **{"lab.admin_token": admin_token})

@@ -154,10 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from typer import _click
 
     from aiops.cli import common, output
-    from aiops.errors import INTERNAL, INTERRUPTED, USAGE, AiopsError
+    from aiops.core.errors import INTERNAL, INTERRUPTED, USAGE, AiopsError
 
     common.reset()
-    output.reset_consoles()
     command = typer.main.get_command(__getattr__("app"))
     try:
         rv = command.main(args=args, prog_name="aiops",

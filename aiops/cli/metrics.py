@@ -45,7 +45,7 @@ def check(window: Annotated[str, typer.Option(
       aiops metrics check --window 15m -o json
       aiops metrics check --source scrape --target http://127.0.0.1:8000
     """
-    from aiops.metrics_check import metrics_check
+    from aiops.prometheus.scorecard import metrics_check
 
     cfg = get_state().config(timeout=timeout)
     card = metrics_check(cfg, window=window, source=source, job=job, targets=target or None,

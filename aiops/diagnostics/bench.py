@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aiops.catalog import BASELINES
+from aiops.core.errors import CHECK_FAILED, OK
 from aiops.diagnostics.targets import check_steps, run_step
-from aiops.errors import CHECK_FAILED, OK
 
 BASELINE = next(b for b in BASELINES if b.name == "inference_latency_p95")
 
@@ -75,7 +75,7 @@ def bench(step: Any, steps: int, *, label: str = "", warmup: int = 5,
             try:
                 elapsed, parts = timed(clock)
             except Exception as exc:
-                from aiops.errors import UsageError
+                from aiops.core.errors import UsageError
 
                 raise UsageError(f"target raised {type(exc).__name__} on step {i + 1}: {exc}") from None
         else:

@@ -20,8 +20,8 @@ import tracemalloc
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
+from aiops.core.errors import CHECK_FAILED, OK, UsageError
 from aiops.diagnostics.targets import check_steps, run_step
-from aiops.errors import CHECK_FAILED, OK, UsageError
 
 DEFAULT_THRESHOLD = 256.0  # bytes per step; the clean core grows by ~1 B/step over 100+ steps
 LINE_STEPS = 20

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from aiops.core.errors import UsageError
 from aiops.diagnostics.targets import check_steps, run_step
-from aiops.errors import UsageError
 
 SORT_KEYS = {"cumulative": 3, "tottime": 2}
 

@@ -10,7 +10,7 @@ lazily: it is a heavy import and the CLI must start fast. What aiops changes abo
   reads the current state instead of blindly sending the change again;
 - unreachable hosts fail at once (no 3 x 21 s network retries), so exit 5 comes within the timeout;
 - the library's ``pagerduty`` logger (which logs every 5xx at ERROR) goes to ``--debug`` only;
-- errors become :mod:`aiops.errors` types whose messages never contain the token.
+- errors become :mod:`aiops.core.errors` types whose messages never contain the token.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from aiops.errors import AuthError, CheckFailed, ConfigError, UpstreamError, UsageError
+from aiops.core.errors import AuthError, CheckFailed, ConfigError, UpstreamError, UsageError
 
 REGIONS = {"us": ("https://api.pagerduty.com", "https://events.pagerduty.com"),
            "eu": ("https://api.eu.pagerduty.com", "https://events.eu.pagerduty.com")}
@@ -228,7 +228,7 @@ def configure(client: Any, settings: Settings, policy: RetryPolicy) -> Any:
 
 
 def tls(settings: Settings) -> Any:
-    from aiops.httpclient import ssl_context
+    from aiops.core.http import ssl_context
 
     return ssl_context(settings.ca_bundle, settings.insecure)
 

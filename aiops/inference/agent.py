@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.inference import learning
 from aiops.inference.actions import action_marginals, sample_action
 from aiops.inference.conventions import PYMDP, Conventions

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 
 _ATOL = 1e-6
 

@@ -25,7 +25,7 @@ import re
 import uuid
 from typing import Any
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.lab.faults import FAULTS, parse_fault
 from aiops.lab.logs import _clean, event
 from aiops.lab.service import InferenceFailed, LabService, ObservationError

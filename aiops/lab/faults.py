@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.lab.faults import format_fault
 from aiops.lab.service import LabConfig
 

@@ -94,10 +94,10 @@ class Draft:
     severity: str | None = None
     status: str | None = None
     authors: list[str] = field(default_factory=list)
-    clock: Any = None  # aiops.clock.Clock
+    clock: Any = None  # aiops.incidents.clock.Clock
     timeline: list[TimelineEvent] = field(default_factory=list)
     metrics: list[MetricSummary] = field(default_factory=list)
-    alerts: list[Any] = field(default_factory=list)  # aiops.alerts.AlertInterval
+    alerts: list[Any] = field(default_factory=list)  # aiops.prometheus.alerts.AlertInterval
     log_errors: Any = None  # aiops.logs.model.ErrorReport
     gaps: list[Gap] = field(default_factory=list)
     resolved_at: dt.datetime | None = None

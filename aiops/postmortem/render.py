@@ -15,8 +15,8 @@ from typing import Any
 
 from aiops import __version__
 from aiops.catalog.incident import P1_TIMELINE, SEVERITIES
-from aiops.clock import describe, human_duration
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
+from aiops.incidents.clock import describe, human_duration
 from aiops.postmortem.metrics import fmt_value
 from aiops.postmortem.model import Draft
 

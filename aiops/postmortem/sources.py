@@ -4,14 +4,14 @@ A provider is a plain callable; tests pass their own, the CLI builds the real on
 configuration with :func:`from_config`:
 
 - ``incident(ref) -> IncidentData``: the PagerDuty incident, its log entries and notes
-  (:mod:`aiops.incidents`); an unknown incident raises :class:`~aiops.errors.CheckFailed`;
-- ``audit(ref, start, end) -> list[AuditEntry]``: aiops's own actions (:mod:`aiops.audit`);
-- ``alerts(start, end) -> list[AlertInterval]``: what fired, from ``ALERTS`` (:mod:`aiops.alerts`);
-- ``metrics(start, end) -> list[MetricSeries]``: the key metrics (:mod:`aiops.prometheus`);
+  (:mod:`aiops.incidents`); an unknown incident raises :class:`~aiops.core.errors.CheckFailed`;
+- ``audit(ref, start, end) -> list[AuditEntry]``: aiops's own actions (:mod:`aiops.incidents.audit`);
+- ``alerts(start, end) -> list[AlertInterval]``: what fired, from ``ALERTS`` (:mod:`aiops.prometheus.alerts`);
+- ``metrics(start, end) -> list[MetricSeries]``: the key metrics (:mod:`aiops.prometheus.queries`);
 - ``log_errors(start, end, top) -> ErrorReport``: the top log errors (:mod:`aiops.logs`).
 
 A source that is not configured is listed in ``Sources.missing`` with the reason (or its
-provider raises a ConfigError saying what is missing); one that fails raises an :class:`~aiops.errors.AiopsError` which the draft records as a gap.
+provider raises a ConfigError saying what is missing); one that fails raises an :class:`~aiops.core.errors.AiopsError` which the draft records as a gap.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from aiops.errors import AiopsError, AuthError, UpstreamError
+from aiops.core.errors import AiopsError, AuthError, UpstreamError
 from aiops.postmortem.model import MetricSeries
 
 # The key metrics of a post-mortem: scorecard checks (aiops.catalog.checks) by key.
@@ -86,7 +86,7 @@ def pagerduty_provider(settings: Any) -> IncidentProvider:
 def audit_provider(path: Any) -> AuditProvider:
     """Entries of the audit file at ``path``: one incident's, or all within a window."""
     def fetch(ref: str | None, start: dt.datetime | None, end: dt.datetime | None) -> list[Any]:
-        from aiops.audit import read
+        from aiops.incidents.audit import read
 
         entries = read(path, incident=ref).entries
         if ref is None:
@@ -100,7 +100,7 @@ def audit_provider(path: Any) -> AuditProvider:
 def alerts_provider(cfg: Any) -> AlertsProvider:
     """Alert intervals from Prometheus's ``ALERTS`` series over the window."""
     def fetch(start: dt.datetime, end: dt.datetime) -> list[Any]:
-        from aiops.alerts import alert_history
+        from aiops.prometheus.alerts import alert_history
 
         return [a for a in alert_history(cfg, start, end) if a.state == "firing"]
 
@@ -111,8 +111,8 @@ def metrics_provider(cfg: Any, *, rate_window_s: float = RATE_WINDOW_S) -> Metri
     """The key metrics as range queries: the worst instance at each step."""
     def fetch(start: dt.datetime, end: dt.datetime) -> list[MetricSeries]:
         from aiops.catalog.checks import check_by_key
-        from aiops.prom.client import connect, query_range
-        from aiops.prometheus import auto_step
+        from aiops.prometheus.client import connect, query_range
+        from aiops.prometheus.queries import auto_step
 
         job = cfg.get("prometheus.job") or None
         step = auto_step(start, end)
@@ -166,7 +166,7 @@ def log_errors_provider(backend_factory: Callable[[], Any]) -> LogErrorsProvider
 
 def from_config(cfg: Any) -> Sources:
     """Real providers for every source the configuration makes reachable."""
-    from aiops.audit import default_path
+    from aiops.incidents.audit import default_path
 
     sources = Sources(audit=audit_provider(default_path(cfg.get("audit.path"))),
                       alerts=alerts_provider(cfg), metrics=metrics_provider(cfg))

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from aiops.errors import AiopsError, UpstreamError, UsageError
+from aiops.core.errors import AiopsError, UpstreamError, UsageError
 from aiops.triage import findings as F
 from aiops.triage.choose import alert_in_text, choose, mark_related
 from aiops.triage.report import Finding, SourceStatus, TriageReport
@@ -35,10 +35,10 @@ def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
            progress: Callable[[str], None] | None = None) -> TriageReport:
     """Triage the service; see the module docstring. Raises UsageError (exit 2) for an unknown
     alert, a malformed target or ``note`` without ``incident``."""
-    from aiops.httpclient import normalise_url
+    from aiops.core.http import normalise_url
+    from aiops.core.timewindow import parse_duration
     from aiops.playbooks import load_library
-    from aiops.steps import Context
-    from aiops.timewindow import parse_duration
+    from aiops.playbooks.steps import Context
 
     began = time.monotonic()
     clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
@@ -69,7 +69,7 @@ def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
     run = None
     if choice.playbook is not None:
         say(f"running playbook {choice.playbook.name}")
-        from aiops.steps import run_playbook
+        from aiops.playbooks.steps import run_playbook
 
         run = run_playbook(choice.playbook, ctx, deadline=deadline)
         found += _step_findings(run, choice.playbook, {f.source for f in found if f.status == "problem"})
@@ -112,7 +112,7 @@ def _read(ctx: Any, gather: Gather, cfg: Any, since: str, metrics_source: str, t
 
 def _record(cfg: Any, incident: str, report: TriageReport) -> None:
     """The triage on the incident's audit trail (the P1 clock counts it as investigation)."""
-    from aiops.steps.incident import record
+    from aiops.playbooks.steps.incident import record
 
     inc = report.incident or {}
     playbook = report.choice.playbook
@@ -136,8 +136,8 @@ def _finish(gather: Gather, answer: Any, deadline: float) -> Any:
 
 def _start(ctx: Any, cfg: Any, since_s: float, metrics_source: str, read_alerts: bool,
            interval: float, trend_s: float, timeout: float) -> tuple[Gather, threading.Event]:
-    from aiops.steps import health as health_step
-    from aiops.steps import logs as logs_step
+    from aiops.playbooks.steps import health as health_step
+    from aiops.playbooks.steps import logs as logs_step
 
     gather, cancel, targets = Gather(), threading.Event(), ctx.targets
     no_targets = UsageError("no targets given or configured", hint="pass --target URL or use --env NAME")
@@ -150,7 +150,7 @@ def _start(ctx: Any, cfg: Any, since_s: float, metrics_source: str, read_alerts:
     if metrics_source == "scrape" and not targets:
         gather.skip("metrics", no_targets)
     else:
-        from aiops.metrics_check import metrics_check
+        from aiops.prometheus.scorecard import metrics_check
 
         # Leave time for the scrape fallback when Prometheus does not answer.
         prom_timeout = max(1.0, timeout - interval - 1.0) if targets else timeout
@@ -158,7 +158,7 @@ def _start(ctx: Any, cfg: Any, since_s: float, metrics_source: str, read_alerts:
                                                       targets=targets, timeout=prom_timeout,
                                                       scrape_interval_s=interval))
     if read_alerts and metrics_source != "scrape":
-        from aiops.alerts import list_alerts
+        from aiops.prometheus.alerts import list_alerts
 
         gather.start("alerts", lambda: list_alerts(cfg, timeout=timeout))
     else:
@@ -172,7 +172,7 @@ def _start(ctx: Any, cfg: Any, since_s: float, metrics_source: str, read_alerts:
 
 
 def _trend(targets: list[str], interval: float, cfg: Any, timeout: float, cancel: threading.Event) -> Any:
-    from aiops.steps.trend import measure
+    from aiops.playbooks.steps.trend import measure
 
     return measure(targets, metric=TREND_METRIC, seconds=interval, noise=TREND_NOISE, timeout=timeout,
                    ca_bundle=cfg.get("tls.ca_bundle"), insecure=bool(cfg.get("tls.insecure")), cancel=cancel)
@@ -186,10 +186,10 @@ def _needs_trend(card: Any) -> bool:
 
 
 def fetch_incident(cfg: Any, ref: str, now: dt.datetime) -> tuple[Any, Any]:
-    """The PagerDuty incident ``ref`` (ID or number) and its P1 clock (:mod:`aiops.clock`)."""
-    from aiops.audit import default_path
-    from aiops.clock import incident_clock
+    """The PagerDuty incident ``ref`` (ID or number) and its P1 clock (:mod:`aiops.incidents.clock`)."""
     from aiops.incidents import Settings
+    from aiops.incidents.audit import default_path
+    from aiops.incidents.clock import incident_clock
     from aiops.postmortem.sources import audit_provider, pagerduty_provider
 
     read = pagerduty_provider(Settings.from_config(cfg))
@@ -306,7 +306,7 @@ def next_steps(report: TriageReport, limit: int = 10) -> list[str]:
     clock = report.p1_clock
     pending = next((m for m in clock.milestones if m.status != "met"), None) if clock else None
     if pending is not None:
-        from aiops.clock import describe
+        from aiops.incidents.clock import describe
 
         actions = next(m.actions for m in P1_TIMELINE if m.name == pending.name)
         out.append(f"{pending.name} ({describe(pending)}): {'; '.join(actions)}")
@@ -326,7 +326,7 @@ def _post_note(cfg: Any, incident: str, report: TriageReport, answer: Any) -> di
         reason = answer.error.message if answer.error else "PagerDuty did not answer in time"
         return {"incident": incident, "posted": False, "outcome": "not attempted", "reason": reason}
     from aiops.incidents import PagerDuty, Settings, add_note
-    from aiops.steps.incident import audit_log
+    from aiops.playbooks.steps.incident import audit_log
 
     try:
         with PagerDuty(Settings.from_config(cfg)) as pd:

@@ -100,7 +100,7 @@ def rule_severity(check_key: str, verdict: str) -> str:
 
 def metrics_findings(card: Any) -> list[Finding]:
     """Breached scorecard rows; degraded mode and failed queries as their own findings."""
-    from aiops.steps.metrics import row_line
+    from aiops.playbooks.steps.metrics import row_line
 
     out = []
     for row in card.rows:
@@ -133,7 +133,7 @@ def metrics_findings(card: Any) -> list[Finding]:
 
 def trend_findings(trend: Any) -> list[Finding]:
     """Resident memory growing faster than the MemoryLeak rule allows (degraded mode). The
-    measurement ignores noise (see :mod:`aiops.steps.trend`), so it carries the rule's severity."""
+    measurement ignores noise (see :mod:`aiops.playbooks.steps.trend`), so it carries the rule's severity."""
     per_hour = trend.per_hour
     if per_hour is None or per_hour <= LEAK_PER_HOUR:
         return []
@@ -163,7 +163,7 @@ def alert_findings(alerts: list[Any]) -> list[Finding]:
 
 def log_findings(report: Any, since: str) -> list[Finding]:
     """Error records in the window: evidence, not an outage by themselves (warning)."""
-    from aiops.steps.logs import group_line
+    from aiops.playbooks.steps.logs import group_line
 
     if not report.total:
         return []

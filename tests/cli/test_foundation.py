@@ -136,13 +136,13 @@ def test_unknown_environment(cli, tmp_path):
 
 
 def test_internal_errors_are_one_line_unless_debug(cli, monkeypatch):
-    import aiops.health
+    import aiops.health.probe
 
     def boom(*a, **k):
         secret_local = "hunter2"  # noqa: F841 - locals must never be printed
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(aiops.health, "check", boom)
+    monkeypatch.setattr(aiops.health.probe, "check", boom)
     result = cli("health", "check", "http://127.0.0.1:1")
     assert result.exit_code == 1
     assert "internal error: RuntimeError: kaboom" in result.stderr and "Traceback" not in result.stderr

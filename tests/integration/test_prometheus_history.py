@@ -63,14 +63,14 @@ def prom(tmp_path_factory):
 
 def config(prom, tmp_path):
     """The settings a user with only prometheus.url set would have (default job)."""
-    from aiops.config import load
+    from aiops.core.config import load
 
     return load(flags={"prometheus.url": prom.url}, environ={}, cwd=tmp_path,
                 user_file=tmp_path / "no-user-config.toml")
 
 
 def test_capacity_recommendations_with_evidence(prom, tmp_path):
-    from aiops.capacity import capacity_check
+    from aiops.prometheus.capacity import capacity_check
 
     report = capacity_check(config(prom, tmp_path), at=AT)
     assert report.exit_code() == 3
@@ -87,7 +87,7 @@ def test_capacity_recommendations_with_evidence(prom, tmp_path):
 
 
 def test_window_checks_find_the_spike_the_leak_and_the_plateau(prom, tmp_path):
-    from aiops.metrics_check import metrics_check
+    from aiops.prometheus.scorecard import metrics_check
 
     card = metrics_check(config(prom, tmp_path), window="5m", source="prometheus", at=AT)
     assert card.exit_code() == 3  # CPU 95% is critical
@@ -107,8 +107,8 @@ def test_window_checks_find_the_spike_the_leak_and_the_plateau(prom, tmp_path):
 
 
 def test_alert_history_reads_the_alerts_series(prom):
-    from aiops.alerts import alert_history
-    from aiops.config import load
+    from aiops.core.config import load
+    from aiops.prometheus.alerts import alert_history
 
     utc = dt.timezone.utc
     start, end = dt.datetime.fromtimestamp(NOW - 1200, utc), dt.datetime.fromtimestamp(NOW, utc)

@@ -8,9 +8,9 @@ import pytest
 
 from aiops.catalog import ALERT_RULES, BASELINES, METRICS
 from aiops.catalog.checks import CHECKS, check_by_key, promql_duration
-from aiops.metrics_check import Scorecard, judge, make_row, metrics_check, threshold_text
-from aiops.scrape import Snapshot, evaluate, parse
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
+from aiops.prometheus.scorecard import Scorecard, judge, make_row, metrics_check, threshold_text
+from aiops.prometheus.scrape import Snapshot, evaluate, parse
 
 
 def test_every_runbook_metric_baseline_and_alert_has_a_check():

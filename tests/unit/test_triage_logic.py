@@ -9,12 +9,12 @@ from dataclasses import replace
 
 import pytest
 
-from aiops.config import load
-from aiops.errors import UpstreamError
+from aiops.core.config import load
+from aiops.core.errors import UpstreamError
 from aiops.playbooks import Step, load_library
-from aiops.playbook_validation import parse_condition
-from aiops.steps import ACTIONS, Action, Context, Param, run_playbook
-from aiops.steps.runner import Outcome, Skip
+from aiops.playbooks.steps import ACTIONS, Action, Context, Param, run_playbook
+from aiops.playbooks.steps.runner import Outcome, Skip
+from aiops.playbooks.validation import parse_condition
 from aiops.triage.choose import alert_in_text, choose, mark_related
 from aiops.triage.findings import alert_for_metric, rule_severity
 from aiops.triage.report import Choice, Finding, TriageReport, to_markdown

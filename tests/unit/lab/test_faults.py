@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.lab.faults import BY_NAME, FAULTS, FaultSet, format_fault, parse_fault
 
 

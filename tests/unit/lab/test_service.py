@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.lab.service import ErrorWindow, InferenceFailed, LabConfig, LabService, ObservationError
 
 
