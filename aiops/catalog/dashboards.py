@@ -238,10 +238,10 @@ INFRASTRUCTURE = Dashboard("infrastructure", "aiops-infrastructure", "Active Inf
           "Bps", (Query(_rate("network_io_bytes", "instance, direction"), "{{instance}} {{direction}}",
                         ("rate", "network_io_bytes", "direction")),)),
     Panel("disk_io", "Disk I/O", "Disk I/O metrics",
-          "Bytes per second the service process read from and wrote to storage (disk_io_bytes, "
+          "Bytes per second the service process read from and wrote to storage (disk_io_bytes_total, "
           "from the kernel's per-process I/O accounting).",
-          "Bps", (Query(_rate("disk_io_bytes", "instance, direction"), "{{instance}} {{direction}}",
-                        ("rate", "disk_io_bytes", "direction")),)),
+          "Bps", (Query(_rate("disk_io_bytes_total", "instance, direction"), "{{instance}} {{direction}}",
+                        ("rate", "disk_io_bytes_total", "direction")),)),
     Panel("db_pool", "Database connection pool", "Database connection pools",
           "Episode store connections checked out, the pool's size and its overflow "
           "(db_pool_connections_checked_out, db_pool_size, db_pool_overflow).",
