@@ -69,16 +69,18 @@ def validate(directory: Annotated[str, typer.Argument(
 
 
 def export_table(result):
-    """dashboard | uid | panels | file."""
+    """dashboard | uid | panels | file (in the directory the title names)."""
+    from pathlib import Path
+
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{len(result.files)} dashboards in {escape(result.out_dir)} "
+    table = Table(title=f"{len(result.files)} dashboards written to {escape(result.out_dir)} "
                         f"({result.duration_ms:.0f} ms)", title_justify="left")
     for name in ("dashboard", "uid", "panels", "file"):
-        table.add_column(name, justify="right" if name == "panels" else "left", overflow="fold")
+        table.add_column(name, justify="right" if name == "panels" else "left", no_wrap=True)
     for f in result.files:
-        table.add_row(escape(f.title), escape(f.uid), str(f.panels), escape(f.path))
+        table.add_row(escape(f.dashboard), escape(f.uid), str(f.panels), escape(Path(f.path).name))
     return table
 
 
@@ -92,7 +94,7 @@ def validation_table(result):
                   title_justify="left")
     for name in ("file", "uid", "panels", "queries", "problems"):
         table.add_column(name, justify="right" if name in ("panels", "queries", "problems") else "left",
-                         overflow="fold")
+                         no_wrap=name != "file", overflow="fold")
     for f in result.files:
         count = sum(1 for p in result.problems if p.file == f.file)
         table.add_row(escape(f.file), escape(f.uid or "-"), str(f.panels), str(f.queries),
