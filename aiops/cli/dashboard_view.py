@@ -127,14 +127,16 @@ def render(frame: Any, width: int, height: int) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    panel_w = FIXED["panel"] if width >= 80 else max(10, FIXED["panel"] - (80 - width))
-    gaps = 2 * (len(FIXED) - 1) + 2  # two spaces between the five columns
-    trend = max(MIN_TREND, width - panel_w - FIXED["series"] - FIXED["now"] - FIXED["band"] - gaps)
+    spare = width - 80  # wider terminals give names room first (up to 8 and 12 more), then the trend
+    panel_w = FIXED["panel"] + min(max(spare, 0) // 4, 8) if spare >= 0 else max(10, FIXED["panel"] + spare)
+    series_w = FIXED["series"] + min(max(spare, 0) // 4, 12)
+    gaps = 2 * len(FIXED)  # the cell padding rich lays around the five columns
+    trend = max(MIN_TREND, width - panel_w - series_w - FIXED["now"] - FIXED["band"] - gaps)
     header = _header(frame, width)
     table = Table(box=None, padding=(0, 1), show_header=True, header_style="bold", expand=False,
                   show_edge=False, pad_edge=False)
     table.add_column("panel", width=panel_w, no_wrap=True, overflow="ellipsis")
-    table.add_column("series", width=FIXED["series"], no_wrap=True, overflow="ellipsis")
+    table.add_column("series", width=series_w, no_wrap=True, overflow="ellipsis")
     table.add_column("trend", width=trend, no_wrap=True)
     table.add_column("now", width=FIXED["now"], justify="right", no_wrap=True, overflow="ellipsis")
     table.add_column("band", width=FIXED["band"], no_wrap=True)
