@@ -107,3 +107,15 @@ def test_the_sdk_unit_constants_are_not_trusted():
     # the SDK's "bits SI" constant is garbled; Grafana's own ID for bits (metric) is decbits
     assert units.BitsSI == "bydecbitstes" and not is_unit(units.BitsSI)
     assert is_unit("decbits") and GRAFANA_UNITS["decbits"] == "bits(Metric)"
+
+
+def test_the_docs_list_every_panel_and_lab_metric():
+    import re
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "dashboards.md").read_text()
+    for board, panel in PANELS:
+        assert re.search(rf"\| {re.escape(panel.widget)} \| {re.escape(panel.title)} \| `{panel.unit}` \|", docs), \
+            panel.title
+    collectors = (Path(__file__).resolve().parents[2] / "aiops" / "lab" / "collectors.py").read_text()
+    for name in re.findall(r"^\| ``(\w+)", collectors, re.M):
+        assert f"`{name}" in docs, name
