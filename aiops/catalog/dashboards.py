@@ -120,14 +120,31 @@ def thresholds_for(check: Check) -> tuple[Threshold, ...]:
     return ()
 
 
-def _from_check(key: str, legend: str = "{{instance}}", scrape: tuple[str, ...] = ()) -> tuple[Query, ...]:
-    """The check's PromQL as a Grafana target: its job matcher and window become variables."""
-    promql = check_by_key(key).promql.replace(SEL, JOB).replace(WIN, RATE)
-    return (Query(promql, legend, scrape),)
+def _checked(key: str, title: str, widget: str, description: str, unit: str, *,
+             scrape: tuple[str, ...] = ("gauge",), legend: str = "{{instance}}", **kwargs) -> Panel:
+    """A panel showing scorecard check ``key``: its PromQL (the job matcher and window become
+    Grafana variables), thresholds and runbook line; ``("gauge",)`` reads the check's metric."""
+    check = check_by_key(key)
+    promql = check.promql.replace(SEL, JOB).replace(WIN, RATE)
+    spec = (scrape[0], check.metric) if scrape == ("gauge",) else scrape
+    return Panel(key=kwargs.pop("panel_key", key), title=title, widget=widget, description=description,
+                 unit=unit, queries=(Query(promql, legend, spec),), check=key, **kwargs)
 
 
 def _rate(metric: str, by: str = "instance") -> str:
     return f"sum by ({by}) (rate({metric}{{{JOB}}}[{RATE}]))"
+
+
+def _gauge(metric: str, legend: str = "{{instance}}", ref: str = "A") -> Query:
+    """A gauge per instance; degraded mode reads it from the last scrape."""
+    return Query(f"sum by (instance) ({metric}{{{JOB}}})", legend, ("gauge", metric), ref)
+
+
+def _per_second(metric: str, label: str | None = None) -> Query:
+    """A counter's rate per instance (and ``label``); degraded mode takes it from two scrapes."""
+    if label is None:
+        return Query(_rate(metric), scrape=("rate", metric))
+    return Query(_rate(metric, f"instance, {label}"), f"{{{{instance}}}} {{{{{label}}}}}", ("rate", metric, label))
 
 
 def _quantile(q: float, ref: str) -> Query:
@@ -147,33 +164,32 @@ MAIN = Dashboard("main", "aiops-main", "Active Inference: Main",
           kind="stat", check="availability", alert="ApplicationDown", width=6),
     Panel("request_rate", "Request rate", "Request rate and response times",
           "HTTP requests per second answered by each instance, all paths and statuses.",
-          "reqps", (Query(_rate("http_requests_total"), scrape=("rate", "http_requests_total")),), width=12),
-    Panel("response_time_p95", "Response time p95", "Request rate and response times",
-          "95th percentile inference time per instance (the runbook's HighResponseTime measure).",
-          "s", _from_check("inference_latency_p95", scrape=("quantile", "0.95", "ai_inference_duration_seconds")),
-          check="inference_latency_p95", alert="HighResponseTime"),
-    Panel("error_rate", "Error rate", "Error rate trends",
-          "Share of HTTP responses with a 5xx status, per instance.",
-          "percent", _from_check("error_rate", scrape=("error_percent",)), check="error_rate", alert="HighErrorRate"),
+          "reqps", (_per_second("http_requests_total"),), width=12),
+    _checked("inference_latency_p95", "Response time p95", "Request rate and response times",
+             "95th percentile inference time per instance (the runbook's HighResponseTime measure).",
+             "s", scrape=("quantile", "0.95", "ai_inference_duration_seconds"), alert="HighResponseTime",
+             panel_key="response_time_p95"),
+    _checked("error_rate", "Error rate", "Error rate trends",
+             "Share of HTTP responses with a 5xx status, per instance.",
+             "percent", scrape=("error_percent",), alert="HighErrorRate"),
     Panel("errors_per_second", "5xx per second", "Error rate trends",
           "5xx responses per second; HighErrorRate fires above 0.1/s for 2m.",
           "reqps", (Query(f'sum by (instance, status) (rate(http_requests_total{{{JOB},status=~"5.."}}[{RATE}]))',
                           "{{instance}} {{status}}", ("rate_5xx",)),),
           check="errors_per_second", alert="HighErrorRate"),
-    Panel("cpu", "CPU", "Resource utilization (CPU, Memory, Disk)",
-          "CPU used by the service process, % of all cores (cpu_usage_percent).",
-          "percent", _from_check("cpu_utilization", scrape=("gauge", "cpu_usage_percent")),
-          check="cpu_utilization", width=8),
-    Panel("memory", "Memory of limit", "Resource utilization (CPU, Memory, Disk)",
-          "Resident memory as % of the memory limit (memory_usage_bytes / memory_limit_bytes).",
-          "percent", _from_check("memory_usage", scrape=("percent_of", "memory_usage_bytes", "memory_limit_bytes")),
-          check="memory_usage", alert="MemoryLeak", width=8),
-    Panel("disk", "Disk", "Resource utilization (CPU, Memory, Disk)",
-          "Disk space used on the service's data file system (disk_usage_percent).",
-          "percent", _from_check("disk_usage", scrape=("gauge", "disk_usage_percent")), check="disk_usage", width=8),
+    _checked("cpu_utilization", "CPU", "Resource utilization (CPU, Memory, Disk)",
+             "CPU used by the service process, % of all cores (cpu_usage_percent).",
+             "percent", width=8, panel_key="cpu"),
+    _checked("memory_usage", "Memory of limit", "Resource utilization (CPU, Memory, Disk)",
+             "Resident memory as % of the memory limit (memory_usage_bytes / memory_limit_bytes).",
+             "percent", scrape=("percent_of", "memory_usage_bytes", "memory_limit_bytes"), alert="MemoryLeak",
+             width=8, panel_key="memory"),
+    _checked("disk_usage", "Disk", "Resource utilization (CPU, Memory, Disk)",
+             "Disk space used on the service's data file system (disk_usage_percent).",
+             "percent", width=8, panel_key="disk"),
     Panel("active_sessions", "Active user sessions", "Active user sessions",
           "Distinct user IDs (X-User-ID) seen by each instance in its sliding session window.",
-          "short", (Query(f"sum by (instance) (ai_active_sessions{{{JOB}}})", scrape=("gauge", "ai_active_sessions")),),
+          "short", (_gauge("ai_active_sessions"),),
           width=24),
 ))
 
@@ -189,35 +205,29 @@ PERFORMANCE = Dashboard("performance", "aiops-performance", "Active Inference: P
           "Inferences per latency bucket (ai_inference_duration_seconds_bucket), all instances.",
           "s", (Query(f"sum by (le) (increase(ai_inference_duration_seconds_bucket{{{JOB}}}[{RATE}]))",
                       "{{le}}", ("buckets", "ai_inference_duration_seconds")),), kind="heatmap"),
-    Panel("model_accuracy", "Model accuracy", "Model accuracy over time",
-          "Rolling accuracy of the training episodes (ai_model_accuracy).",
-          "percentunit", _from_check("model_accuracy", scrape=("gauge", "ai_model_accuracy")),
-          check="model_accuracy", alert="LowModelAccuracy"),
+    _checked("model_accuracy", "Model accuracy", "Model accuracy over time",
+             "Rolling accuracy of the training episodes (ai_model_accuracy).",
+             "percentunit", alert="LowModelAccuracy"),
     Panel("free_energy", "Free energy", "Free energy convergence",
           "Variational free energy of the latest inferences, nats (ai_free_energy), averaged "
           "over the rate interval; the runbook watches for sudden spikes.",
           "none", (Query(f"avg by (instance) (avg_over_time(ai_free_energy{{{JOB}}}[{RATE}]))",
                          scrape=("gauge", "ai_free_energy")),), width=8),
-    Panel("belief_entropy", "Belief entropy", "Free energy convergence",
-          "Uncertainty of the agent's beliefs, nats (ai_belief_entropy); the runbook alerts above 2.0.",
-          "none", _from_check("belief_entropy", scrape=("gauge", "ai_belief_entropy")), check="belief_entropy",
-          width=8),
-    Panel("convergence_time", "Time to convergence", "Free energy convergence",
-          "Seconds until beliefs settle (>= 0.9 on one state), mean of recent episodes.",
-          "s", _from_check("convergence_time", scrape=("gauge", "ai_convergence_time")), check="convergence_time",
-          width=8),
-    Panel("episodes_per_hour", "Training episodes per hour", "Training progress metrics",
-          "Completed training episodes per hour; TrainingStalled fires below 10 for 1h.",
-          "short", _from_check("episodes_per_hour", scrape=("rate_per_hour", "ai_episodes_completed")),
-          check="episodes_per_hour", alert="TrainingStalled"),
+    _checked("belief_entropy", "Belief entropy", "Free energy convergence",
+             "Uncertainty of the agent's beliefs, nats (ai_belief_entropy); the runbook alerts above 2.0.",
+             "none", width=8),
+    _checked("convergence_time", "Time to convergence", "Free energy convergence",
+             "Seconds until beliefs settle (>= 0.9 on one state), mean of recent episodes.", "s", width=8),
+    _checked("episodes_per_hour", "Training episodes per hour", "Training progress metrics",
+             "Completed training episodes per hour; TrainingStalled fires below 10 for 1h.",
+             "short", scrape=("rate_per_hour", "ai_episodes_completed"), alert="TrainingStalled"),
     Panel("training_loss", "Training loss", "Training progress metrics",
           "Cross-entropy of the final beliefs, mean of recent episodes (ai_training_loss); the "
           "runbook watches for a plateau.",
-          "none", (Query(f"avg by (instance) (ai_training_loss{{{JOB}}})", scrape=("gauge", "ai_training_loss")),)),
-    Panel("sample_efficiency", "Sample efficiency", "Sample efficiency trends",
-          "Observations needed before beliefs converge, mean of recent episodes (ai_sample_efficiency).",
-          "short", _from_check("sample_efficiency", scrape=("gauge", "ai_sample_efficiency")),
-          check="sample_efficiency", width=24),
+          "none", (_gauge("ai_training_loss"),)),
+    _checked("sample_efficiency", "Sample efficiency", "Sample efficiency trends",
+             "Observations needed before beliefs converge, mean of recent episodes (ai_sample_efficiency).",
+             "short", width=24),
 ))
 
 INFRASTRUCTURE = Dashboard("infrastructure", "aiops-infrastructure", "Active Inference: Infrastructure",
@@ -225,33 +235,25 @@ INFRASTRUCTURE = Dashboard("infrastructure", "aiops-infrastructure", "Active Inf
                            "Infrastructure Dashboard).", (
     Panel("container_cpu", "Container CPU", "Container resource usage",
           "CPU time of the service's cgroup per second, in cores (container_cpu_usage_seconds_total).",
-          "short", (Query(_rate("container_cpu_usage_seconds_total"),
-                          scrape=("rate", "container_cpu_usage_seconds_total")),)),
+          "short", (_per_second("container_cpu_usage_seconds_total"),)),
     Panel("container_memory", "Container memory", "Container resource usage",
           "Memory charged to the service's cgroup (container_memory_usage_bytes) and its limit, "
           "when one is set.",
-          "bytes", (Query(f"sum by (instance) (container_memory_usage_bytes{{{JOB}}})", "{{instance}} used",
-                          ("gauge", "container_memory_usage_bytes")),
-                    Query(f"sum by (instance) (container_memory_limit_bytes{{{JOB}}})", "{{instance}} limit",
-                          ("gauge", "container_memory_limit_bytes"), "B"))),
+          "bytes", (_gauge("container_memory_usage_bytes", "{{instance}} used"),
+                    _gauge("container_memory_limit_bytes", "{{instance}} limit", "B"))),
     Panel("network", "Network traffic", "Network traffic patterns",
           "HTTP bytes per second received and sent by each instance (network_io_bytes).",
-          "Bps", (Query(_rate("network_io_bytes", "instance, direction"), "{{instance}} {{direction}}",
-                        ("rate", "network_io_bytes", "direction")),)),
+          "Bps", (_per_second("network_io_bytes", "direction"),)),
     Panel("disk_io", "Disk I/O", "Disk I/O metrics",
           "Bytes per second the service process read from and wrote to storage (disk_io_bytes_total, "
           "from the kernel's per-process I/O accounting).",
-          "Bps", (Query(_rate("disk_io_bytes_total", "instance, direction"), "{{instance}} {{direction}}",
-                        ("rate", "disk_io_bytes_total", "direction")),)),
+          "Bps", (_per_second("disk_io_bytes_total", "direction"),)),
     Panel("db_pool", "Database connection pool", "Database connection pools",
           "Episode store connections checked out, the pool's size and its overflow "
           "(db_pool_connections_checked_out, db_pool_size, db_pool_overflow).",
-          "short", (Query(f"sum by (instance) (db_pool_connections_checked_out{{{JOB}}})", "{{instance}} checked out",
-                          ("gauge", "db_pool_connections_checked_out")),
-                    Query(f"sum by (instance) (db_pool_size{{{JOB}}})", "{{instance}} size",
-                          ("gauge", "db_pool_size"), "B"),
-                    Query(f"sum by (instance) (db_pool_overflow{{{JOB}}})", "{{instance}} overflow",
-                          ("gauge", "db_pool_overflow"), "C"))),
+          "short", (_gauge("db_pool_connections_checked_out", "{{instance}} checked out"),
+                    _gauge("db_pool_size", "{{instance}} size", "B"),
+                    _gauge("db_pool_overflow", "{{instance}} overflow", "C"))),
     Panel("cache_hit_rate", "Inference cache hit rate", "Cache hit rates",
           "Share of /infer lookups answered from the inference cache "
           "(ai_inference_cache_hits_total / (hits + misses)).",

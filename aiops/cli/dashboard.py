@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from aiops.cli.common import SinceOpt, TargetOpt, TimeoutOpt, global_options
+from aiops.cli.common import JobOpt, SinceOpt, SourceOpt, TargetOpt, TimeoutOpt, global_options
 
 
 @global_options
@@ -17,12 +17,7 @@ def dashboard(name: Annotated[str, typer.Argument(
                   "--refresh", metavar="DURATION", help="seconds between redraws, e.g. 5s")] = "5s",
               once: Annotated[bool, typer.Option(
                   "--once", help="print one frame and exit (for scripts and snapshots)")] = False,
-              source: Annotated[str, typer.Option(
-                  "--source", metavar="SOURCE", help="prometheus, scrape (read the targets' /metrics) or "
-                  "auto (scrape only when Prometheus does not answer)")] = "auto",
-              job: Annotated[Optional[str], typer.Option(
-                  "--job", metavar="JOB", help="scrape job in Prometheus; '' for all "
-                  "[default: config prometheus.job]")] = None,
+              source: SourceOpt = "auto", job: JobOpt = None,
               target: TargetOpt = None, timeout: TimeoutOpt = None) -> None:
     """Show a runbook dashboard in the terminal: the same panels as the Grafana export.
 
