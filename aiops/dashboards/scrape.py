@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from aiops.prometheus.scrape import Snapshot, parse
 
 MAX_BODY = 16 * 1024 * 1024
+GAUGES = ("gauge", "percent_of")
 
 
 def instance(target: str) -> str:
@@ -71,7 +72,7 @@ class History:
 
     def evaluate(self, spec: tuple[str, ...], legend_format: str) -> tuple[list[Any], str | None]:
         """Series for one panel query; a note when it cannot be computed from scrapes."""
-        from aiops.dashboards.data import SeriesData, legend
+        from aiops.dashboards.data import SeriesData
 
         if not spec:
             return [], "needs Prometheus's history"
@@ -85,19 +86,20 @@ class History:
         for target, history in self.snapshots.items():
             if history and not history[-1].ok:
                 errors.append(f"{instance(target)}: {history[-1].error}")
-            pairs = list(zip(list(history)[:-1], list(history)[1:]))
             if kind == "up_percent":
                 ok = [1.0 if s.ok else 0.0 for s in history]
                 points = [(s.at, 100.0 * sum(ok[: i + 1]) / (i + 1)) for i, s in enumerate(history)]
                 self._add(series, target, {}, points, legend_format)
                 continue
-            for a, b in pairs if kind != "gauge" and kind != "percent_of" else [(None, s) for s in history]:
+            snaps = list(history)
+            # gauges need one scrape per point, everything else two successive ones
+            pairs = [(None, s) for s in snaps] if kind in GAUGES else list(zip(snaps[:-1], snaps[1:]))
+            for a, b in pairs:
                 if not b.ok or (a is not None and not a.ok):
                     continue
                 for labels, value in _point(kind, args, a, b).items():
                     self._add(series, target, dict(labels), [(b.at, value)], legend_format)
-        out = list(series.values())
-        return out, ("; ".join(errors) or None) if errors else None
+        return list(series.values()), "; ".join(errors) or None
 
     @staticmethod
     def _add(series: dict, target: str, labels: dict[str, str], points: list, legend_format: str) -> None:

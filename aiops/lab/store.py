@@ -17,6 +17,7 @@ import os
 import tempfile
 import threading
 import time
+import weakref
 from typing import Any
 
 POOL_SIZE = 5
@@ -36,6 +37,8 @@ class EpisodeStore:
             fd, path = tempfile.mkstemp(prefix="aiops-lab-episodes-", suffix=".sqlite")
             os.close(fd)
         self.path = os.path.abspath(path)
+        # a temporary file goes with the store, even one nobody closed (at exit at the latest)
+        self._remove = weakref.finalize(self, _remove, self.path) if self._temporary else None
         self.pool_size, self.max_overflow = pool_size, max_overflow
         self.engine = sa.create_engine(f"sqlite:///{self.path}", poolclass=QueuePool, pool_size=pool_size,
                                        max_overflow=max_overflow, pool_timeout=pool_timeout)
@@ -83,12 +86,16 @@ class EpisodeStore:
     def close(self) -> None:
         """Dispose of the pool; remove the file when it was temporary."""
         self.engine.dispose()
-        if self._temporary:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                try:
-                    os.unlink(self.path + suffix)
-                except FileNotFoundError:
-                    pass
+        if self._remove is not None:
+            self._remove()
+
+
+def _remove(path: str) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            os.unlink(path + suffix)
+        except FileNotFoundError:
+            pass
 
 
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
