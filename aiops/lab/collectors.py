@@ -28,7 +28,7 @@ from typing import Any, Iterator
 
 
 class LabCollector:
-    """A prometheus_client collector over the sessions, cache, store and cgroup."""
+    """A prometheus_client collector over the sessions, cache, store (a StoreHandle) and cgroup."""
 
     def __init__(self, *, sessions: Any, cache: Any, store: Any, cgroup: Any) -> None:
         self.sessions, self.cache, self.store, self.cgroup = sessions, cache, store, cgroup
@@ -54,7 +54,10 @@ class LabCollector:
     def _pool(self) -> Iterator[Any]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-        stats = self.store.pool_stats()
+        store = self.store.current  # absent until the store has opened
+        if store is None:
+            return
+        stats = store.pool_stats()
         for key, name, doc in (
                 ("checked_out", "db_pool_connections_checked_out", "Episode store connections in use"),
                 ("idle", "db_pool_connections_idle", "Episode store connections idle in the pool"),

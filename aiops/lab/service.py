@@ -152,14 +152,14 @@ class LabService:
         from aiops.lab.collectors import LabCollector
         from aiops.lab.resources import Cgroup
         from aiops.lab.sessions import SessionWindow
-        from aiops.lab.store import EpisodeStore
+        from aiops.lab.store import StoreHandle
 
         self.sessions = SessionWindow(config.session_window)
         self.cache = InferenceCache(config.cache_entries)
-        self.store = EpisodeStore(config.store_path)
+        self.episodes = StoreHandle(config.store_path)  # opened at warm-up, off the start-up path
         self.store_error: str | None = None
         self.metrics.registry.register(LabCollector(sessions=self.sessions, cache=self.cache,
-                                                    store=self.store, cgroup=Cgroup.discover()))
+                                                    store=self.episodes, cgroup=Cgroup.discover()))
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -170,6 +170,7 @@ class LabService:
             for _ in range(max(1, self.config.warmup_steps)):
                 self.api_agent.reset()
                 self.api_agent.infer(obs)
+            self.episodes.start()
             self.trainer.start()
         except Exception as exc:  # a model that cannot run: /health says why
             self.load_error = f"{type(exc).__name__}: {exc}"
@@ -183,7 +184,7 @@ class LabService:
         self.trainer.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self._leak.clear()
-        self.store.close()
+        self.episodes.close()
 
     def tick(self, seconds: float) -> None:
         """Advance time-driven faults by ``seconds`` (memory growth, a scheduled crash)."""
@@ -248,7 +249,10 @@ class LabService:
         m.convergence_time.set(stats.convergence_time)
         correct, loss, steps, seconds = self.trainer.last_result  # seconds: to converge
         try:
-            self.store.record(correct=bool(correct), loss=loss, steps_to_converge=steps, seconds_to_converge=seconds)
+            store = self.episodes.wait()
+            if store is None:
+                raise RuntimeError(self.episodes.error or "the episode store did not open")
+            store.record(correct=bool(correct), loss=loss, steps_to_converge=steps, seconds_to_converge=seconds)
             self.store_error = None
         except Exception as exc:  # a full disk must not stop training: /health reports it
             if self.store_error is None:
@@ -342,9 +346,12 @@ class LabService:
 
     def _store_summary(self) -> dict[str, Any]:
         try:
-            return {"path": self.store.path, **self.store.summary(), "error": self.store_error}
+            store = self.episodes.current
+            if store is None:
+                return {"path": None, "episodes": None, "error": self.episodes.error}
+            return {"path": store.path, **store.summary(), "error": self.store_error}
         except Exception as exc:  # reported, not raised: /health must answer
-            return {"path": self.store.path, "episodes": None, "error": f"{type(exc).__name__}: {exc}"}
+            return {"path": None, "episodes": None, "error": f"{type(exc).__name__}: {exc}"}
 
     def _dependencies(self) -> tuple[str, list[str]]:
         problems = []

@@ -104,3 +104,44 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class StoreHandle:
+    """Opens the episode store in a thread, so that importing SQLAlchemy is not start-up work.
+
+    :meth:`start` begins opening (idempotent); :meth:`wait` returns the store once open (None
+    if opening failed: ``error`` says why); :attr:`current` never waits.
+    """
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self.current: EpisodeStore | None = None
+        self.error: str | None = None
+        self._opened = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._open, name="lab-store", daemon=True)
+                self._thread.start()
+
+    def _open(self) -> None:
+        try:
+            self.current = EpisodeStore(self.path)
+        except Exception as exc:  # reported by /health, never fatal to the service
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._opened.set()
+
+    def wait(self, timeout: float = 30.0) -> EpisodeStore | None:
+        """The open store (starting to open it if nobody has)."""
+        self.start()
+        self._opened.wait(timeout)
+        return self.current
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Close the store once it has opened (waiting at most ``timeout``)."""
+        if self._thread is not None and self._opened.wait(timeout) and self.current is not None:
+            self.current.close()

@@ -24,6 +24,7 @@ from aiops.lab.store import EpisodeStore
 def service(tmp_path):
     svc = LabService(LabConfig(disk_path=str(tmp_path), memory_limit=1 << 40, synthetic_rps=0,
                                store_path=str(tmp_path / "episodes.sqlite"), session_window=60))
+    svc.episodes.wait()  # warm-up opens it in the background; here it is needed at once
     yield svc
     svc.shutdown()
 
@@ -112,7 +113,7 @@ def test_episodes_go_through_the_connection_pool(service):
     assert value(service, "db_pool_size") == 5 and value(service, "db_pool_max_overflow") == 10
     service.trainer.run_episode()
     assert value(service, "db_pool_checkouts_total") > before
-    assert service.store.summary()["episodes"] == 1
+    assert service.episodes.current.summary()["episodes"] == 1
     _, body = service.health()
     assert body["details"]["episode_store"]["episodes"] == 1
 
@@ -133,7 +134,7 @@ def test_pool_gauges_follow_checked_out_connections(tmp_path):
 
 
 def test_pool_gauges_in_the_exposition(service):
-    conns = [service.store.engine.connect() for _ in range(6)]
+    conns = [service.episodes.current.engine.connect() for _ in range(6)]
     try:
         assert value(service, "db_pool_connections_checked_out") == 6
         assert value(service, "db_pool_overflow") == 1
@@ -141,6 +142,19 @@ def test_pool_gauges_in_the_exposition(service):
         for conn in conns:
             conn.close()
     assert value(service, "db_pool_connections_checked_out") == 0
+
+
+def test_the_store_opens_in_the_background_and_is_absent_until_then(tmp_path):
+    from aiops.lab.store import StoreHandle
+
+    handle = StoreHandle(str(tmp_path / "e.sqlite"))
+    assert handle.current is None
+    handle.close()  # never started: nothing to wait for
+    store = handle.wait()
+    assert store is handle.current and store.pool_stats()["size"] == 5
+    handle.close()
+    broken = StoreHandle(str(tmp_path / "missing-dir" / "e.sqlite"))
+    assert broken.wait() is None and "OperationalError" in broken.error
 
 
 def test_a_temporary_store_is_removed_at_close():
