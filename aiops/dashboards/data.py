@@ -281,12 +281,15 @@ def _series(doc: Any, legend_format: str) -> list[SeriesData]:
         raise UpstreamError("Prometheus answered a range query without a result")
     out = []
     for item in data["result"]:
+        if not isinstance(item, dict) or not isinstance(item.get("metric") or {}, dict):
+            continue  # not a series: nothing to draw
         labels = {str(k): str(v) for k, v in (item.get("metric") or {}).items()}
         points = []
-        for pair in item.get("values") or []:
+        values = item.get("values")
+        for pair in values if isinstance(values, list) else []:
             try:
                 points.append((float(pair[0]), float(pair[1])))
-            except (TypeError, ValueError, IndexError):
+            except (TypeError, ValueError, IndexError, KeyError):
                 continue
         out.append(SeriesData(legend(legend_format, labels), labels, points))
     return out
