@@ -75,3 +75,9 @@ UntilOpt = Annotated[Optional[str], typer.Option(
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="show what would change; change nothing")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="overwrite an existing file")]
+SourceOpt = Annotated[str, typer.Option(
+    "--source", metavar="SOURCE", help="prometheus, scrape (read the targets' /metrics directly) or auto "
+    "(scrape only when Prometheus is unreachable)")]
+JobOpt = Annotated[Optional[str], typer.Option(
+    "--job", metavar="JOB", help="scope queries to this scrape job; '' for all "
+    "[default: config prometheus.job, active-inference]")]

@@ -22,6 +22,8 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("alerts", "aiops.cli.alerts", "app", "Alert rules and their tests, firing alerts, silences."),
     ("prom", "aiops.cli.prom", "app", "PromQL instant and range queries."),
     ("capacity", "aiops.cli.capacity", "app", "The runbook's scaling rules, with evidence."),
+    ("dashboard", "aiops.cli.dashboard", "dashboard", "A runbook dashboard live in the terminal."),
+    ("dashboards", "aiops.cli.dashboards", "app", "Export the runbook's dashboards to Grafana; validate them."),
     ("logs", "aiops.cli.logs", "app", "Follow a correlation ID through ES, OpenSearch or files."),
     ("incident", "aiops.cli.incident", "app", "PagerDuty incidents: list, ack, resolve, note, on-call, clock, audit."),
     ("postmortem", "aiops.cli.postmortem", "app", "Draft a post-mortem with its timeline and P1 clock; check it."),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from aiops.cli import output
-from aiops.cli.common import TargetOpt, TimeoutOpt, get_state, global_options
+from aiops.cli.common import JobOpt, SourceOpt, TargetOpt, TimeoutOpt, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -19,12 +19,7 @@ _COLOURS = {"critical": "red", "warning": "yellow", "info": "cyan", "ok": "green
 @global_options
 def check(window: Annotated[str, typer.Option(
               "--window", "-w", metavar="DURATION", help="rate and trend window, e.g. 5m")] = "5m",
-          source: Annotated[str, typer.Option(
-              "--source", metavar="SOURCE", help="prometheus, scrape (read the targets' /metrics "
-              "directly) or auto (scrape only when Prometheus is unreachable)")] = "auto",
-          job: Annotated[Optional[str], typer.Option(
-              "--job", metavar="JOB", help="scope queries to this scrape job; '' for all "
-              "[default: config prometheus.job, active-inference]")] = None,
+          source: SourceOpt = "auto", job: JobOpt = None,
           target: TargetOpt = None,
           scrape_interval: Annotated[float, typer.Option(
               "--scrape-interval", metavar="SECONDS",

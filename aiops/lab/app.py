@@ -95,6 +95,7 @@ class RequestMetrics:
             m = self.service.metrics
             method = scope["method"] if scope["method"] in METHODS else "other"
             m.http_requests.labels(method, label, str(status)).inc()
+            self.service.sessions.seen(state["user_id"])
             m.network.inc(received, direction="received")
             m.network.inc(sent, direction="sent")
             if label == "/infer":

@@ -47,6 +47,9 @@ class LabConfig:
     disk_path: str = "."
     warmup_steps: int = 3
     seed: int = 0
+    session_window: float = 300.0  # seconds a user stays in ai_active_sessions after a request
+    cache_entries: int = 1024  # inference cache bound (0 = no cache)
+    store_path: str | None = None  # episode store (SQLite); None = a temporary file
 
 
 class InferenceFailed(Exception):
@@ -130,6 +133,7 @@ class LabService:
         self.faults.on_change(self._fault_changed)
         self.errors = ErrorWindow(config.error_window)
         self.executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="lab-infer")
+        self._infrastructure(config)
         self.trainer = Trainer(Agent(self.model, **self._agent_args), self.env, self.model, self.faults,
                                observe=self._observe, on_episode=self._episode_done,
                                interval=config.train_interval, window=config.accuracy_window,
@@ -142,6 +146,21 @@ class LabService:
         for name, value in config.faults:
             self.faults.set(name, value)
 
+    def _infrastructure(self, config: LabConfig) -> None:
+        """Sessions, the inference cache and the episode store, exported by one collector."""
+        from aiops.lab.cache import InferenceCache
+        from aiops.lab.collectors import LabCollector
+        from aiops.lab.resources import Cgroup
+        from aiops.lab.sessions import SessionWindow
+        from aiops.lab.store import StoreHandle
+
+        self.sessions = SessionWindow(config.session_window)
+        self.cache = InferenceCache(config.cache_entries)
+        self.episodes = StoreHandle(config.store_path)  # opened at warm-up, off the start-up path
+        self.store_error: str | None = None
+        self.metrics.registry.register(LabCollector(sessions=self.sessions, cache=self.cache,
+                                                    store=self.episodes, cgroup=Cgroup.discover()))
+
     # -- lifecycle ---------------------------------------------------------------------
 
     def warm_up(self) -> None:
@@ -151,6 +170,7 @@ class LabService:
             for _ in range(max(1, self.config.warmup_steps)):
                 self.api_agent.reset()
                 self.api_agent.infer(obs)
+            self.episodes.start()
             self.trainer.start()
         except Exception as exc:  # a model that cannot run: /health says why
             self.load_error = f"{type(exc).__name__}: {exc}"
@@ -164,6 +184,7 @@ class LabService:
         self.trainer.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self._leak.clear()
+        self.episodes.close()
 
     def tick(self, seconds: float) -> None:
         """Advance time-driven faults by ``seconds`` (memory growth, a scheduled crash)."""
@@ -226,6 +247,17 @@ class LabService:
         m.training_loss.set(stats.loss)
         m.sample_efficiency.set(stats.sample_efficiency)
         m.convergence_time.set(stats.convergence_time)
+        correct, loss, steps, seconds = self.trainer.last_result  # seconds: to converge
+        try:
+            store = self.episodes.wait()
+            if store is None:
+                raise RuntimeError(self.episodes.error or "the episode store did not open")
+            store.record(correct=bool(correct), loss=loss, steps_to_converge=steps, seconds_to_converge=seconds)
+            self.store_error = None
+        except Exception as exc:  # a full disk must not stop training: /health reports it
+            if self.store_error is None:
+                event(log_service, logging.ERROR, "Episode store write failed", exc_info=exc)
+            self.store_error = f"{type(exc).__name__}: {exc}"
 
     async def infer(self, obs: list[int], *, correlation_id: str, user_id: str) -> dict[str, Any]:
         """One perception-action step from the model's prior for ``obs``.
@@ -245,11 +277,15 @@ class LabService:
         delay = self.faults.value("slow-inference")
         if delay:
             await asyncio.sleep(delay)
-        self.metrics.request_queue.inc()  # the capacity rule's "request queue"
-        try:
-            result = await asyncio.get_running_loop().run_in_executor(self.executor, self._api_step, obs)
-        finally:
-            self.metrics.request_queue.dec()
+        key = tuple(obs)  # the API agent starts from the prior: the answer depends on obs alone
+        result = self.cache.get(key)
+        if result is None:
+            self.metrics.request_queue.inc()  # the capacity rule's "request queue"
+            try:
+                result = await asyncio.get_running_loop().run_in_executor(self.executor, self._api_step, obs)
+            finally:
+                self.metrics.request_queue.dec()
+            self.cache.put(key, result)
         seconds = time.perf_counter() - start
         self._observe(seconds, result)
         event(log_core, logging.INFO, "Inference completed successfully", correlation_id=correlation_id,
@@ -302,10 +338,20 @@ class LabService:
                            "errors": errors, "ratio": round(ratio, 4)},
                 "dependencies": problems,
                 "training": self.trainer.stats.to_dict(),
+                "episode_store": self._store_summary(),
                 "log_shipping": self.shipper.status() if self.shipper is not None else None,
             },
         }
         return (503 if status == "unhealthy" else 200), body
+
+    def _store_summary(self) -> dict[str, Any]:
+        try:
+            store = self.episodes.current
+            if store is None:
+                return {"path": None, "episodes": None, "error": self.episodes.error}
+            return {"path": store.path, **store.summary(), "error": self.store_error}
+        except Exception as exc:  # reported, not raised: /health must answer
+            return {"path": None, "episodes": None, "error": f"{type(exc).__name__}: {exc}"}
 
     def _dependencies(self) -> tuple[str, list[str]]:
         problems = []
@@ -315,6 +361,8 @@ class LabService:
             problems.append("model: warming up")
         if self.trainer.error:
             problems.append(f"trainer: {self.trainer.error}")
+        if self.store_error:
+            problems.append(f"episode store: {self.store_error}")
         if self.shipper is not None and self.shipper.last_error:
             problems.append(f"log store: {self.shipper.last_error}")
         if not problems:

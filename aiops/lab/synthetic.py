@@ -4,6 +4,9 @@ A production service always has some traffic; a lab that nobody calls would neve
 an error rate. ``synthetic_rps`` requests a second (open loop: on a fixed schedule, not
 waiting for answers) carry observations from the model's environment, so a fault such
 as error-rate shows in ``http_requests_total{status="500"}`` and /health within seconds.
+The requests come from simulated users (``X-User-ID: synthetic-N``): USERS_AT_ONCE of them
+take turns, and every USER_REQUESTS requests one leaves and another arrives, so
+``ai_active_sessions`` sees users come and go as it would in production.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import itertools
 from typing import Any
 
 MAX_IN_FLIGHT = 64
+USERS_AT_ONCE = 4
+USER_REQUESTS = 25
 
 
 async def synthetic_traffic(base_url: str, service: Any, *, timeout: float = 30.0) -> None:
@@ -35,7 +40,7 @@ async def synthetic_traffic(base_url: str, service: Any, *, timeout: float = 30.
                                      timeout=aiohttp.ClientTimeout(total=timeout)) as session:
 
         async def one(number: int, observation: list[int]) -> None:
-            headers = {"X-Correlation-ID": f"syn-{number}", "X-User-ID": "synthetic"}
+            headers = {"X-Correlation-ID": f"syn-{number}", "X-User-ID": synthetic_user(number)}
             try:
                 async with session.post(f"{base_url}/infer", json={"observation": observation},
                                         headers=headers) as resp:
@@ -62,3 +67,9 @@ async def synthetic_traffic(base_url: str, service: Any, *, timeout: float = 30.
             obs, _ = env.step([int(rng.integers(c)) for c in controls])
             if number % 5 == 0:
                 obs = env.reset()
+
+
+def synthetic_user(number: int) -> str:
+    """The simulated user sending request ``number`` (1, 2, ...)."""
+    slot = number % USERS_AT_ONCE
+    return f"synthetic-{slot + USERS_AT_ONCE * ((number - 1) // (USERS_AT_ONCE * USER_REQUESTS))}"

@@ -13,7 +13,8 @@ from tests.fakes.http_target import TargetServer
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["numpy", "aiohttp", "elasticsearch", "opensearchpy", "pagerduty", "prometheus_api_client",
-         "jinja2", "yaml", "matplotlib", "starlette", "uvicorn", "httpx", "pandas", "scipy", "rich"]
+         "jinja2", "yaml", "matplotlib", "starlette", "uvicorn", "httpx", "pandas", "scipy", "rich",
+         "sqlalchemy", "promql_parser", "grafana_foundation_sdk", "textual"]
 
 
 @pytest.fixture(scope="module")
