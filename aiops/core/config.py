@@ -292,7 +292,7 @@ def _warn_if_exposed(path: Path, data: Mapping[str, Any], warnings: list[str]) -
 
 def settings_report(cfg: Config) -> dict[str, Any]:
     """The document ``aiops config show`` prints: files read, environments, every setting."""
-    return {"files": [str(p) for p in cfg.files], "env": cfg.env_name,
+    return {"schema": "aiops.config/v1", "files": [str(p) for p in cfg.files], "env": cfg.env_name,
             "environments": sorted(cfg.environments), "settings": cfg.rows()}
 
 
