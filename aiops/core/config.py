@@ -297,11 +297,14 @@ def settings_report(cfg: Config) -> dict[str, Any]:
 
 
 def init_file(path: Path | None = None) -> Path:
-    """Write the commented starter config (mode 600); refuse to overwrite an existing file."""
-    from importlib.resources import files
+    """Write the commented starter config (mode 600); refuse to overwrite an existing file.
+
+    The text is generated from :data:`SETTINGS` (every key, commented, with its default).
+    """
+    from aiops.core.settings_doc import template
 
     path = Path(path or user_config_path()).expanduser()
-    text = files("aiops.templates").joinpath("config.toml").read_text(encoding="utf-8")
+    text = template()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
