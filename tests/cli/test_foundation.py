@@ -150,12 +150,6 @@ def test_internal_errors_are_one_line_unless_debug(cli, monkeypatch):
     assert debug.exit_code == 1 and "Traceback" in debug.stderr and "hunter2" not in debug.stderr
 
 
-def test_readme_reference_matches_help():
-    out = subprocess.run([sys.executable, "scripts/gen_reference.py", "--check"], cwd=ROOT,
-                         capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-
-
 def test_ci_runs_exactly_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
