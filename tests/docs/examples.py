@@ -6,7 +6,9 @@ starts a comment). The HTML comment right before a block may say how:
 - ``<!-- example: not-run: REASON -->``: it cannot run on this machine, and REASON says why;
 - ``<!-- example: clean -->``: it brings its own servers (no ``AIOPS_*`` settings from the test's);
 - ``<!-- example: timeout=SECONDS -->``: a command may take that long (default 120);
-- ``<!-- example: repo -->``: it runs in the checkout (it reads the repository, writes nothing).
+- ``<!-- example: repo -->``: it runs in the checkout (it reads the repository, writes nothing);
+- ``<!-- example: finally -->``: its last command runs even when an earlier one failed (it stops
+  what the block started).
 
 A command's expected exit code is 0 unless its comment says ``(exit 3)`` (or ``(exit 0 or 3)``);
 ``(until Ctrl-C)`` means it runs until interrupted: the runner sends SIGINT after a few seconds

@@ -165,18 +165,32 @@ def test_example_runs(block: Block, stack, tmp_path):
     env = _environment(stack, tmp_path / "home", clean="clean" in options)
     timeout = float(options.get("timeout") or PAGE_TIMEOUT)
     cwd = ROOT if "repo" in options else tmp_path  # "repo": reads the checkout, writes nothing
-    failures = []
-    for command in block.commands():
-        result = _run(command, _apply(command.shell, subs), env, cwd, timeout)
-        where = f"{block.path.name}:{command.line}: {command.text.strip()}"
-        if result.returncode not in command.exits:
-            failures.append(f"{where}\n  exit {result.returncode}, expected {command.exits}\n  stderr: "
-                            f"{result.stderr.strip()[-800:]}\n  stdout: {result.stdout.strip()[-300:]}")
-            break  # later commands of the block build on this one
-        problem = _check_output(command, result)
-        if problem:
-            failures.append(f"{where}\n  {problem}")
+    failures: list[str] = []
+    commands = block.commands()
+    teardown = commands.pop() if "finally" in options else None
+    try:
+        for command in commands:
+            if not _run_one(command, subs, env, cwd, timeout, block, failures):
+                break  # later commands of the block build on this one
+    finally:
+        if teardown is not None:  # "finally": the last command runs whatever happened (it stops servers)
+            _run_one(teardown, subs, env, cwd, timeout, block, failures)
     assert not failures, "\n".join(failures)
+
+
+def _run_one(command: Command, subs: dict[str, str], env: dict[str, str], cwd: Path, timeout: float,
+             block: Block, failures: list[str]) -> bool:
+    """Run one command and record what is wrong; False when its exit code was not the expected one."""
+    result = _run(command, _apply(command.shell, subs), env, cwd, timeout)
+    where = f"{block.path.name}:{command.line}: {command.text.strip()}"
+    if result.returncode not in command.exits:
+        failures.append(f"{where}\n  exit {result.returncode}, expected {command.exits}\n  stderr: "
+                        f"{result.stderr.strip()[-800:]}\n  stdout: {result.stdout.strip()[-300:]}")
+        return False
+    problem = _check_output(command, result)
+    if problem:
+        failures.append(f"{where}\n  {problem}")
+    return True
 
 
 def test_every_block_that_does_not_run_says_why():
@@ -186,7 +200,7 @@ def test_every_block_that_does_not_run_says_why():
         if reason is not None:
             assert len(reason.split()) >= 3, f"{block.id}: a not-run marker needs a reason, got {reason!r}"
         assert block.commands(), f"{block.id}: an empty bash block"
-    known = {"not-run", "clean", "timeout", "repo"}
+    known = {"not-run", "clean", "timeout", "repo", "finally"}
     for block in ALL_BLOCKS:
         assert set(block.options) <= known, f"{block.id}: unknown example option {block.marker!r}"
         if block.marker and block.lang not in ("bash", "sh", "shell", "console"):
