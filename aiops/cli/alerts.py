@@ -37,7 +37,7 @@ def rules(out: Annotated[Optional[str], typer.Option(
     from aiops.prometheus.rules import export_rules
 
     result = export_rules(out, force=force)
-    if out is None and get_state().output != "json":
+    if out is None and not output.json_requested():
         sys.stdout.write(result.text)
         return
     if out is not None:

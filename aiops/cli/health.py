@@ -69,7 +69,7 @@ def check(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
 
 
 @app.command()
-@global_options
+@global_options(json_output=False)
 def watch(targets: TargetsArg = None, target: TargetOpt = None, timeout: TimeoutOpt = None,
           interval: Annotated[float, typer.Option("--interval", "-n", metavar="SECONDS",
                                                   help="seconds between rounds")] = 5.0,

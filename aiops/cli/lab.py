@@ -25,7 +25,7 @@ LabTargetOpt = Annotated[Optional[str], typer.Option(
 
 
 @app.command()
-@global_options
+@global_options(json_output=False)
 def serve(
     host: Annotated[str, typer.Option("--host", metavar="HOST", help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", metavar="N", min=0, max=65535,

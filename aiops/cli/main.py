@@ -106,7 +106,7 @@ def build() -> Any:
     import typer
 
     from aiops.cli import common
-    from aiops.cli.common import ConfigOpt, DebugOpt, EnvOpt, OutputOpt, QuietOpt, VerboseOpt
+    from aiops.cli.common import ConfigOpt, DebugOpt, EnvOpt, JqOpt, OutputOpt, QuietOpt, VerboseOpt
 
     app = typer.Typer(
         name="aiops", help=_HELP, no_args_is_help=True, cls=_lazy_group_class(),
@@ -126,9 +126,10 @@ def build() -> Any:
             "--version", callback=_version, is_eager=True, help="print the version and exit")] = None,
         output: OutputOpt = None, env: EnvOpt = None, config: ConfigOpt = None,
         verbose: VerboseOpt = 0, quiet: QuietOpt = False, debug: DebugOpt = False,
+        jq: JqOpt = None,
     ) -> None:
         """Global options given before the command."""
-        common.apply(output, env, config, verbose, quiet, debug)
+        common.apply(output, env, config, verbose, quiet, debug, jq)
 
     return app
 
@@ -176,14 +177,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, typer.Abort):
         output.error("interrupted")
         return INTERRUPTED
-    except BrokenPipeError:
-        sys.stderr.close()
+    except (BrokenPipeError, common.PipeClosed):  # the reader went away (`| head`): not an error
+        _silence_stdout()
         return 0
     except Exception as exc:  # a bug: one line, traceback only with --debug
         _debug_traceback()
         output.error(f"internal error: {type(exc).__name__}: {exc}",
                      hint="re-run with --debug for the traceback and report it")
         return INTERNAL
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail on the closed pipe again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests capture it)
+        pass
 
 
 def _debug_traceback() -> None:

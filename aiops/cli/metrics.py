@@ -12,7 +12,7 @@ from aiops.cli.common import JobOpt, SourceOpt, TargetOpt, TimeoutOpt, get_state
 app = typer.Typer(no_args_is_help=True)
 
 _COLOURS = {"critical": "red", "warning": "yellow", "info": "cyan", "ok": "green",
-            "reported": "default", "no data": "magenta", "unavailable": "dim", "error": "red"}
+            "reported": "default", "no_data": "magenta", "unavailable": "dim", "error": "red"}
 
 
 @app.command()
@@ -57,7 +57,7 @@ def scorecard_table(card):
     from aiops.cli.prom import fmt
 
     s = card.summary
-    counts = ", ".join(f"{n} {v}" for v, n in s.items() if n)
+    counts = ", ".join(f"{n} {v.replace('_', ' ')}" for v, n in s.items() if n)
     where = card.prometheus_url if card.source == "prometheus" else f"{len(card.targets)} scraped target(s)"
     table = Table(title=f"{card.verdict.upper()}: {counts} (source {card.source}: {where}, "
                         f"window {card.window_s:g}s, {card.duration_ms:.0f} ms)", title_justify="left")
@@ -68,6 +68,6 @@ def scorecard_table(card):
         colour = _COLOURS[row.verdict]
         value = "-" if row.value is None else f"{fmt(row.value)} {row.unit}"
         query = escape(row.query) + (f"\n[dim]{escape(row.note)}[/]" if row.note else "")
-        table.add_row(row.title, value, row.band or "-", f"[{colour}]{row.verdict}[/]",
+        table.add_row(row.title, value, row.band or "-", f"[{colour}]{row.verdict.replace('_', ' ')}[/]",
                       escape(row.instance or "-"), escape(row.threshold or "-"), query)
     return table

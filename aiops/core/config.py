@@ -292,16 +292,19 @@ def _warn_if_exposed(path: Path, data: Mapping[str, Any], warnings: list[str]) -
 
 def settings_report(cfg: Config) -> dict[str, Any]:
     """The document ``aiops config show`` prints: files read, environments, every setting."""
-    return {"files": [str(p) for p in cfg.files], "env": cfg.env_name,
+    return {"schema": "aiops.config/v1", "files": [str(p) for p in cfg.files], "env": cfg.env_name,
             "environments": sorted(cfg.environments), "settings": cfg.rows()}
 
 
 def init_file(path: Path | None = None) -> Path:
-    """Write the commented starter config (mode 600); refuse to overwrite an existing file."""
-    from importlib.resources import files
+    """Write the commented starter config (mode 600); refuse to overwrite an existing file.
+
+    The text is generated from :data:`SETTINGS` (every key, commented, with its default).
+    """
+    from aiops.core.settings_doc import template
 
     path = Path(path or user_config_path()).expanduser()
-    text = files("aiops.templates").joinpath("config.toml").read_text(encoding="utf-8")
+    text = template()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

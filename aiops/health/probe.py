@@ -112,7 +112,7 @@ class HealthReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "checked_at": self.checked_at, "verdict": self.verdict,
-                "duration_ms": round(self.duration_ms, 1), "timeout_s": self.timeout_s,
+                "duration_ms": round(self.duration_ms, 1), "timeout_seconds": self.timeout_s,
                 "summary": self.summary, "targets": [t.to_dict() for t in self.targets]}
 
 

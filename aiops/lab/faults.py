@@ -109,9 +109,11 @@ class ActiveFault:
     def to_dict(self) -> dict[str, Any]:
         import datetime as dt
 
+        from aiops.core.timewindow import rfc3339
+
         since = dt.datetime.fromtimestamp(self.since, dt.timezone.utc)
         return {"name": self.name, "value": self.value, "spec": format_fault(self.name, self.value),
-                "since": since.isoformat(timespec="seconds").replace("+00:00", "Z")}
+                "since": rfc3339(since)}
 
 
 class FaultSet:

@@ -103,7 +103,7 @@ def serve(config: LabConfig, options: ServeOptions, *,
             create_app(service, base_url=url), log_config=None, access_log=False, lifespan="on",
             loop="asyncio", server_header=False, timeout_graceful_shutdown=5, timeout_keep_alive=30))
         with _signals(server):
-            announce({"url": url, "pid": os.getpid(), "model": config.model,
+            announce({"schema": "aiops.lab.serve/v1", "url": url, "pid": os.getpid(), "model": config.model,
                       "model_id": service.model_id,
                       "faults": [format_fault(n, v) for n, v in config.faults],
                       "log_file": os.path.abspath(options.log_file) if options.log_file else None})

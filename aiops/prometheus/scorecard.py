@@ -23,7 +23,7 @@ from aiops.core.stats import robust_z
 
 SCHEMA = "aiops.metrics/v1"
 SOURCES = ("auto", "prometheus", "scrape")
-VERDICTS = ("critical", "warning", "info", "ok", "reported", "no data", "unavailable", "error")
+VERDICTS = ("critical", "warning", "info", "ok", "reported", "no_data", "unavailable", "error")
 _BAND_VERDICT = {"target": "ok", "acceptable": "ok", "warning": "warning", "critical": "critical"}
 
 
@@ -39,7 +39,7 @@ class Row:
     query: str
     value: float | None = None
     band: str | None = None
-    verdict: str = "no data"
+    verdict: str = "no_data"
     threshold: str | None = None
     instance: str | None = None
     instances: dict[str, float] = field(default_factory=dict)
@@ -93,9 +93,9 @@ class Scorecard:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "checked_at": self.checked_at, "source": self.source,
-                "verdict": self.verdict, "window_s": self.window_s, "job": self.job,
+                "verdict": self.verdict, "window_seconds": self.window_s, "job": self.job,
                 "prometheus_url": self.prometheus_url, "targets": self.targets,
-                "scrape_interval_s": self.scrape_interval_s,
+                "scrape_interval_seconds": self.scrape_interval_s,
                 "duration_ms": round(self.duration_ms, 1), "summary": self.summary,
                 "warnings": self.warnings, "rows": [r.to_dict() for r in self.rows]}
 
@@ -113,7 +113,7 @@ def threshold_text(check: Check) -> str | None:
 def judge(check: Check, value: float | None) -> tuple[str | None, str]:
     """(band, verdict) for the worst value; band only for baseline rows."""
     if value is None or math.isnan(value):
-        return None, "no data"
+        return None, "no_data"
     if check.baseline:
         band = next(b for b in BASELINES if b.name == check.baseline).band(value)
         return band, _BAND_VERDICT[band]
@@ -230,7 +230,7 @@ def metrics_check(cfg: Any, *, window: float | str = "5m", source: str = "auto",
     if source in ("auto", "prometheus"):
         try:
             rows = check_prometheus(cfg, window_s, job or None, at=at, timeout=timeout)
-            if job and all(r.verdict == "no data" for r in rows):
+            if job and all(r.verdict == "no_data" for r in rows):
                 warnings.append(f"Prometheus has no series for job '{job}': set prometheus.job "
                                 "(or --job '' for all jobs)")
                 if warn:

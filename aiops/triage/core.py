@@ -190,7 +190,7 @@ def _needs_trend(card: Any) -> bool:
     """The scrape trend matters when the scorecard could not judge memory growth itself."""
     if card is None:
         return True
-    return card.source == "scrape" or card.row("memory_growth").verdict in ("no data", "unavailable", "error")
+    return card.source == "scrape" or card.row("memory_growth").verdict in ("no_data", "unavailable", "error")
 
 
 def fetch_incident(cfg: Any, ref: str, now: dt.datetime) -> tuple[Any, Any]:
@@ -241,7 +241,7 @@ def _convert(name: str, value: Any, cfg: Any, since: str) -> tuple[str, list[Fin
     if name == "metrics":
         s = value.summary
         detail = (f"{value.source}: {len(value.rows)} checks, {s['critical']} critical, {s['warning']} "
-                  f"warning, {s['info']} info, {s['ok']} ok, {s['no data'] + s['unavailable']} without data")
+                  f"warning, {s['info']} info, {s['ok']} ok, {s['no_data'] + s['unavailable']} without data")
         return detail, F.metrics_findings(value)
     if name == "alerts":
         job = cfg.get("prometheus.job")

@@ -24,7 +24,7 @@ def row_line(row: Any) -> str:
     value = "no value" if row.value is None else f"{row.value:.4g} {row.unit}".rstrip()
     where = f" at {row.instance}" if row.instance else ""
     rule = f"; {row.threshold}" if row.threshold else ""
-    note = f" - {row.note}" if row.note and row.verdict in ("no data", "unavailable", "error") else ""
+    note = f" - {row.note}" if row.note and row.verdict in ("no_data", "unavailable", "error") else ""
     return f"{row.title}: {value} ({row.verdict}{rule}){where}{note}"
 
 
@@ -34,7 +34,7 @@ def run(ctx: Context, action: str, params: dict[str, Any]) -> Outcome:
     keys = params.get("checks") or [r.key for r in card.rows]
     rows = [card.row(k) for k in keys]
     judged = [r.verdict for r in rows if r.verdict in _ORDER]
-    values: dict[str, Any] = {"verdict": next((v for v in _ORDER if v in judged), "no data")}
+    values: dict[str, Any] = {"verdict": next((v for v in _ORDER if v in judged), "no_data")}
     values.update({r.key: r.value for r in rows})
     evidence = [f"source: {card.source}" + (f" ({card.prometheus_url})" if card.source == "prometheus" else "")]
     return Outcome(values, evidence + [row_line(r) for r in rows])

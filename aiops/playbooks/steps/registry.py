@@ -60,6 +60,14 @@ class Param:
             raise ValueError(f"must be one of {', '.join(self.choices)}, got '{value}'")
         return value
 
+    def to_json(self, value: Any) -> Any:
+        """The value as JSON shows it: a duration keeps its unit (``"5m"``), never a bare number."""
+        if self.type == "duration" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            from aiops.core.timewindow import format_duration
+
+            return format_duration(value)
+        return value
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "required": self.required,
                 "default": self.default, "choices": list(self.choices), "help": self.help}
@@ -92,6 +100,14 @@ class Action:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "summary": self.summary, "params": [p.to_dict() for p in self.params],
                 "fields": list(self.fields), "needs": list(self.needs), "writes": self.writes}
+
+
+def params_json(action: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    """A step's parameters as JSON documents show them (durations with their unit)."""
+    spec = ACTIONS.get(action or "")
+    if spec is None:
+        return dict(params)
+    return {k: (p.to_json(v) if (p := spec.param(k)) else v) for k, v in params.items()}
 
 
 _SINCE = Param("since", "duration", default=900.0, help="how far back to read, e.g. 15m")

@@ -95,8 +95,10 @@ class StepResult:
     error_code: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        from aiops.playbooks.steps.registry import params_json
+
         return {"number": self.number, "name": self.name, "action": self.action, "status": self.status,
-                "with": self.params, "values": self.values, "checks": self.checks,
+                "with": params_json(self.action, self.params), "values": self.values, "checks": self.checks,
                 "evidence": self.evidence, "reason": self.reason, "hint": self.hint,
                 "manual": self.manual, "severity": self.severity,
                 "duration_ms": round(self.duration_ms, 1)}

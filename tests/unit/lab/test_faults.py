@@ -69,7 +69,7 @@ def test_fault_set_tracks_values_and_tells_listeners():
     faults.set("not-ready", None)
     assert faults.value("error-rate") == 0.25 and faults.active("not-ready")
     assert [f.name for f in faults.snapshot()] == ["error-rate", "not-ready"]
-    assert faults.snapshot()[0].to_dict()["since"] == "1970-01-01T00:16:40Z"
+    assert faults.snapshot()[0].to_dict()["since"] == "1970-01-01T00:16:40.000Z"
     assert faults.clear("error-rate") == ["error-rate"]
     assert faults.clear("error-rate") == []
     assert faults.clear() == ["not-ready"]
