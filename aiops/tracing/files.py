@@ -1,8 +1,9 @@
 """OTLP JSON lines files (what ``aiops lab serve --trace-file`` writes), plain or gzip, one or a glob.
 
 Each line is one ``{"resourceSpans": [...]}`` export. To find one trace only the lines that
-hold its ID's bytes are decoded. A line that is not JSON (a torn write, a disk that filled
-up) is counted in :class:`~aiops.tracing.model.Skipped` and reported, never fatal.
+hold its ID's bytes are decoded; the others are only checked to be whole (``{...}``). A line
+that is not JSON (a torn write, a disk that filled up) is counted in
+:class:`~aiops.tracing.model.Skipped` and reported, never fatal.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ class FileSource:
                 with _open(path) as handle:
                     for number, raw in enumerate(handle, 1):
                         if needle is not None and needle not in raw:
+                            line = raw.strip()
+                            if line and not (line[:1] == b"{" and line[-1:] == b"}"):  # torn: cheap to see
+                                skipped.corrupt_lines += 1
+                                skipped.note(f"{path}:{number}")
                             continue
                         if not raw.strip():
                             continue
