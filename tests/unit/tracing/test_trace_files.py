@@ -190,3 +190,28 @@ def test_the_lab_without_tracing_never_loads_opentelemetry():
             "print(','.join(m for m in sys.modules if m.startswith('opentelemetry')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and out.stdout.strip() == "", out.stdout + out.stderr
+
+
+def _schema_check(doc: dict, name: str) -> None:
+    import jsonschema
+
+    schema = json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text())
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator,
+                        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def test_json_outputs_validate_against_their_schemas(cli, tmp_path):
+    path = write(tmp_path / "t.jsonl", export(*SLOW) + "torn\n")
+    logs = tmp_path / "lab.log"
+    logs.write_text(json.dumps({"timestamp": "2027-01-15T08:00:00.100Z", "level": "INFO", "logger": "x",
+                                "message": "m", "correlation_id": "req-1", "trace_id": TRACE}) + "\n")
+    shown = cli("trace", "show", "req-1", "--file", str(path), "--log-file", str(logs), "--logs",
+                "--since", "2027-01-14T00:00:00Z", "--until", "2027-01-16T00:00:00Z", "-o", "json")
+    assert shown.exit_code == 0, shown.stderr
+    doc = shown.json()
+    assert doc["logs"][0]["message"] == "m" and doc["correlation_id"] == "req-1"
+    _schema_check(doc, "trace")
+    found = cli("trace", "search", "--file", str(path), "--since", "2027-01-14T00:00:00Z",
+                "--until", "2027-01-16T00:00:00Z", "-o", "json")
+    assert found.exit_code == 0 and found.json()["matched"] == 1
+    _schema_check(found.json(), "trace-search")
