@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Annotated, Optional
 
@@ -79,14 +80,16 @@ def show(
     for warning in view.warnings:
         output.warn(warning)
     _report_skipped(view.skipped)
-    if output.output_format() == "json":
-        output.render(view)
+    if output.output_format() == "json":  # already plain JSON types: straight to the encoder
+        sys.stdout.write(json.dumps(view.to_dict(), ensure_ascii=False,
+                                    indent=2 if sys.stdout.isatty() else None) + "\n")
+        sys.stdout.flush()
         return
     from aiops.cli.trace_render import waterfall
 
     console = output.stdout()
-    console.print(waterfall(view, console.width), soft_wrap=False)
-    sys.stdout.flush()
+    console.file.write(waterfall(view, console))
+    console.file.flush()
 
 
 @app.command()

@@ -12,19 +12,29 @@ from aiops.tracing.analysis import TraceView, seconds
 from aiops.tracing.waterfall import clean, lines
 
 
-def waterfall(view: TraceView, width: int) -> Any:
-    """The whole waterfall (:mod:`aiops.tracing.waterfall`) as one rich ``Text``: plain text
-    with styles, never markup, and fast for ten thousand spans."""
-    from rich.text import Text
+def waterfall(view: TraceView, console: Any) -> str:
+    """The whole waterfall (:mod:`aiops.tracing.waterfall`) as text for ``console``: plain when it
+    has no colours (piped, NO_COLOR), else with ANSI styles rendered once per style by rich.
 
-    out = Text(no_wrap=True, overflow="ellipsis")
-    rows = lines(view, width)
-    for i, line in enumerate(rows):
-        for text, style in line:
-            out.append(text, style=style or None)
-        if i < len(rows) - 1:
-            out.append("\n")
-    return out
+    Written straight to the console's file: rich's per-line layout costs seconds for ten
+    thousand spans, and every line is already cut to the width.
+    """
+    rows = lines(view, console.width)
+    if console.no_color or console.color_system is None:
+        return "\n".join("".join(text for text, _ in line).rstrip() for line in rows) + "\n"
+    from rich.style import Style
+
+    codes: dict[str, tuple[str, str]] = {}
+    for line in rows:
+        for _, style in line:
+            if style and style not in codes:
+                prefix, _, suffix = Style.parse(style).render("\0", color_system=console._color_system).partition("\0")
+                codes[style] = (prefix, suffix)
+    out = []
+    for line in rows:
+        out.append("".join(f"{codes[style][0]}{text}{codes[style][1]}" if style and text.strip() else text
+                           for text, style in line).rstrip())
+    return "\n".join(out) + "\n"
 
 
 def search_table(report: Any) -> Any:

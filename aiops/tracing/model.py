@@ -108,16 +108,11 @@ class Span:
     resource: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)  # the OTLP span object
     raw_resource: list[Any] = field(default_factory=list)
+    error: bool = False  # status ERROR (or an ``error: true`` attribute)
 
     @property
     def duration_ns(self) -> int:
         return max(0, self.end_ns - self.start_ns)
-
-    @property
-    def error(self) -> bool:
-        status = self.raw.get("status") or {}
-        code = status.get("code") if isinstance(status, dict) else None
-        return code in (STATUS_ERROR, "STATUS_CODE_ERROR") or self.attrs.get("error") is True
 
     @property
     def service(self) -> str:
@@ -146,12 +141,15 @@ def parse_span(obj: Any, resource: dict[str, Any], raw_resource: list[Any]) -> S
     parent = obj.get("parentSpanId")
     start, end = _nanos(obj.get("startTimeUnixNano")), _nanos(obj.get("endTimeUnixNano", obj.get("startTimeUnixNano")))
     kind = obj.get("kind", 0)
+    status = obj.get("status")
+    code = status.get("code") if isinstance(status, dict) else None
+    attrs = attributes(obj.get("attributes"))
     return Span(
         trace_id=normalise_id(obj.get("traceId"), 16), span_id=normalise_id(obj.get("spanId"), 8),
         parent_id=normalise_id(parent, 8) if parent else None,
         name=str(obj.get("name") or "(unnamed)"), kind=kind if isinstance(kind, int) else 0,
-        start_ns=start, end_ns=max(start, end), attrs=attributes(obj.get("attributes")),
-        resource=resource, raw=obj, raw_resource=raw_resource)
+        start_ns=start, end_ns=max(start, end), attrs=attrs, resource=resource, raw=obj,
+        raw_resource=raw_resource, error=code in (STATUS_ERROR, "STATUS_CODE_ERROR") or attrs.get("error") is True)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from aiops.tracing.analysis import Row, TraceView, seconds
 
 MIN_BAR = 10
 FIXED = 25  # marker 2, offset 1+10, duration 1+9, gap 2
-_CONTROL = dict.fromkeys(range(32), " ") | {0x7f: " "}
+_CONTROL = str.maketrans(dict.fromkeys([*range(32), 0x7f], " "))
 
 Line = list[tuple[str, str]]
 
