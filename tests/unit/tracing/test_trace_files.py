@@ -215,3 +215,20 @@ def test_json_outputs_validate_against_their_schemas(cli, tmp_path):
                 "--until", "2027-01-16T00:00:00Z", "-o", "json")
     assert found.exit_code == 0 and found.json()["matched"] == 1
     _schema_check(found.json(), "trace-search")
+
+
+def test_colours_on_a_terminal_keep_the_width_and_drop_hostile_escapes(tmp_path):
+    import os
+    import re
+
+    hostile = span("d000000000000009", "evil \x1b[2J\x1b]0;title\x07 name", 400, 500, "a000000000000004", error=True)
+    path = write(tmp_path / "t.jsonl", export(*SLOW, hostile))
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update({"FORCE_COLOR": "1", "COLUMNS": "80"})
+    out = subprocess.run([sys.executable, "-m", "aiops", "trace", "show", TRACE, "--file", str(path), "-o", "table"],
+                         capture_output=True, text=True, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "\x1b[" in out.stdout and "\x1b[2J" not in out.stdout and "\x1b]0" not in out.stdout
+    visible = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.stdout.splitlines()]
+    assert max(len(line) for line in visible) <= 80 and visible[-1].startswith("slowest: policy evaluation")
+    assert any("evil" in line and line.startswith("*!") for line in visible)
