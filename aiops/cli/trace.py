@@ -46,7 +46,7 @@ def _logs(log_file, needed: bool):
         return None
 
 
-@app.command()
+@app.command(short_help="A trace's waterfall, from a trace ID or a correlation ID.")
 @global_options
 def show(
     ident: Annotated[str, typer.Argument(metavar="ID", help="a trace ID (32 hex digits) or a correlation ID")],
@@ -92,7 +92,7 @@ def show(
     console.file.flush()
 
 
-@app.command()
+@app.command(short_help="Recent traces, slowest first, with their dominant span.")
 @global_options
 def search(
     since: SinceOpt = None, until: UntilOpt = None,
