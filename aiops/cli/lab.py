@@ -113,10 +113,12 @@ def _lab_config(flags: dict, cfg):
                        train_interval=flags["train_interval"], accuracy_window=flags["accuracy_window"],
                        synthetic_rps=flags["synthetic_rps"], error_window=flags["error_window"],
                        memory_limit=int(limit * 1024 * 1024) if limit else None)
-    from aiops.lab.tracing import TracingOptions, traces_url
+    from aiops.lab.tracing import TracingOptions, check_trace_file, traces_url
 
     if flags["otlp_endpoint"]:
         traces_url(flags["otlp_endpoint"])  # a bad URL is a usage error before anything starts
+    if flags["trace_file"]:
+        check_trace_file(flags["trace_file"])
     tracing = TracingOptions(flags["otlp_endpoint"], flags["trace_file"], flags["trace_sample"])
     return config, ServeOptions(flags["host"], flags["port"], flags["log_file"], flags["log_level"].lower(),
                                 ship, tracing)

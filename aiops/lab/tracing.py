@@ -53,6 +53,15 @@ def traces_url(endpoint: str) -> str:
     return url if url.endswith("/v1/traces") else url + "/v1/traces"
 
 
+def check_trace_file(path: str) -> None:
+    """UsageError unless spans can be appended to ``path`` (created when missing, as the lab would)."""
+    try:
+        with open(os.path.expanduser(path), "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot write the trace file {path}: {exc.strerror or exc}") from None
+
+
 class NoTracing:
     """Tracing off: every hook is a no-op."""
 
