@@ -141,18 +141,23 @@ def build(trace_id: str, spans: list[Span], source: str, skipped: Skipped | None
     start = min(s.start_ns for s in unique.values())
     end = max(s.end_ns for s in unique.values())
     rows: list[Row] = []
-    stack: list[tuple[Span, int, tuple[bool, ...], bool]] = [
-        (s, 0, (), i == len(children[None]) - 1) for i, s in enumerate(children.get(None, []))][::-1]
     seen: set[str] = set()
-    while stack:  # iterative depth-first walk: deep traces cannot exhaust the recursion limit
-        span, depth, guides, last = stack.pop()
-        if span.span_id in seen:
-            continue
-        seen.add(span.span_id)
-        kids = children.get(span.span_id, [])
-        rows.append(Row(span, depth, span.start_ns - start, _self_time(span, kids), last=last, guides=guides))
-        inner = guides + (not last,) if depth else guides
-        stack.extend((k, depth + 1, inner, i == len(kids) - 1) for i, k in reversed(list(enumerate(kids))))
+    tops = children.get(None, [])
+    while True:
+        stack = [(s, 0, (), i == len(tops) - 1) for i, s in enumerate(tops)][::-1]
+        while stack:  # iterative depth-first walk: deep traces cannot exhaust the recursion limit
+            span, depth, guides, last = stack.pop()
+            if span.span_id in seen:
+                continue
+            seen.add(span.span_id)
+            kids = children.get(span.span_id, [])
+            rows.append(Row(span, depth, span.start_ns - start, _self_time(span, kids), last=last, guides=guides))
+            inner = guides + (not last,) if depth else guides
+            stack.extend((k, depth + 1, inner, i == len(kids) - 1) for i, k in reversed(list(enumerate(kids))))
+        # spans in a parent cycle (A under B under A) hang from the top level too
+        tops = sorted((s for s in unique.values() if s.span_id not in seen), key=lambda s: (s.start_ns, s.span_id))[:1]
+        if not tops:
+            break
     _mark_critical(rows, children)
     return TraceView(trace_id, source, rows, start, end, skipped or Skipped())
 

@@ -83,7 +83,7 @@ class FileSource:
         """Every span of ``trace_id`` in the files; CheckFailed (exit 3) when there is none."""
         skipped = Skipped()
         spans = [s for doc, place in self.lines(trace_id.encode(), skipped)
-                 for s in spans_of(doc, skipped, place) if s.trace_id == trace_id]
+                 for s in spans_of(doc, skipped, place, trace_id) if s.trace_id == trace_id]
         if not spans:
             raise CheckFailed(f"no trace {trace_id} in {self.source}",
                               hint="check the ID; the lab writes spans about half a second after a request")

@@ -30,8 +30,12 @@ def normalise_id(value: Any, size: int) -> str:
     """A trace (16 bytes) or span (8 bytes) ID as lower-case hex; hex or base64 accepted."""
     if not isinstance(value, str) or not value:
         raise BadSpan("missing ID")
-    if len(value) == size * 2 and _HEX.match(value):
-        return value.lower()
+    if len(value) == size * 2 and value.isalnum() and value[1] not in "xX":
+        try:
+            int(value, 16)  # the common case, checked in C
+            return value.lower()
+        except ValueError:
+            pass
     if len(value) == size and _HEX.match(value) and size == 16:  # a 64-bit trace ID, zero-padded
         return value.lower().rjust(32, "0")
     try:
@@ -178,8 +182,9 @@ class Skipped:
         return {"corrupt_lines": self.corrupt_lines, "bad_spans": self.bad_spans, "where": self.where}
 
 
-def spans_of(document: Any, skipped: Skipped, place: str = "") -> Iterator[Span]:
-    """Every span of an OTLP JSON ``TracesData`` / export request (``resourceSpans``)."""
+def spans_of(document: Any, skipped: Skipped, place: str = "", trace_id: str | None = None) -> Iterator[Span]:
+    """Every span of an OTLP JSON ``TracesData`` / export request (``resourceSpans``); with
+    ``trace_id`` (hex), spans whose hex ``traceId`` is another's are passed over unparsed."""
     if not isinstance(document, dict):
         raise UsageError("not an OTLP JSON document (no resourceSpans)")
     for rs in document.get("resourceSpans") or []:
@@ -190,6 +195,9 @@ def spans_of(document: Any, skipped: Skipped, place: str = "") -> Iterator[Span]
         resource = attributes(raw_resource)
         for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or []:
             for obj in (ss.get("spans") or []) if isinstance(ss, dict) else []:
+                if trace_id is not None and isinstance(obj, dict) and isinstance(obj.get("traceId"), str) \
+                        and len(obj["traceId"]) == 32 and obj["traceId"].lower() != trace_id:
+                    continue
                 try:
                     yield parse_span(obj, resource, raw_resource)
                 except BadSpan:

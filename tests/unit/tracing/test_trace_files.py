@@ -232,3 +232,11 @@ def test_colours_on_a_terminal_keep_the_width_and_drop_hostile_escapes(tmp_path)
     visible = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.stdout.splitlines()]
     assert max(len(line) for line in visible) <= 80 and visible[-1].startswith("slowest: policy evaluation")
     assert any("evil" in line and line.startswith("*!") for line in visible)
+
+
+def test_a_parent_cycle_is_shown_not_lost():
+    view = view_of([span("f000000000000001", "a", 0, 10, "f000000000000002"),
+                    span("f000000000000002", "b", 1, 9, "f000000000000001"),
+                    span("f000000000000003", "self", 2, 3, "f000000000000003")])
+    assert sorted(r.span.name for r in view.rows) == ["a", "b", "self"]
+    assert view.rows[0].span.name in ("a", "self") and view.slowest is not None
