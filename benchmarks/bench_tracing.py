@@ -7,7 +7,10 @@
    without tracing, then with `--otlp-endpoint` (sample ratio 1.0, the SDK's batch processor)
    exporting to the Jaeger-compatible test server, alternating for --rounds rounds so drift
    on a shared machine hits both alike. Bar: p95 on <= 1.10 x p95 off.
-2. `aiops trace show ID --file F -o table` on a --spans-span trace, as a user runs it (a fresh
+2. CPU per /infer request, in process (the lab's ASGI app called directly, no network, no
+   training thread), tracing off and on: what the instrumentation itself costs, measured in
+   CPU seconds (the export thread included), so a busy machine disturbs it less than (1).
+3. `aiops trace show ID --file F -o table` on a --spans-span trace, as a user runs it (a fresh
    process), beside `aiops --version` (the interpreter and CLI start-up alone). Bar: <= 1 s.
 """
 
@@ -55,6 +58,59 @@ def lab_latency(args: argparse.Namespace, collector_url: str) -> list[dict]:
     off, on = out
     on["target"] = f"p95 <= {1.1 * off['p95']:.2f} ms (off + 10 %)"
     on["pass"] = "yes" if on["p95"] <= 1.1 * off["p95"] and on["errors"] == 0 else "NO"
+    return out
+
+
+def cpu_per_request(requests: int, collector_url: str) -> list[dict]:
+    """CPU microseconds per POST /infer through the lab's ASGI app, tracing off and on."""
+    import asyncio
+
+    from aiops.lab.app import create_app
+    from aiops.lab.service import LabConfig, LabService
+    from aiops.lab.tracing import LabTracing, TracingOptions
+
+    body = json.dumps({"observation": [0, 0, 1]}).encode()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/infer", "raw_path": b"/infer", "query_string": b"",
+             "root_path": "", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000),
+             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                         (b"x-correlation-id", b"req-bench")]}
+
+    async def drive(app) -> int:
+        ok = 0
+        for _ in range(requests):
+            sent = iter([{"type": "http.request", "body": body, "more_body": False}])
+            status = []
+
+            async def receive():
+                return next(sent, {"type": "http.disconnect"})
+
+            async def send(message):
+                if message["type"] == "http.response.start":
+                    status.append(message["status"])
+
+            await app(dict(scope, headers=list(scope["headers"])), receive, send)
+            ok += status == [200]
+        return ok
+
+    out = []
+    for variant in ("off", "on"):
+        service = LabService(LabConfig(synthetic_rps=0))
+        if variant == "on":
+            service.tracing = LabTracing(TracingOptions(otlp_endpoint=collector_url, sample=1.0),
+                                         instance="http://127.0.0.1:8000")
+        app = create_app(service)
+        asyncio.run(drive(app))  # warm up
+        cpu, wall = time.process_time(), time.perf_counter()
+        ok = asyncio.run(drive(app))
+        service.tracing.shutdown()  # the export of every span is part of the cost
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        service.shutdown()
+        out.append({"phase": f"CPU per /infer, in process, tracing {variant}", "requests": requests,
+                    "errors": requests - ok, "rps": requests / wall, "p50": cpu / requests * 1000,
+                    "p95": float("nan"), "p99": float("nan"), "max": float("nan"), "target": "-", "pass": "-"})
+    off, on = out
+    on["target"] = f"+{(on['p50'] - off['p50']) * 1000:.0f} µs/request ({(on['p50'] / off['p50'] - 1) * 100:.0f} %)"
     return out
 
 
@@ -120,18 +176,29 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="off/on alternations")
     parser.add_argument("--spans", type=int, default=10_000, help="spans in the rendered trace")
     parser.add_argument("--runs", type=int, default=5, help="runs of each trace show command")
+    parser.add_argument("--requests", type=int, default=2000, help="in-process requests per variant")
     args = parser.parse_args()
 
     from tests.fakes.jaeger import JaegerServer
 
     collector = JaegerServer()
     try:
-        rows = lab_latency(args, collector.url)
+        rows = lab_latency(args, collector.url) if args.duration > 0 else []
         ingested = collector.ingested
     finally:
         collector.close()
+    # the in-process measurement exports to a collector in another process, whose CPU is not ours
+    other = subprocess.Popen([sys.executable, "-c", "from tests.fakes.jaeger import JaegerServer; import sys; "
+                              "s = JaegerServer(); print(s.url, flush=True); sys.stdin.read()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        rows += cpu_per_request(args.requests, other.stdout.readline().strip())
+    finally:
+        other.stdin.close()
+        other.wait(10)
     rows += render_rows(args)
 
+    print("p50 of the CPU rows is CPU ms per request; 0 --duration skips the lab under load")
     print(f"{'phase':<44} {'n':>6} {'err':>4} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8}  {'target':<32} pass")
     for r in rows:
