@@ -82,10 +82,9 @@ def serve(config: LabConfig, options: ServeOptions, *,
     import uvicorn
 
     from aiops.lab import logs
+    from aiops.lab import tracing as lab_tracing
     from aiops.lab.app import create_app
     from aiops.lab.service import LabService
-
-    from aiops.lab import tracing as lab_tracing
 
     shipper, tracing = None, lab_tracing.NO_TRACING
     if options.ship is not None:
