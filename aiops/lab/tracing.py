@@ -2,10 +2,10 @@
 
     POST /infer                 server span (:class:`ServerSpans`): W3C traceparent continued;
     |                           http.*, correlation_id, and for /infer ai.model, ai.model_id,
-    |                           ai.policy_count, ai.iterations, ai.free_energy, ai.entropy
-    |- state inference          ai.iterations, ai.free_energy, ai.learning
-    |- policy evaluation        ai.policy_count (lab.fault when slow-inference slowed it)
-    `- action selection         ai.action
+    |                           ai.policy_count, ai.iterations, ai.free_energy, ai.entropy, ai.action
+    |- state inference          (ai.learning when the agent learned here)
+    |- policy evaluation        (lab.fault when the slow-inference fault slowed it)
+    `- action selection
 
 Spans go to OTLP/HTTP (``--otlp-endpoint`` or the standard ``OTEL_EXPORTER_OTLP_*``
 variables) and/or to OTLP JSON lines in a file (``--trace-file``), through batch processors
@@ -128,15 +128,15 @@ class LabTracing(NoTracing):
         if not server.is_recording():
             return  # not sampled: no phase spans either
         server.set_attributes({"ai.model": model, "ai.model_id": model_id, "ai.policy_count": phases.policies,
-                               "ai.iterations": int(phases.iterations),
-                               "ai.free_energy": float(phases.free_energy), "ai.entropy": float(phases.entropy)})
-        detail = {"state inference": {"ai.iterations": int(phases.iterations),
-                                      "ai.free_energy": float(phases.free_energy), "ai.learning": phases.learns},
-                  "policy evaluation": {"ai.policy_count": phases.policies},
-                  "action selection": {"ai.action": [int(a) for a in phases.result.action]}}
+                               "ai.iterations": int(phases.iterations), "ai.free_energy": float(phases.free_energy),
+                               "ai.entropy": float(phases.entropy), "ai.action": [int(a) for a in phases.result.action]})
+        # The phases carry no attributes of their own (the request's are on the server span):
+        # every attribute is work on the request's path, and the phases' story is their timing.
+        detail: dict[str, Any] = {"state inference": {"ai.learning": True} if phases.learns else None,
+                                  "policy evaluation": None, "action selection": None}
         if phases.policy_start:
-            detail["policy evaluation"].update({"lab.fault": "slow-inference",
-                                                "lab.fault_delay_ms": (phases.policy_end - phases.policy_start) / 1e6})
+            detail["policy evaluation"] = {"lab.fault": "slow-inference",
+                                           "lab.fault_delay_ms": (phases.policy_end - phases.policy_start) / 1e6}
         for name, start, end in phases.timeline():  # children of the current (server) span
             self.tracer.start_span(name, start_time=start, attributes=detail[name]).end(end_time=end)
 
