@@ -55,6 +55,16 @@ def serve(
         "(logs.backend elasticsearch or opensearch)")] = False,
     ship_index: Annotated[str, typer.Option("--ship-index", metavar="NAME",
                                             help="index or data stream for --ship-logs")] = "logs-sim-lab",
+    otlp_endpoint: Annotated[Optional[str], typer.Option(
+        "--otlp-endpoint", metavar="URL", help="export spans with OTLP/HTTP to this collector "
+        "(http://host:4318) [env: OTEL_EXPORTER_OTLP_ENDPOINT]")] = None,
+    trace_file: Annotated[Optional[str], typer.Option(
+        "--trace-file", metavar="PATH", help="append spans to PATH as OTLP JSON lines "
+        "(read them with aiops trace show --file)")] = None,
+    trace_sample: Annotated[Optional[float], typer.Option(
+        "--trace-sample", metavar="RATIO", min=0.0, max=1.0,
+        help="fraction of new traces recorded; a caller's traceparent decides for its own "
+        "[default: 1.0, or OTEL_TRACES_SAMPLER]")] = None,
 ) -> None:
     """Run the Sim Lab service: /health, /ready, /live, /metrics, POST /infer, faults.
 
@@ -67,6 +77,8 @@ def serve(
       aiops lab serve --port 8000
       aiops lab serve --port 0 --fault error-rate=0.3 --fault memory-leak
       AIOPS_LAB_ADMIN_TOKEN=s3cret aiops lab serve --model grid:5 --log-file lab.log
+      aiops lab serve --trace-file traces.jsonl --fault slow-inference=1.5
+      aiops lab serve --otlp-endpoint http://127.0.0.1:4318 --trace-sample 0.1
     """
     from aiops.lab.server import serve as run
 
@@ -101,7 +113,15 @@ def _lab_config(flags: dict, cfg):
                        train_interval=flags["train_interval"], accuracy_window=flags["accuracy_window"],
                        synthetic_rps=flags["synthetic_rps"], error_window=flags["error_window"],
                        memory_limit=int(limit * 1024 * 1024) if limit else None)
-    return config, ServeOptions(flags["host"], flags["port"], flags["log_file"], flags["log_level"].lower(), ship)
+    from aiops.lab.tracing import TracingOptions, check_trace_file, traces_url
+
+    if flags["otlp_endpoint"]:
+        traces_url(flags["otlp_endpoint"])  # a bad URL is a usage error before anything starts
+    if flags["trace_file"]:
+        check_trace_file(flags["trace_file"])
+    tracing = TracingOptions(flags["otlp_endpoint"], flags["trace_file"], flags["trace_sample"])
+    return config, ServeOptions(flags["host"], flags["port"], flags["log_file"], flags["log_level"].lower(),
+                                ship, tracing)
 
 
 def _announce(info: dict) -> None:

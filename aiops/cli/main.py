@@ -25,6 +25,7 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("dashboard", "aiops.cli.dashboard", "dashboard", "A runbook dashboard live in the terminal."),
     ("dashboards", "aiops.cli.dashboards", "app", "Export the runbook's dashboards to Grafana; validate them."),
     ("logs", "aiops.cli.logs", "app", "Follow a correlation ID through ES, OpenSearch or files."),
+    ("trace", "aiops.cli.trace", "app", "Traces from Jaeger, Tempo or files: a request's waterfall, slow traces."),
     ("incident", "aiops.cli.incident", "app", "PagerDuty incidents: list, ack, resolve, note, on-call, clock, audit."),
     ("postmortem", "aiops.cli.postmortem", "app", "Draft a post-mortem with its timeline and P1 clock; check it."),
     ("playbook", "aiops.cli.playbook", "app", "List, show, validate and run the runbook's playbooks."),

@@ -74,3 +74,21 @@ def format_duration(seconds: float) -> str:
             parts.append(f"{rest // size}{unit}")
             rest %= size
     return "".join(parts)
+
+
+def human_duration(seconds: float | None) -> str:
+    """``4m 59s``, ``1h 02m``, ``1d 03h``; ``-`` for None."""
+    if seconds is None:
+        return "-"
+    total = int(round(abs(seconds)))
+    sign = "-" if seconds < 0 and total else ""
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m {secs:02d}s"
+    return f"{sign}{secs}s"

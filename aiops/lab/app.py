@@ -65,6 +65,7 @@ class RequestMetrics:
         state = scope.setdefault("state", {})
         state["correlation_id"] = cid
         state["user_id"] = _header_id(headers.get("x-user-id")) or "anonymous"
+        self.service.tracing.annotate(cid)
         path = scope["path"]
         label = path if path in PATHS else "/admin/faults/{name}" if path.startswith("/admin/faults/") else "other"
         status, received, sent = 500, 0, 0
@@ -198,7 +199,7 @@ def create_app(service: LabService, *, base_url: str | None = None, on_shutdown:
         Route("/admin/faults/{name}", admin_faults, methods=["DELETE"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
-                     middleware=[Middleware(RequestMetrics, service=service)],
+                     middleware=[*service.tracing.middleware(), Middleware(RequestMetrics, service=service)],
                      exception_handlers={HTTPException: http_error, Exception: server_error})
 
 

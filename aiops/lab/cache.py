@@ -1,9 +1,10 @@
-"""The inference cache: one /infer answer per distinct observation, reused.
+"""The inference cache: policy evaluation per distinct observation, reused.
 
-The API agent starts every request from the model's prior and selects actions
-deterministically, so an observation always yields the same posterior beliefs, policy
-posterior and expected free energy: they are computed once and kept in a bounded LRU keyed by
-the model and the observation. Hits and misses are counted for ``ai_inference_cache_hits_total``
+The API agent starts every request from the model's prior, so an observation always yields the
+same posterior beliefs and therefore the same policy posterior and expected free energy. Policy
+evaluation, the expensive phase, is computed once per observation and kept in a bounded LRU;
+state inference and action selection still run for every request (see
+:func:`aiops.lab.phases.plan`). Hits and misses are counted for ``ai_inference_cache_hits_total``
 and ``ai_inference_cache_misses_total``; ``ai_inference_cache_entries`` is its size.
 """
 

@@ -20,6 +20,8 @@ from aiops import __version__
 from aiops.lab.faults import ActiveFault, FaultSet, format_fault
 from aiops.lab.logs import event, iso_utc
 from aiops.lab.metrics import LabMetrics, default_memory_limit, info_labels
+from aiops.lab.phases import Phases, perceive, plan
+from aiops.lab.tracing import NO_TRACING
 from aiops.lab.training import Trainer
 
 log_core = logging.getLogger("active_inference.core")
@@ -141,6 +143,7 @@ class LabService:
         self.ready = False
         self.load_error: str | None = None
         self.shipper: Any = None  # set by the server when logs are shipped
+        self.tracing: Any = NO_TRACING  # set by the server when spans are exported
         self._leak: list[bytes] = []
         self._leaked_bytes = 0
         for name, value in config.faults:
@@ -230,9 +233,22 @@ class LabService:
             raise ObservationError(422, f"observation[{i}] = {obs[i]} is outside 0..{self.num_obs[i] - 1}")
         return obs
 
-    def _api_step(self, obs: list[int]) -> Any:
-        self.api_agent.reset()
-        return self.api_agent.infer(obs)
+    async def _api_step(self, obs: list[int], delay: float) -> Any:
+        """One step of the API agent in the worker thread, phase by phase (see :mod:`aiops.lab.phases`).
+
+        The slow-inference fault slows policy evaluation: the step is split around the delay,
+        which is awaited on the event loop so that other requests keep being served.
+        """
+        loop = asyncio.get_running_loop()
+        if not delay:
+            return await loop.run_in_executor(self.executor, self._whole_step, obs)
+        phases = await loop.run_in_executor(self.executor, perceive, self.api_agent, obs)
+        phases.policy_start = time.time_ns()
+        await asyncio.sleep(delay)
+        return await loop.run_in_executor(self.executor, plan, self.api_agent, phases, self.cache, tuple(obs))
+
+    def _whole_step(self, obs: list[int]) -> Phases:
+        return plan(self.api_agent, perceive(self.api_agent, obs), self.cache, tuple(obs))
 
     def _entropy(self, raw: float) -> float:
         return raw + (self.faults.value("entropy-spike") or 0.0)
@@ -273,20 +289,17 @@ class LabService:
             event(log_api, logging.ERROR, "Inference failed: model backend error",
                   correlation_id=correlation_id, user_id=user_id,
                   duration_ms=(time.perf_counter() - start) * 1000, **progress, path="/infer", status=500)
-            raise InferenceFailed("model backend error")
-        delay = self.faults.value("slow-inference")
-        if delay:
-            await asyncio.sleep(delay)
-        key = tuple(obs)  # the API agent starts from the prior: the answer depends on obs alone
-        result = self.cache.get(key)
-        if result is None:
-            self.metrics.request_queue.inc()  # the capacity rule's "request queue"
-            try:
-                result = await asyncio.get_running_loop().run_in_executor(self.executor, self._api_step, obs)
-            finally:
-                self.metrics.request_queue.dec()
-            self.cache.put(key, result)
+            failure = InferenceFailed("model backend error")
+            self.tracing.failed(failure)
+            raise failure
+        self.metrics.request_queue.inc()  # the capacity rule's "request queue"
+        try:
+            phases = await self._api_step(obs, self.faults.value("slow-inference") or 0.0)
+        finally:
+            self.metrics.request_queue.dec()
+        result = phases.result
         seconds = time.perf_counter() - start
+        self.tracing.inference(phases, model=self.config.model, model_id=self.model_id)
         self._observe(seconds, result)
         event(log_core, logging.INFO, "Inference completed successfully", correlation_id=correlation_id,
               user_id=user_id, duration_ms=seconds * 1000, **progress, path="/infer", status=200,

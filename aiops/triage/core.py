@@ -82,6 +82,10 @@ def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
         run = run_playbook(choice.playbook, ctx, deadline=deadline)
         found += _step_findings(run, choice.playbook, {f.source for f in found if f.status == "problem"})
     mark_related(found, choice.playbook)
+    if run is not None:
+        from aiops.playbooks.steps.traces import add_evidence
+
+        add_evidence(run, found)  # the dominant phase of the slowest traces, when tracing is configured
     found = [f for _, f in sorted(enumerate(found), key=lambda p: p[1].sort_key(p[0]))]
 
     report = TriageReport(now, targets, timeout, found, statuses, choice, run, alert or incident_alert,
