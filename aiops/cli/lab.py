@@ -18,7 +18,8 @@ app.command("pagerduty", short_help="Run a PagerDuty sandbox (REST + Events API 
 FaultOpt = Annotated[Optional[list[str]], typer.Option(
     "--fault", "-f", metavar="NAME[=VALUE]", help="inject a fault from the start (repeatable): "
     "memory-leak[=MB/s], slow-inference[=s], error-rate[=fraction], accuracy-drop[=fraction], "
-    "entropy-spike[=nats], training-stall, not-ready, crash[=s]")]
+    "entropy-spike[=nats], training-stall, not-ready, crash[=s]; noise: client-errors[=/s], "
+    "cpu-burst[=s], restart[=s], log-noise[=/s]")]
 TokenOpt = Annotated[Optional[str], typer.Option(
     "--admin-token", metavar="TOKEN", help="admin endpoint token [env: AIOPS_LAB_ADMIN_TOKEN; "
     "config lab.admin_token]", show_default=False)]
