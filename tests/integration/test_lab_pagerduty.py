@@ -16,6 +16,7 @@ from aiops.lab.process import read_announcement, stop_process
 from tests.conftest import require
 from tests.fakes.aiops_process import run_aiops
 from tests.fakes.pagerduty_contract import check_exchanges
+from tests.fakes.schemas import check_schema
 
 
 def start(state, tmp_path):
@@ -42,6 +43,7 @@ def test_command_announces_keeps_state_across_restart_and_incident_says_sandbox(
     state = tmp_path / "pd" / "state.json"
     proc, info = start(state, tmp_path)
     try:
+        check_schema(info, "lab-pagerduty")
         assert info["sandbox"] is True and info["url"].startswith("https://127.0.0.1:")
         assert set(info["settings"]) == {"pagerduty.base_url", "pagerduty.events_url",
                                          "pagerduty.ca_bundle", "pagerduty.from_email"}
