@@ -10,6 +10,7 @@ from aiops.cli import output
 from aiops.cli.common import get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
+PLAYBOOK_WIDTH = 18  # the longest shipped playbook name: never broken across lines
 
 
 @app.command()
@@ -99,8 +100,8 @@ def report_table(report):
     table = _table(f"drill at speed {report.speed:g}: {totals['passed']} of {totals['scenarios']} passed",
                    _caption(totals))
     table.add_column("scenario", no_wrap=True, overflow="ellipsis", max_width=24)
-    table.add_column("expected", min_width=12)
-    table.add_column("got", min_width=12)
+    table.add_column("expected", min_width=PLAYBOOK_WIDTH)
+    table.add_column("got", min_width=PLAYBOOK_WIDTH)
     table.add_column("detect", justify="right", no_wrap=True)
     table.add_column("ok", no_wrap=True)
     for r in report.results:
@@ -126,7 +127,7 @@ def list_table(rows):
     table.add_column("scenario", no_wrap=True, overflow="ellipsis", max_width=24)
     table.add_column("n", no_wrap=True, justify="right")
     table.add_column("faults@instance", min_width=16)
-    table.add_column("expected", min_width=12)
+    table.add_column("expected", min_width=PLAYBOOK_WIDTH)
     for s in rows["scenarios"]:
         events = ", ".join(f"{e['fault']}@{e['instance']}" for e in s["events"])
         table.add_row(escape(s["name"]), str(s["instances"]), escape(events), escape(_expected(s["expected"])))
