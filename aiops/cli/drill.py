@@ -83,33 +83,35 @@ def _expected(e: dict) -> str:
     return f"{e.get('playbook') or '-'}{inst}"
 
 
-def _table(title: str, caption: str | None = None):
+def _table(title: str):
     from rich import box
     from rich.markup import escape
     from rich.table import Table
 
-    return Table(title=escape(title), title_justify="left", caption=escape(caption) if caption else None,
-                 caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    return Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                 collapse_padding=True)
 
 
 def report_table(report):
     """Scenario, expected, got, detection time, result; the totals as the caption."""
     from rich.markup import escape
 
+    from rich.console import Group
+    from rich.text import Text
+
     totals = report.totals()
-    table = _table(f"drill at speed {report.speed:g}: {totals['passed']} of {totals['scenarios']} passed",
-                   _caption(totals))
+    table = _table(f"drill at speed {report.speed:g}: {totals['passed']} of {totals['scenarios']} passed")
     table.add_column("scenario", no_wrap=True, overflow="ellipsis", max_width=24)
     table.add_column("expected", min_width=PLAYBOOK_WIDTH)
     table.add_column("got", min_width=PLAYBOOK_WIDTH)
-    table.add_column("detect", justify="right", no_wrap=True)
-    table.add_column("ok", no_wrap=True)
+    table.add_column("detect", justify="right", no_wrap=True, min_width=6)
+    table.add_column("ok", no_wrap=True, min_width=3)
     for r in report.results:
         got = "error" if r.error else f"{r.playbook or '-'}{f' #{r.instance}' if r.instance else ''} {r.verdict}"
         detect = "-" if r.detection_seconds is None else f"{r.detection_seconds:.1f}s"
         table.add_row(escape(r.name), escape(_expected(r.expected)), escape(got), detect,
                       "yes" if r.passed else "[red]NO[/]")
-    return table
+    return Group(table, Text(_caption(totals)))
 
 
 def _caption(t: dict) -> str:
