@@ -19,6 +19,7 @@ import ssl
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable
@@ -130,7 +131,7 @@ def _wait_scraped(prometheus: str, instances: int) -> None:
     """Until Prometheus has scraped every instance once (up == 1 for all)."""
     from aiops.core.errors import UpstreamError
 
-    query = urllib.request.quote('sum(up{job="active-inference"})')
+    query = urllib.parse.quote('sum(up{job="active-inference"})')
     deadline = time.monotonic() + SCRAPED_TIMEOUT_S
     while time.monotonic() < deadline:
         try:
