@@ -30,7 +30,7 @@ from aiops.drills.scoring import named_instance, score
 from aiops.drills.watch import Watch, priority_order
 
 SCRAPED_TIMEOUT_S = 60.0
-INCIDENT_WAIT_S = 20.0
+INCIDENT_WAIT_S = 20.0  # after Alertmanager's group_wait
 _POSTMORTEM_LOCK = threading.Lock()  # drafts use shared template and chart state: one at a time
 
 
@@ -46,10 +46,19 @@ def run_drills(scenarios: list[Any], *, speed: float = 60.0, jobs: int = 4, work
     began = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="aiops-drill-"))
+    cancel = threading.Event()
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, jobs))
     try:
-        with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-            results = list(pool.map(lambda s: _guarded(s, speed, base / _slug(s.name), say), scenarios))
+        futures = [pool.submit(_guarded, s, speed, base / _slug(s.name), say, cancel) for s in scenarios]
+        while not all(f.done() for f in futures):
+            concurrent.futures.wait(futures, timeout=0.5)  # short waits: Ctrl-C gets through
+        results = [f.result() for f in futures]
+    except KeyboardInterrupt:
+        say("interrupted: stopping every scenario's stack")
+        cancel.set()
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         if not keep and workdir is None:
             shutil.rmtree(base, ignore_errors=True)
     return DrillReport(speed, t.to_dict(), started_at, results, time.monotonic() - began, jobs)
@@ -59,13 +68,16 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:60] or "scenario"
 
 
-def _guarded(scenario: Any, speed: float, workdir: Path, say: Callable[[str], None]) -> ScenarioResult:
+def _guarded(scenario: Any, speed: float, workdir: Path, say: Callable[[str], None],
+             cancel: threading.Event) -> ScenarioResult:
     began = time.monotonic()
     result = ScenarioResult(scenario.name, scenario.file, "noise-only" if scenario.noise_only else "fault",
                             scenario.expect.to_dict())
     say(f"{scenario.name}: starting {scenario.instances} instance(s)")
     try:
-        run_scenario(scenario, speed, workdir, result, say)
+        run_scenario(scenario, speed, workdir, result, say, cancel)
+    except KeyboardInterrupt:
+        result.error = "interrupted"
     except AiopsError as exc:
         result.error = exc.message
     except Exception as exc:  # one broken scenario must not sink the others
@@ -76,20 +88,23 @@ def _guarded(scenario: Any, speed: float, workdir: Path, say: Callable[[str], No
 
 
 def run_scenario(scenario: Any, speed: float, workdir: Path, result: ScenarioResult,
-                 say: Callable[[str], None]) -> None:
+                 say: Callable[[str], None], cancel: threading.Event | None = None) -> None:
     """One scenario, start to finish; fills ``result``."""
     from aiops.lab.stack import down, up
 
     workdir.mkdir(parents=True, exist_ok=True)
+    if cancel is not None and cancel.is_set():
+        raise KeyboardInterrupt
     stack = up(workdir / "stack", instances=scenario.instances, speed=speed, timeout=90)
     say(f"{scenario.name}: stack up")
     try:
-        _drill(scenario, stack, result, say)
+        _drill(scenario, stack, result, say, cancel)
     finally:
         down(stack.state_dir, timeout=5)
 
 
-def _drill(scenario: Any, stack: Any, result: ScenarioResult, say: Callable[[str], None]) -> None:
+def _drill(scenario: Any, stack: Any, result: ScenarioResult, say: Callable[[str], None],
+           cancel: threading.Event | None) -> None:
     prometheus = stack.settings["prometheus.url"]
     _wait_scraped(prometheus, scenario.instances)
     watch = Watch(scenario, stack.speed, stack.labs, prometheus, stack.settings["lab.admin_token"], say)
@@ -102,12 +117,13 @@ def _drill(scenario: Any, stack: Any, result: ScenarioResult, say: Callable[[str
         return expected <= {name for (name, inst) in watch.firing if inst in fault_instances}
 
     deadline = max(e.at for e in scenario.events) / stack.speed + max(scenario.within / stack.speed, 30.0)
-    watch.run(done, deadline)
+    watch.run(done, deadline, cancel)
     result.schedule = watch.applied
     fired = [a for a in priority_order(list(expected)) if any(n == a and i in fault_instances for n, i in watch.firing)]
     result.triage_alert = fired[0] if fired else None
     say(f"{scenario.name}: alerts seen after {watch.elapsed():.1f}s")
-    incident = _incident(stack, result.triage_alert) if result.triage_alert else None
+    incident = _incident(stack, result.triage_alert, stack.timing.group_wait_s + INCIDENT_WAIT_S) \
+        if result.triage_alert else None
     result.incident = incident
     say(f"{scenario.name}: incident {incident} after {watch.elapsed():.1f}s")
     cfg = _config(stack, scenario)
@@ -154,14 +170,14 @@ def _config(stack: Any, scenario: Any) -> Any:
                 user_file=stack.state_dir / "no-user-config.toml")
 
 
-def _incident(stack: Any, alert: str) -> int | None:
+def _incident(stack: Any, alert: str, wait_s: float) -> int | None:
     """The number of the sandbox incident Alertmanager raised for ``alert`` (None if none came)."""
     s = stack.settings
     ctx = ssl.create_default_context(cafile=s["pagerduty.ca_bundle"])
     req = urllib.request.Request(s["pagerduty.base_url"] + "/incidents?date_range=all&limit=100",
                                  headers={"Authorization": f"Token token={s['pagerduty.token']}",
                                           "Accept": "application/vnd.pagerduty+json;version=2"})
-    deadline = time.monotonic() + INCIDENT_WAIT_S
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(req, context=ctx, timeout=5) as resp:

@@ -91,9 +91,9 @@ class Watch:
                 key = (a["labels"].get("alertname", "?"), self.instance_of(a["labels"].get("instance")))
                 self.firing.setdefault(key, now)
 
-    def run(self, until_done: Callable[[], bool], deadline_s: float) -> None:
+    def run(self, until_done: Callable[[], bool], deadline_s: float, cancel: Any = None) -> None:
         """Apply the schedule and poll until ``until_done()`` (after every event has started)
-        or ``deadline_s`` after t0."""
+        or ``deadline_s`` after t0; KeyboardInterrupt as soon as ``cancel`` (an Event) is set."""
         pending = self.actions()
         self.t0 = time.monotonic()
         last_start = max((a[0] for a in pending if a[1] == "set"), default=0.0)
@@ -106,4 +106,7 @@ class Watch:
             started = not any(a[1] == "set" for a in pending)
             if started and now >= last_start and until_done() or now >= deadline_s:
                 return
-            time.sleep(POLL_S)
+            if cancel is not None and cancel.wait(POLL_S):
+                raise KeyboardInterrupt
+            if cancel is None:
+                time.sleep(POLL_S)

@@ -80,3 +80,34 @@ def test_drill_list_validates_and_describes_the_corpus(tmp_path):
     doc = json.loads(run.stdout)
     check_schema(doc, "drill-scenarios")
     assert len(doc["scenarios"]) == len(list(builtin_dir().glob("*.yaml")))
+
+
+def test_ctrl_c_stops_every_stack_and_exits_130(tmp_path):
+    require("prometheus", binary=True)
+    require("prometheus-alertmanager", binary=True)
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    keep = tmp_path / "keep"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
+    proc = subprocess.Popen([sys.executable, "-m", "aiops", "drill", "run", str(builtin_dir() / "alert-training-stalled.yaml"),
+                             str(builtin_dir() / "three-crash-on-three.yaml"), "--keep", str(keep), "-o", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+
+    def ours():
+        return [p for p in psutil.process_iter(["cmdline"]) if str(keep) in " ".join(p.info["cmdline"] or [])]
+    deadline = time.monotonic() + 120
+    while len(ours()) < 6 and time.monotonic() < deadline:  # both stacks are up
+        time.sleep(0.5)
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted" in err
+    time.sleep(1)
+    assert not [p for p in ours() if p.status() != psutil.STATUS_ZOMBIE]
