@@ -40,12 +40,14 @@ from pathlib import Path
 from typing import Any
 
 from aiops.core.errors import UsageError
+from aiops.lab.pagerduty.events import enqueue
 from aiops.lab.pagerduty.http import Exchange, Fault, Server, make_handler
+from aiops.lab.pagerduty.paging import page as _page
+from aiops.lab.pagerduty.paging import query_time as _time
 from aiops.lab.pagerduty.state import Account, ApiError, dump, invalid, not_found, restore
 from aiops.lab.pagerduty.tls import certificates
 
 BULK_LIMIT = 250
-OFFSET_CEILING = 10_000
 ACCOUNT_LEVEL_ERROR = ("Because this request was made using an account-level access token, "
                        "we were unable to correlate a user with this request. You may try "
                        "again by providing a 'From' header with a valid user email.")
@@ -383,76 +385,9 @@ class PagerDutySandbox:
                                     resolution=i.get("resolution")) for i in items]
 
     def _enqueue(self, body: Any) -> tuple[int, Any]:
-        def bad(*errors: str) -> ApiError:
-            return ApiError(400, "Event object is invalid", body={
-                "status": "invalid event", "message": "Event object is invalid",
-                "errors": list(errors)})
-
-        if not isinstance(body, dict):
-            raise ApiError(400, "", body={"status": "Unrecognized object",
-                                          "message": "Event object format is unrecognized",
-                                          "errors": ["JSON parse error"]})
-        key = str(body.get("routing_key") or "")
-        if len(key) != 32:
-            raise bad("Length of 'routing_key' is incorrect (should be 32 characters)")
-        service_id = self.account.routing_keys.get(key)
-        if service_id is None:
-            raise bad("Invalid routing key")
-        action = body.get("event_action")
-        payload = body.get("payload") or {}
-        dedup = body.get("dedup_key") or self.account.new_id("", 32).lower()
-        open_incident = next((r for r in self.account.incidents.values()
-                              if r["key"] == dedup and r["status"] != "resolved"), None)
-        if action == "trigger":
-            missing = [f for f in ("summary", "source", "severity") if not payload.get(f)]
-            if missing:
-                raise bad(*(f"'payload.{f}' is missing or blank" for f in missing))
-            if open_incident is None:  # a trigger with an open dedup key joins that alert
-                inc = self.account.create_incident(payload["summary"], service_id=service_id,
-                                                   assignee=self.user["id"],
-                                                   urgency="high" if payload["severity"] in (
-                                                       "critical", "error") else "low")
-                self.account.incidents[inc["id"]]["key"] = dedup
-        elif action in ("acknowledge", "resolve"):
-            if not body.get("dedup_key"):
-                raise bad("'dedup_key' is required for acknowledge and resolve events")
-            if open_incident is not None:
-                self.account.transition(open_incident["id"], action + "d", None)
-        else:
-            raise bad("'event_action' must be one of trigger, acknowledge, resolve")
-        return 202, {"status": "success", "message": "Event processed", "dedup_key": dedup}
+        return enqueue(self.account, self.user["id"], body)
 
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
-
-
-def _time(query: dict[str, list[str]], name: str) -> dt.datetime | None:
-    raw = (query.get(name) or [None])[0]
-    if raw is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(400, "Invalid 'since' or 'until' Parameter Values", 2004) from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
-def _page(items: list[dict], query: dict[str, list[str]], key: str, *, default: int = 25,
-          maximum: int = 100, render: Any = None) -> dict:
-    """Classic pagination, with PagerDuty's ceiling on offset + limit."""
-    try:
-        limit = int((query.get("limit") or [default])[0])
-        offset = int((query.get("offset") or [0])[0])
-    except ValueError:
-        raise invalid("limit and offset must be integers") from None
-    limit = max(1, min(limit, maximum))
-    if offset < 0:
-        raise invalid("Offset must be a non-negative integer")
-    if offset + limit > OFFSET_CEILING:
-        raise invalid(f"Offset plus limit must be at most {OFFSET_CEILING}")
-    page = [render(i) for i in items[offset:offset + limit]] if render else items[offset:offset + limit]
-    total = len(items) if (query.get("total") or ["false"])[0] == "true" else None
-    return {key: page, "limit": limit, "offset": offset, "more": offset + len(page) < len(items),
-            "total": total}
