@@ -20,6 +20,7 @@ from aiops.lab.pagerduty.state import ApiError
 
 # Every answer says plainly that this is not PagerDuty (``aiops incident`` repeats it).
 SANDBOX_NOTICE = "aiops lab pagerduty: a local sandbox, not PagerDuty"
+MAX_EXCHANGES = 10_000
 
 
 @dataclass
@@ -87,6 +88,8 @@ def make_handler(sim: Any) -> type:
                 body = "<invalid json>"
             x = Exchange(method, parts.path, query, dict(self.headers.items()), body)
             sim.exchanges.append(x)
+            if len(sim.exchanges) > MAX_EXCHANGES:  # a long-running sandbox keeps only the recent ones
+                del sim.exchanges[:len(sim.exchanges) - MAX_EXCHANGES]
             fault = sim._take_fault(method, parts.path)
             if fault and fault.kind == "delay":
                 time.sleep(fault.seconds)

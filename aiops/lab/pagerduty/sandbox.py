@@ -35,7 +35,6 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +92,7 @@ class PagerDutySandbox:
         self.account = Account(self.url, seed=None if saved else seed)
         self.lock = threading.Lock()
         self.faults: list[Fault] = []
-        self.exchanges: deque[Exchange] = deque(maxlen=10_000)
+        self.exchanges: list[Exchange] = []  # the last MAX_EXCHANGES (http.py trims)
         self.rate_limit_per_minute = rate_limit_per_minute
         self._hits: dict[str, list[float]] = {}
         self._save_lock = threading.Lock()
