@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from aiops.cli import output
-from aiops.cli.common import get_state, global_options
+from aiops.cli.common import TimeoutOpt, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
 PLAYBOOK_WIDTH = 18  # the longest shipped playbook name: never broken across lines
@@ -26,6 +26,7 @@ def run(
                                       help="scenarios at once, each on its own stack")] = 4,
     keep: Annotated[Optional[str], typer.Option(
         "--keep", metavar="DIR", help="keep every scenario's stack state, logs and post-mortem in DIR")] = None,
+    timeout: TimeoutOpt = None,
 ) -> None:
     """Run drill scenarios: inject faults and noise, wait for the alerts, triage, draft the
     post-mortem, score. Exit 3 when any expectation fails; 2 for an invalid scenario (file,
@@ -52,7 +53,8 @@ def run(
     say = None if state.quiet else (lambda m: output.info(f"drill: {m}"))
     if say:
         say(f"{len(scenarios)} scenario(s) at speed {speed:g}, {jobs} at a time")
-    report = run_drills(scenarios, speed=speed, jobs=jobs, workdir=keep, keep=bool(keep), progress=say)
+    report = run_drills(scenarios, speed=speed, jobs=jobs, workdir=keep, keep=bool(keep), progress=say,
+                        timeout=timeout)
     output.render(report, table=report_table)
     raise typer.Exit(report.exit_code())
 

@@ -35,8 +35,10 @@ _POSTMORTEM_LOCK = threading.Lock()  # drafts use shared template and chart stat
 
 
 def run_drills(scenarios: list[Any], *, speed: float = 60.0, jobs: int = 4, workdir: str | Path | None = None,
-               keep: bool = False, progress: Callable[[str], None] | None = None) -> DrillReport:
-    """Run every scenario (``jobs`` at a time, each on its own stack) and score them."""
+               keep: bool = False, timeout: float | None = None,
+               progress: Callable[[str], None] | None = None) -> DrillReport:
+    """Run every scenario (``jobs`` at a time, each on its own stack) and score them; ``timeout``
+    is triage's time budget (the ``timeout`` setting; None: its default)."""
     from aiops.lab.stack import timing
     from aiops.lab.stack.procs import binary
 
@@ -49,7 +51,7 @@ def run_drills(scenarios: list[Any], *, speed: float = 60.0, jobs: int = 4, work
     cancel = threading.Event()
     pool = concurrent.futures.ThreadPoolExecutor(max(1, jobs))
     try:
-        futures = [pool.submit(_guarded, s, speed, base / _slug(s.name), say, cancel) for s in scenarios]
+        futures = [pool.submit(_guarded, s, speed, base / _slug(s.name), say, cancel, timeout) for s in scenarios]
         while not all(f.done() for f in futures):
             concurrent.futures.wait(futures, timeout=0.5)  # short waits: Ctrl-C gets through
         results = [f.result() for f in futures]
@@ -69,13 +71,13 @@ def _slug(name: str) -> str:
 
 
 def _guarded(scenario: Any, speed: float, workdir: Path, say: Callable[[str], None],
-             cancel: threading.Event) -> ScenarioResult:
+             cancel: threading.Event, timeout: float | None = None) -> ScenarioResult:
     began = time.monotonic()
     result = ScenarioResult(scenario.name, scenario.file, "noise-only" if scenario.noise_only else "fault",
                             scenario.expect.to_dict())
     say(f"{scenario.name}: starting {scenario.instances} instance(s)")
     try:
-        run_scenario(scenario, speed, workdir, result, say, cancel)
+        run_scenario(scenario, speed, workdir, result, say, cancel, timeout)
     except KeyboardInterrupt:
         result.error = "interrupted"
     except AiopsError as exc:
@@ -88,7 +90,8 @@ def _guarded(scenario: Any, speed: float, workdir: Path, say: Callable[[str], No
 
 
 def run_scenario(scenario: Any, speed: float, workdir: Path, result: ScenarioResult,
-                 say: Callable[[str], None], cancel: threading.Event | None = None) -> None:
+                 say: Callable[[str], None], cancel: threading.Event | None = None,
+                 timeout: float | None = None) -> None:
     """One scenario, start to finish; fills ``result``."""
     from aiops.lab.stack import down, up
 
@@ -98,13 +101,13 @@ def run_scenario(scenario: Any, speed: float, workdir: Path, result: ScenarioRes
     stack = up(workdir / "stack", instances=scenario.instances, speed=speed, timeout=90)
     say(f"{scenario.name}: stack up")
     try:
-        _drill(scenario, stack, result, say, cancel)
+        _drill(scenario, stack, result, say, cancel, timeout)
     finally:
         down(stack.state_dir, timeout=5)
 
 
 def _drill(scenario: Any, stack: Any, result: ScenarioResult, say: Callable[[str], None],
-           cancel: threading.Event | None) -> None:
+           cancel: threading.Event | None, timeout: float | None) -> None:
     prometheus = stack.settings["prometheus.url"]
     _wait_scraped(prometheus, scenario.instances)
     watch = Watch(scenario, stack.speed, stack.labs, prometheus, stack.settings["lab.admin_token"], say)
@@ -126,7 +129,7 @@ def _drill(scenario: Any, stack: Any, result: ScenarioResult, say: Callable[[str
         if result.triage_alert else None
     result.incident = incident
     say(f"{scenario.name}: incident {incident} after {watch.elapsed():.1f}s")
-    cfg = _config(stack, scenario)
+    cfg = _config(stack, timeout)
     result.sources_down = list(scenario.down)
     for source in scenario.down:
         _take_down(stack, source)
@@ -162,11 +165,11 @@ def _wait_scraped(prometheus: str, instances: int) -> None:
                         f"{SCRAPED_TIMEOUT_S:g}s")
 
 
-def _config(stack: Any, scenario: Any) -> Any:
+def _config(stack: Any, timeout: float | None) -> Any:
     """The triage configuration: the stack's environment ``lab``, nothing from the user's files."""
     from aiops.core.config import load
 
-    return load(config_path=stack.config_file, env_name="lab", environ={},
+    return load(config_path=stack.config_file, env_name="lab", environ={}, flags={"timeout": timeout},
                 user_file=stack.state_dir / "no-user-config.toml")
 
 
