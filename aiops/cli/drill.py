@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from aiops.cli import output
-from aiops.cli.common import TimeoutOpt, get_state, global_options
+from aiops.cli.common import get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
 PLAYBOOK_WIDTH = 18  # the longest shipped playbook name: never broken across lines
@@ -26,7 +26,8 @@ def run(
                                       help="scenarios at once, each on its own stack")] = 4,
     keep: Annotated[Optional[str], typer.Option(
         "--keep", metavar="DIR", help="keep every scenario's stack state, logs and post-mortem in DIR")] = None,
-    timeout: TimeoutOpt = None,
+    timeout: Annotated[Optional[float], typer.Option(
+        "--timeout", metavar="SECONDS", help="triage's time budget in each scenario [default: 30]")] = None,
 ) -> None:
     """Run drill scenarios: inject faults and noise, wait for the alerts, triage, draft the
     post-mortem, score. Exit 3 when any expectation fails; 2 for an invalid scenario (file,

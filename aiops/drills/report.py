@@ -33,6 +33,7 @@ class ScenarioResult:
     playbook: str | None = None
     instance: int | None = None
     summary: str | None = None
+    triage_sources: dict[str, str] = field(default_factory=dict)  # source -> ok | unavailable | timeout | skipped
     postmortem: str | None = None
     detection_seconds: float | None = None
     duration_seconds: float = 0.0
@@ -50,7 +51,8 @@ class ScenarioResult:
                 "got": {"alerts": self.fired, "missing_alerts": self.missing, "false_alarms": self.false_alarms,
                         "triage_alert": self.triage_alert, "incident": self.incident,
                         "sources_down": self.sources_down, "verdict": self.verdict, "playbook": self.playbook,
-                        "instance": self.instance, "summary": self.summary, "postmortem": self.postmortem},
+                        "instance": self.instance, "summary": self.summary, "triage_sources": self.triage_sources,
+                        "postmortem": self.postmortem},
                 "checks": self.checks, "detection_seconds": _round(self.detection_seconds),
                 "duration_seconds": _round(self.duration_seconds), "schedule": self.schedule}
 

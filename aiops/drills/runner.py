@@ -30,6 +30,8 @@ from aiops.drills.scoring import named_instance, score
 from aiops.drills.watch import Watch, priority_order
 
 SCRAPED_TIMEOUT_S = 60.0
+MIN_WAIT_S = 90.0  # the least wall-clock wait for expected alerts, whatever the speed: a busy machine is slow
+TRIAGE_TIMEOUT_S = 30.0  # triage's budget in a drill: the drill judges the answer (bench_triage its speed)
 INCIDENT_WAIT_S = 20.0  # after Alertmanager's group_wait
 _POSTMORTEM_LOCK = threading.Lock()  # drafts use shared template and chart state: one at a time
 
@@ -119,7 +121,7 @@ def _drill(scenario: Any, stack: Any, result: ScenarioResult, say: Callable[[str
             return watch.elapsed() >= max(e.at for e in scenario.events) / stack.speed + scenario.observe / stack.speed
         return expected <= {name for (name, inst) in watch.firing if inst in fault_instances}
 
-    deadline = max(e.at for e in scenario.events) / stack.speed + max(scenario.within / stack.speed, 30.0)
+    deadline = max(e.at for e in scenario.events) / stack.speed + max(scenario.within / stack.speed, MIN_WAIT_S)
     watch.run(done, deadline, cancel)
     result.schedule = watch.applied
     fired = [a for a in priority_order(list(expected)) if any(n == a and i in fault_instances for n, i in watch.firing)]
@@ -138,6 +140,7 @@ def _drill(scenario: Any, stack: Any, result: ScenarioResult, say: Callable[[str
     say(f"{scenario.name}: triage" + (f" --alert {result.triage_alert}" if result.triage_alert else ""))
     report = triage(cfg, alert=result.triage_alert, incident=str(incident) if incident else None)
     result.verdict, result.summary = report.verdict, report.summary
+    result.triage_sources = {src.name: src.status for src in report.sources}
     result.playbook = report.choice.playbook.name if report.choice.playbook else None
     result.instance = named_instance(report, [p.url for p in stack.labs])
     say(f"{scenario.name}: triage done after {watch.elapsed():.1f}s")
@@ -169,7 +172,8 @@ def _config(stack: Any, timeout: float | None) -> Any:
     """The triage configuration: the stack's environment ``lab``, nothing from the user's files."""
     from aiops.core.config import load
 
-    return load(config_path=stack.config_file, env_name="lab", environ={}, flags={"timeout": timeout},
+    return load(config_path=stack.config_file, env_name="lab", environ={},
+                flags={"timeout": TRIAGE_TIMEOUT_S if timeout is None else timeout},
                 user_file=stack.state_dir / "no-user-config.toml")
 
 

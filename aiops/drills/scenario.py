@@ -15,7 +15,7 @@ take down before triage, and what a good answer is::
 
 Times are scenario time (real time at ``--speed 1``). ``expect.verdict`` is one verdict or a
 list of acceptable ones; ``not-critical`` means ok or warning. ``within`` (default 15m) bounds
-the wait for the expected alerts; ``observe`` (default 10m) is how long a scenario without
+the wait for the expected alerts (never under 90 s of wall clock); ``observe`` (default 10m) is how long a scenario without
 expected alerts is watched for false alarms. Every problem names the file, line and field.
 """
 
