@@ -6,17 +6,22 @@ from typing import Annotated, Optional
 
 import typer
 
-from aiops.cli import output
+from aiops.cli import lab_pagerduty, lab_stack, output
 from aiops.cli.common import TimeoutOpt, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
 fault_app = typer.Typer(no_args_is_help=True)
 app.add_typer(fault_app, name="fault", help="List, inject and clear faults on a running lab.")
+app.command("pagerduty", short_help="Run a PagerDuty sandbox (REST + Events API v2, TLS) on loopback.")(
+    lab_pagerduty.pagerduty)
+app.add_typer(lab_stack.app, name="stack", help="The local incident stack: labs, Prometheus, "
+              "Alertmanager, PagerDuty sandbox.")
 
 FaultOpt = Annotated[Optional[list[str]], typer.Option(
     "--fault", "-f", metavar="NAME[=VALUE]", help="inject a fault from the start (repeatable): "
     "memory-leak[=MB/s], slow-inference[=s], error-rate[=fraction], accuracy-drop[=fraction], "
-    "entropy-spike[=nats], training-stall, not-ready, crash[=s]")]
+    "entropy-spike[=nats], training-stall, not-ready, crash[=s]; noise: client-errors[=/s], "
+    "cpu-burst[=s], restart[=s], log-noise[=/s]")]
 TokenOpt = Annotated[Optional[str], typer.Option(
     "--admin-token", metavar="TOKEN", help="admin endpoint token [env: AIOPS_LAB_ADMIN_TOKEN; "
     "config lab.admin_token]", show_default=False)]

@@ -31,6 +31,7 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("playbook", "aiops.cli.playbook", "app", "List, show, validate and run the runbook's playbooks."),
     ("diagnose", "aiops.cli.diagnose", "app", "Profile, memory-check and benchmark the inference core."),
     ("lab", "aiops.cli.lab", "app", "Run the reference Sim Lab service; inject faults."),
+    ("drill", "aiops.cli.drill", "app", "Fire drills: faults and noise on a local stack, triage scored."),
     ("config", "aiops.cli.config", "app", "Show and create configuration."),
 )
 # Commands that other modules add to a group: group name -> (module, function(group_app)).

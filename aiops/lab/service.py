@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from aiops import __version__
-from aiops.lab.faults import ActiveFault, FaultSet, format_fault
+from aiops.lab.faults import CPU_BURST_PERCENT, SELF_CLEARING, ActiveFault, FaultSet, format_fault
 from aiops.lab.logs import event, iso_utc
 from aiops.lab.metrics import LabMetrics, default_memory_limit, info_labels
 from aiops.lab.phases import Phases, perceive, plan
@@ -28,6 +28,7 @@ log_core = logging.getLogger("active_inference.core")
 log_api = logging.getLogger("active_inference.api")
 log_faults = logging.getLogger("active_inference.faults")
 log_service = logging.getLogger("active_inference.service")
+log_cache = logging.getLogger("active_inference.cache")
 
 MAX_LEAK_MB = 1024.0
 MIN_ERROR_SAMPLE = 10  # /infer requests in the window before the error ratio counts
@@ -131,6 +132,7 @@ class LabService:
         self.metrics = LabMetrics(memory_limit=config.memory_limit or default_memory_limit(),
                                   disk_path=config.disk_path)
         self.metrics.model_info.info(info_labels(config.model, self.model_id))
+        self.metrics.cpu_floor = self.cpu_floor
         self.faults = FaultSet(clock)
         self.faults.on_change(self._fault_changed)
         self.errors = ErrorWindow(config.error_window)
@@ -146,6 +148,7 @@ class LabService:
         self.tracing: Any = NO_TRACING  # set by the server when spans are exported
         self._leak: list[bytes] = []
         self._leaked_bytes = 0
+        self._log_credit = 0.0
         for name, value in config.faults:
             self.faults.set(name, value)
 
@@ -198,10 +201,36 @@ class LabService:
             if size > 0:
                 self._leak.append(b"\xa5" * size)  # written, so resident (not lazily mapped)
                 self._leaked_bytes += size
+        self._noise(seconds)
         crash = next((f for f in self.faults.snapshot() if f.name == "crash"), None)
         if crash is not None and self._clock() >= crash.since + (crash.value or 0.0):
             event(log_service, logging.CRITICAL, "Fatal error: process terminating", fault="crash")
             self._crash()
+
+    def _noise(self, seconds: float) -> None:
+        """Log noise at its rate; the self-clearing noise (cpu-burst, restart) ends on time."""
+        rate = self.faults.value("log-noise")
+        if rate:
+            self._log_credit += rate * seconds
+            while self._log_credit >= 1.0:
+                self._log_credit -= 1.0
+                event(log_cache, logging.WARNING, "Cache miss ratio high: recomputing beliefs",
+                      fault="log-noise")
+        now = self._clock()
+        for name in SELF_CLEARING:
+            fault = self.faults.get(name)
+            if fault is not None and now >= fault.since + (fault.value or 0.0):
+                self.faults.clear(name)
+                if name == "restart":
+                    event(log_service, logging.INFO, "Service started after restart")
+
+    def restarting(self) -> bool:
+        """Under the restart fault every endpoint answers 503, as while a process comes up."""
+        return self.faults.active("restart")
+
+    def cpu_floor(self) -> float:
+        """The CPU share the cpu-burst fault reports (0 when it is not active)."""
+        return CPU_BURST_PERCENT if self.faults.active("cpu-burst") else 0.0
 
     def _fault_changed(self, name: str, fault: ActiveFault | None) -> None:
         if fault is None:
@@ -212,6 +241,8 @@ class LabService:
         else:
             event(log_faults, logging.WARNING, f"Fault injected: {format_fault(name, fault.value)}",
                   fault=name, value=fault.value)
+            if name == "restart":
+                event(log_service, logging.INFO, "Service restarting", fault=name)
 
     # -- inference -----------------------------------------------------------------------
 

@@ -73,3 +73,28 @@ def synthetic_user(number: int) -> str:
     """The simulated user sending request ``number`` (1, 2, ...)."""
     slot = number % USERS_AT_ONCE
     return f"synthetic-{slot + USERS_AT_ONCE * ((number - 1) // (USERS_AT_ONCE * USER_REQUESTS))}"
+
+
+async def bad_clients(base_url: str, service: Any, *, timeout: float = 10.0) -> None:
+    """The client-errors noise: while it is active, VALUE invalid /infer requests a second
+    (an observation outside the model's range: 422), as from a misbehaving client."""
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession(trust_env=False, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+        next_at = loop.time()
+        for number in itertools.count(1):
+            rate = service.faults.value("client-errors")
+            if not rate:
+                await asyncio.sleep(0.25)
+                next_at = loop.time()
+                continue
+            next_at = max(next_at + 1.0 / rate, loop.time() - 1.0)
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            headers = {"X-Correlation-ID": f"bad-{number}", "X-User-ID": "bad-client"}
+            try:
+                async with session.post(f"{base_url}/infer", json={"observation": [-1] * len(service.num_obs)},
+                                        headers=headers) as resp:
+                    await resp.read()
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                pass

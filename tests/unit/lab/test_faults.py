@@ -10,7 +10,8 @@ from aiops.lab.faults import BY_NAME, FAULTS, FaultSet, format_fault, parse_faul
 
 def test_every_fault_the_issue_names_exists():
     assert [f.name for f in FAULTS] == ["memory-leak", "slow-inference", "error-rate", "accuracy-drop",
-                                        "entropy-spike", "training-stall", "not-ready", "crash"]
+                                        "entropy-spike", "training-stall", "not-ready", "crash",
+                                        "client-errors", "cpu-burst", "restart", "log-noise"]
 
 
 @pytest.mark.parametrize("spec, expected", [

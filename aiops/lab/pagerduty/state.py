@@ -1,6 +1,6 @@
-"""The PagerDuty account behind the simulator: users, services, incidents, log entries, notes,
+"""The PagerDuty account behind the sandbox: users, services, incidents, log entries, notes,
 on-calls, with the real incident state machine (triggered -> acknowledged -> resolved; resolved
-is final) and PagerDuty's object shapes (``self`` links under the simulator's base URL).
+is final) and PagerDuty's object shapes (``self`` links under the sandbox's base URL).
 
 Pure data: no HTTP here. Methods return API objects (dicts) or raise :class:`ApiError` carrying
 the status and the error body exactly as PagerDuty shapes it.
@@ -46,7 +46,7 @@ def iso(value: dt.datetime | None) -> str | None:
 class Account:
     """One PagerDuty account's state. Thread-safe: every public method takes the lock."""
 
-    def __init__(self, base_url: str, *, seed: int = 7,
+    def __init__(self, base_url: str, *, seed: int | None = 7,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
         self.base = base_url.rstrip("/")
         self.web = "https://aiops-sim.pagerduty.com"
@@ -297,3 +297,45 @@ class Account:
         """How many log entries of ``entry_type`` (e.g. ``acknowledge_log_entry``) an incident has."""
         with self.lock:
             return sum(e["type"] == entry_type for e in self.find(key)["log"])
+
+
+# -- persistence ----------------------------------------------------------------------------------
+_SAVED = ("users", "services", "policies", "schedules", "incidents", "oncall_rows", "routing_keys",
+          "_next_number")
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$dt"}:
+            return dt.datetime.fromisoformat(value["$dt"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def dump(account: Account) -> dict[str, Any]:
+    """The account's data as JSON-ready values (datetimes tagged ``{"$dt": ISO}``)."""
+    with account.lock:
+        return {name: _encode(getattr(account, name)) for name in _SAVED}
+
+
+def restore(account: Account, data: dict[str, Any]) -> None:
+    """Load what :func:`dump` wrote into an empty account (links use the account's base URL)."""
+    with account.lock:
+        for name in _SAVED:
+            if name in data:
+                setattr(account, name, _decode(data[name]))
+        account.by_number = {rec["number"]: iid for iid, rec in account.incidents.items()}
+        for rec in account.incidents.values():  # the first entry is the same object as log[0]
+            rec["first_entry"] = rec["log"][0]

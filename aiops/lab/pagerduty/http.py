@@ -1,4 +1,4 @@
-"""The simulator's transport: a threaded TLS HTTP/1.1 server, recorded exchanges, faults.
+"""The sandbox's transport: a threaded TLS HTTP/1.1 server, recorded exchanges, faults.
 
 ``make_handler(sim)`` serves every request through ``sim.handle(...)`` after applying the first
 matching :class:`Fault` (answer a status, drop the connection, delay, or break the JSON) and
@@ -7,19 +7,20 @@ records an :class:`Exchange` for assertions and contract checks.
 
 from __future__ import annotations
 
-import functools
 import http.server
 import json
 import re
-import ssl
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.pagerduty_state import ApiError
+from aiops.incidents.client import SANDBOX_HEADER  # the client looks for it
+from aiops.lab.pagerduty.state import ApiError
+
+# Every answer says plainly that this is not PagerDuty (``aiops incident`` repeats it).
+SANDBOX_NOTICE = "aiops lab pagerduty: a local sandbox, not PagerDuty"
+MAX_EXCHANGES = 10_000
 
 
 @dataclass
@@ -55,20 +56,6 @@ class Exchange:
     at: float = field(default_factory=time.monotonic)
 
 
-@functools.cache
-def tls() -> tuple[ssl.SSLContext, str]:
-    """One throwaway CA and server certificate for every simulator in the test session."""
-    import trustme
-
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(ctx)
-    path = Path(tempfile.mkdtemp(prefix="pdsim-")) / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return ctx, str(path)
-
-
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -101,6 +88,8 @@ def make_handler(sim: Any) -> type:
                 body = "<invalid json>"
             x = Exchange(method, parts.path, query, dict(self.headers.items()), body)
             sim.exchanges.append(x)
+            if len(sim.exchanges) > MAX_EXCHANGES:  # a long-running sandbox keeps only the recent ones
+                del sim.exchanges[:len(sim.exchanges) - MAX_EXCHANGES]
             fault = sim._take_fault(method, parts.path)
             if fault and fault.kind == "delay":
                 time.sleep(fault.seconds)
@@ -127,10 +116,13 @@ def make_handler(sim: Any) -> type:
             if fault and fault.kind == "malformed":
                 data, x.injected = data[: max(1, len(data) // 2)], True
             x.status, x.body, x.raw = status, payload, data
+            if method != "GET" and status is not None and status < 400:
+                sim.persist()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             self.send_header("X-Request-Id", sim.account.new_id("", 20))
+            self.send_header(SANDBOX_HEADER, SANDBOX_NOTICE)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
