@@ -14,9 +14,11 @@ from tests.fakes.json_contract import NAME, ROOT, SCHEMAS, schema_path, validate
 
 SHARED = {"common.schema.json"}
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-# a number under one of these names is a duration: its unit must be in the key
-DURATION_WORDS = re.compile(r"(duration|timeout|latency|elapsed|took|interval|window|span|uptime|"
-                            r"wait|delay|age|ttl|time_left|late)")
+# a number under one of these names is a duration: its unit must be in the key. "span" is a
+# duration in "time_span", but in tracing a span is an operation: a number of spans
+# (`span_count`, `bad_spans`) is a count, not a duration, so "spans" and "span_count" are not.
+DURATION_WORDS = re.compile(r"(duration|timeout|latency|elapsed|took|interval|window|span(?!s|_count)|"
+                            r"uptime|wait|delay|age|ttl|time_left|late)")
 BARE_UNITS = re.compile(r"_(s|sec|secs|msec|millis|minutes?|hours?)$")
 TIMESTAMP_KEYS = re.compile(r"(_at|^time|^timestamp|^since|^start|^end|^due|^happened|^now|_seen|_time)$")
 ENUM_VALUE = re.compile(r"^[a-z0-9]+([_.-][a-z0-9]+)*$")
