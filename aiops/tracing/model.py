@@ -195,7 +195,8 @@ def parse_span(obj: Any, resource: dict[str, Any]) -> Span:
         parent_id=normalise_id(parent, 8) if parent else None,
         name=str(obj.get("name") or "(unnamed)"),
         kind=kind if isinstance(kind, int) else KIND_NAMES.get(kind, 0) if isinstance(kind, str) else 0,
-        start_ns=start, end_ns=max(start, end), attrs=attrs, resource=resource, raw=obj, error=code in (STATUS_ERROR, "STATUS_CODE_ERROR") or attrs.get("error") is True)
+        start_ns=start, end_ns=max(start, end), attrs=attrs, resource=resource, raw=obj,
+        error=code in (STATUS_ERROR, "STATUS_CODE_ERROR") or attrs.get("error") is True)
 
 
 @dataclass
@@ -233,7 +234,7 @@ def spans_of(document: Any, skipped: Skipped, place: str = "", trace_id: str | N
         if not isinstance(rs, dict):
             skipped.bad_spans += 1
             continue
-        resource = attributes((rs.get("resource") or {}).get("attributes")) if isinstance(rs.get("resource"), dict) else {}
+        resource = attributes(rs["resource"].get("attributes")) if isinstance(rs.get("resource"), dict) else {}
         for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or []:
             for obj in (ss.get("spans") or []) if isinstance(ss, dict) else []:
                 if trace_id is not None and isinstance(obj, dict) and isinstance(obj.get("traceId"), str) \

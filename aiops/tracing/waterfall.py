@@ -58,8 +58,8 @@ def lines(view: TraceView, width: int = 80) -> list[Line]:
     if view.correlation_id:
         out.append([(fit(clean(f"correlation ID {view.correlation_id}"), width), "")])
     out.append([(fit(clean(f"from {view.source}"), width), "dim")])
-    out.append([(f"  {'span':<{name_w}} {'start':>{off_w}} {'duration':>{dur_w}}  {'* critical path, ! error':<{bar_w}}"[:width],
-                 "dim")])
+    header = f"  {'span':<{name_w}} {'start':>{off_w}} {'duration':>{dur_w}}  {'* critical path, ! error':<{bar_w}}"
+    out.append([(header[:width], "dim")])
     logs = sorted(view.logs or [], key=lambda e: e.time)
     pending = 0
     for row in view.rows:

@@ -137,3 +137,11 @@ def test_a_document_that_breaks_its_schema_is_caught():
                 {"schema": "aiops.nope/v1", "path": "x"}, {"path": "x"}):
         with pytest.raises(AssertionError):
             validate(bad)
+
+
+def test_docs_json_lists_every_document():
+    """docs/json.md's table names every schema, with a link to its file."""
+    page = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"\| `(aiops\.[a-z0-9.-]+/v\d+)` \| \[[^]]+\]\(\.\./schemas/([^)]+)\)", page))
+    assert {schema_path(name).name for name, _ in listed} == {p.name for p in _schema_files()}
+    assert all(schema_path(name).name == file for name, file in listed), listed
