@@ -154,15 +154,16 @@ def check(targets: list[str], *, timeout: float = 10.0, concurrency: int = 1000,
           deadline: float | None = None, max_body: int = DEFAULT_MAX_BODY,
           ca_bundle: str | None = None, insecure: bool = False, workers: int | None = None,
           progress: Callable[..., None] | None = None,
-          emit: Callable[[TargetResult], None] | None = None,
+          stream: "JsonStream | None" = None,
           clock: Callable[[], dt.datetime] | None = None) -> HealthReport:
     """Probe every target's four endpoints; never takes longer than ``deadline`` (+ a little).
 
     ``workers`` processes (default: the CPU count, fewer for small fleets) share the
     targets; ``concurrency`` targets are probed at once in all. ``deadline`` defaults to what
     the waves of targets need when every one is as slow as ``timeout`` allows.
-    ``progress(n)`` is called as targets finish; ``emit(target)`` gets every target result in
-    target order as soon as it and all before it are done (for streaming output).
+    ``progress(n)`` is called as targets finish; ``stream`` (a :class:`JsonStream`) is given
+    the document's head at once and every target in target order as soon as it and all
+    before it are done; the caller finishes it with the report.
     """
     from aiops.health import fleet
 
@@ -180,7 +181,9 @@ def check(targets: list[str], *, timeout: float = 10.0, concurrency: int = 1000,
         waves = math.ceil(len(todo) / max(1, plan.per_worker * plan.workers))
         deadline = waves * (timeout + 3 * hedge_delay(timeout)) + 1.0
     probe = Probe(timeout, max_body, ssl_context(ca_bundle, insecure) or False)
-    fleet.run(results, todo, plan, probe, deadline, progress, emit)
+    if stream is not None:
+        stream.head(HealthReport(now, 0.0, timeout, []).head())
+    fleet.run(results, todo, plan, probe, deadline, progress, stream.target if stream else None)
     for target in results:
         for ep in target.endpoints.values():
             if ep.reason == "not probed":
@@ -190,6 +193,59 @@ def check(targets: list[str], *, timeout: float = 10.0, concurrency: int = 1000,
                                 for p in ENDPOINTS}
     return HealthReport(now, (time.perf_counter() - start) * 1000, timeout, results,
                         warnings=plan.warnings)
+
+
+class JsonStream:
+    """A health report written as one JSON document while it is made: the head first, then
+    one target per line in target order, then verdict, summary and warnings (the keys of
+    :meth:`HealthReport.to_dict`). Nothing is held back: ten thousand targets stream."""
+
+    def __init__(self, write: Callable[[str], Any]) -> None:
+        self.write = write
+        self.sep = "\n  "
+
+    def head(self, head: dict[str, Any]) -> None:
+        self.write(_dumps(head)[:-1] + ', "targets": [')
+
+    def target(self, target: TargetResult) -> None:
+        self.write(self.sep + _dumps(target.to_dict()))
+        self.sep = ",\n  "
+
+    def finish(self, report: HealthReport) -> None:
+        self.write("\n], " + _dumps(report.tail())[1:] + "\n")
+
+    def whole(self, report: HealthReport) -> None:
+        """Write a finished report the same way."""
+        self.head(report.head())
+        for target in report.targets:
+            self.target(target)
+        self.finish(report)
+
+
+def _dumps(obj: Any) -> str:
+    """Compact JSON; times as RFC 3339 UTC; a NaN or infinity (a server's JSON may carry
+    them) as null, since JSON has neither."""
+    import json
+
+    def default(value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.isoformat().replace("+00:00", "Z")
+        return str(value)
+
+    try:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=default, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(obj), ensure_ascii=False, separators=(",", ":"), default=default)
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def hedge_delay(timeout: float) -> float:

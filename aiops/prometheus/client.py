@@ -50,15 +50,17 @@ def connect(cfg: Any, *, timeout: float | None = None, pool: int = 16, compress:
     from prometheus_api_client import PrometheusConnect
     from urllib3.util.retry import Retry
 
-    from aiops.core.http import normalise_url
+    from aiops.prometheus.http import Access
     from aiops.prometheus.transport import PoolSession
 
-    base = normalise_url(cfg.get("prometheus.url"))
+    access = Access.from_config(cfg, "prometheus")
+    base = access.base
     timeout = float(timeout or cfg.get("timeout"))
     # no retries of any kind (a refused connection is reported at once); follow redirects
     retry = Retry(total=None, connect=0, read=0, status=0, other=0, redirect=3, raise_on_status=False)
-    verify = cfg.get("tls.ca_bundle") or not cfg.get("tls.insecure")
-    session = PoolSession(base, retry=retry, verify=verify, pool=pool, compress=compress)
+    verify = access.ca_bundle or not access.insecure
+    session = PoolSession(base, retry=retry, verify=verify, pool=pool, compress=compress,
+                          headers=access.headers)
     return Client(base, PrometheusConnect(base, retry=retry, session=session, timeout=timeout), timeout)
 
 
@@ -105,7 +107,8 @@ def api_error(base: str, text: str) -> AiopsError:
     if kind in USER_ERRORS:
         return UsageError(f"Prometheus rejected the query ({kind}): {message}")
     if status in (401, 403):
-        return AuthError(f"Prometheus at {base}: HTTP {status}: {message or 'not authorised'}")
+        return AuthError(f"Prometheus at {base}: HTTP {status}: {message or 'not authorised'}",
+                         hint="check prometheus.bearer_token (or _file), username/password and headers")
     if status == 404:
         return ConfigError(f"Prometheus at {base}: HTTP 404 for the query API",
                            hint="prometheus.url must be the server's base URL")
@@ -156,12 +159,15 @@ def _root(exc: BaseException) -> BaseException:
     return exc
 
 
-def query(client: Client, promql: str, *, at: dt.datetime | None = None) -> QueryResult:
-    """One instant query; ``at`` defaults to Prometheus's now."""
+def query(client: Client, promql: str, *, at: dt.datetime | None = None, raw: bool = False) -> Any:
+    """One instant query; ``at`` defaults to Prometheus's now. ``raw``: the result list as
+    Prometheus sends it (no Series objects: for answers of thousands of series)."""
     params = {"time": f"{at.timestamp():.3f}"} if at else None
     start = time.perf_counter()
-    raw = call(client, lambda: client.pc.custom_query(promql, params=params))
-    kind, series = parse_result(raw)
+    raw_result = call(client, lambda: client.pc.custom_query(promql, params=params))
+    if raw:
+        return raw_result
+    kind, series = parse_result(raw_result)
     return QueryResult(promql, kind, series, at, (time.perf_counter() - start) * 1000)
 
 
@@ -177,7 +183,7 @@ def query_range(client: Client, promql: str, start: dt.datetime, end: dt.datetim
 
 
 def query_many(client: Client, queries: Mapping[str, str], *, at: dt.datetime | None = None,
-               workers: int = 16) -> dict[str, QueryResult | AiopsError]:
+               workers: int = 16, raw: bool = False) -> dict[str, QueryResult | AiopsError]:
     """Run instant queries concurrently; each key maps to its result or its error.
 
     The worker threads are all started before any query is sent: a thread started while
@@ -198,7 +204,7 @@ def query_many(client: Client, queries: Mapping[str, str], *, at: dt.datetime | 
         go.wait()
         for key, promql in share:
             try:
-                results[key] = query(client, promql, at=at)
+                results[key] = query(client, promql, at=at, raw=raw)
             except AiopsError as exc:
                 results[key] = exc
             except Exception as exc:  # a bug: re-raised in the caller's thread below
