@@ -26,10 +26,11 @@ USER_ERRORS = ("bad_data", "execution")
 class Client:
     """A configured ``PrometheusConnect`` plus the base URL for messages."""
 
-    def __init__(self, base: str, connect: Any, timeout: float) -> None:
+    def __init__(self, base: str, connect: Any, timeout: float, secrets: tuple[str, ...] = ()) -> None:
         self.base = base
         self.pc = connect
         self.timeout = timeout
+        self.secrets = secrets  # credentials a server might echo in an error: never shown
 
     def close(self) -> None:
         self.pc.close()
@@ -61,7 +62,8 @@ def connect(cfg: Any, *, timeout: float | None = None, pool: int = 16, compress:
     verify = access.ca_bundle or not access.insecure
     session = PoolSession(base, retry=retry, verify=verify, pool=pool, compress=compress,
                           headers=access.headers)
-    return Client(base, PrometheusConnect(base, retry=retry, session=session, timeout=timeout), timeout)
+    return Client(base, PrometheusConnect(base, retry=retry, session=session, timeout=timeout), timeout,
+                  access.secrets())
 
 
 def call(client: Client, fn: Callable[[], Any]) -> Any:
@@ -73,7 +75,9 @@ def call(client: Client, fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except PrometheusApiClientException as exc:
-        raise api_error(client.base, str(exc)) from None
+        from aiops.prometheus.http import hide
+
+        raise api_error(client.base, hide(str(exc), client.secrets)) from None
     except urllib3.exceptions.HTTPError as exc:
         reason = getattr(exc, "reason", None) or exc
         # urllib3's connection errors subclass its TimeoutError: judge by the socket error
@@ -106,7 +110,7 @@ def api_error(base: str, text: str) -> AiopsError:
         kind, message = "", body.strip()[:200]
     if kind in USER_ERRORS:
         return UsageError(f"Prometheus rejected the query ({kind}): {message}")
-    if status in (401, 403):
+    if status in (401, 403) or (status == 400 and not kind and rejected_credentials(message)):
         return AuthError(f"Prometheus at {base}: HTTP {status}: {message or 'not authorised'}",
                          hint="check prometheus.bearer_token (or _file), username/password and headers")
     if status == 404:
@@ -114,6 +118,13 @@ def api_error(base: str, text: str) -> AiopsError:
                            hint="prometheus.url must be the server's base URL")
     detail = f"{kind}: {message}" if kind else (message or "no detail")
     return UpstreamError(f"Prometheus at {base}: HTTP {status}: {detail}")
+
+
+def rejected_credentials(text: str) -> bool:
+    """Whether a plain-text 400 from an auth proxy is about the credentials (vmauth answers an
+    unknown bearer token with 400 "cannot find the provided auth token")."""
+    low = text.lower()
+    return "auth" in low and any(w in low for w in ("token", "credential", "password", "unauthori"))
 
 
 def _body(literal: str) -> str:

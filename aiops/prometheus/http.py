@@ -62,6 +62,25 @@ class Access:
                    bool(cfg.get("tls.insecure") if insecure is None else insecure), key)
 
 
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials in the headers (whole values and their token part), longest first."""
+        from aiops.core.config import split_header
+
+        found: set[str] = set()
+        for name, value in self.headers.items():
+            if split_header(f"{name}: {value}")[2] and value:
+                found.add(value)
+                found.update(part for part in value.split(" ", 1)[1:] if part)
+        return tuple(sorted(found, key=len, reverse=True))
+
+
+def hide(text: str, secrets: tuple[str, ...] | list[str]) -> str:
+    """``text`` with every credential replaced by ``****`` (servers echo tokens in errors)."""
+    for secret in secrets:
+        text = text.replace(secret, "****")
+    return text
+
+
 def _read_token(path: str, setting: str) -> str:
     from pathlib import Path
 
@@ -135,6 +154,8 @@ async def request_json(http: Any, server: Server, path: str, *, method: str = "G
 def status_error(server: Server, path: str, status: int, text: str,
                  not_found: str | None = None) -> AiopsError:
     """The aiops error for a non-2xx answer, carrying the server's own message."""
+    secrets = Access("", "", server.headers).secrets()
+    text = hide(text, secrets)
     message = server_message(text)
     where = f"{server.name} at {server.base}"
     if status == 404:
@@ -142,12 +163,14 @@ def status_error(server: Server, path: str, status: int, text: str,
             return UsageError(not_found)
         return ConfigError(f"{where}: HTTP 404 for {path}",
                            hint=f"{server.setting or 'the URL'} must be the server's base URL")
-    if status in (400, 422):
-        return UsageError(f"{server.name} rejected the request: {message}")
-    if status in (401, 403):
+    from aiops.prometheus.client import rejected_credentials
+
+    if status in (401, 403) or status == 400 and not text.lstrip().startswith("{") and rejected_credentials(message):
         service = server.setting.split(".", 1)[0] or "the server"
         return AuthError(f"{where}: HTTP {status}: {message or 'not authorised'}",
                          hint=f"check {service}.bearer_token (or _file), username/password and headers")
+    if status in (400, 422):
+        return UsageError(f"{server.name} rejected the request: {message}")
     return UpstreamError(f"{where}: HTTP {status} for {path}: {message or 'no detail'}")
 
 

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from aiops.catalog import BASELINES
 from aiops.catalog.checks import CHECKS, Check
 from aiops.core import errors
-from aiops.core.errors import AiopsError, UpstreamError, UsageError
+from aiops.core.errors import AiopsError, AuthError, UpstreamError, UsageError
 from aiops.core.stats import robust_z
 
 SCHEMA = "aiops.metrics/v1"
@@ -177,9 +177,9 @@ def check_prometheus(cfg: Any, window_s: float, job: str | None, *, at: dt.datet
     queries = {c.key: c.promql_for(window_s, job) for c in checks}
     with connect(cfg, timeout=timeout, pool=len(queries)) as client:
         results = query_many(client, queries, at=at, workers=len(queries))
-    failures = [r for r in results.values() if isinstance(r, UpstreamError)]
-    if failures and len(failures) == len(results):
-        raise failures[0]
+    failures = [r for r in results.values() if isinstance(r, (UpstreamError, AuthError))]
+    if failures and len(failures) == len(results):  # unreachable or refusing us: say so, once
+        raise next((f for f in failures if isinstance(f, AuthError)), failures[0])
     return [_from_query(c, queries[c.key], results[c.key]) for c in checks]
 
 
