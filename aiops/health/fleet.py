@@ -138,6 +138,7 @@ async def _probe_share(share: list[int], results: list[Any], plan: Plan, probe: 
     import asyncio
 
     probe.fd_cap = plan.fd_cap
+    probe.hedge_cap = max(16, plan.per_worker // 20)
     gate = asyncio.Semaphore(plan.per_worker)
 
     async def one(index: int) -> None:

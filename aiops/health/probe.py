@@ -270,6 +270,8 @@ class Probe:
     def __init__(self, timeout: float, max_body: int, tls: Any) -> None:
         self.timeout, self.max_body, self.tls = timeout, max_body, tls
         self.hedge = hedge_delay(timeout)
+        self.hedging = 0  # targets whose remaining endpoints run on connections of their own
+        self.hedge_cap = 16  # at most this many at once (set per process: 5 % of its concurrency)
         self.open = 0
         self.fd_cap = 1 << 30
         self.resolver: Any = None
@@ -297,8 +299,12 @@ class Probe:
                 if todo:
                     timers[0] = loop.call_later(self.hedge, hedge, loop.time() + self.hedge)
                 return
-            if todo and self.open + len(todo) <= self.fd_cap:
+            # A few hung targets are hedged; when most of them are slow the whole fleet (or this
+            # machine) is, and doubling the connections would only slow everything further.
+            if todo and self.open + len(todo) <= self.fd_cap and self.hedging < self.hedge_cap:
+                self.hedging += 1
                 extra.extend(asyncio.ensure_future(self._alone(target, origin, prefix, p)) for p in todo)
+                extra[-1].add_done_callback(lambda _: setattr(self, "hedging", self.hedging - 1))
                 todo.clear()
 
         try:
