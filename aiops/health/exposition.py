@@ -41,14 +41,22 @@ def fast_names(text: str) -> set[str] | None:
             return None
     lined = "\n" + text
     names = set(_NAMES.findall(lined))
-    for counter in _COUNTERS.findall(lined) if " counter" in text else ():
+    for match in _COUNTERS.finditer(lined) if " counter" in text else ():
+        counter = match.group(1)
         if counter == "_total":
             return None  # the parser's family name would be empty: let it say so
         if counter.endswith("_total"):
             names.add(counter[:-6])
-        elif f"\n{counter} " in lined or f"\n{counter}{{" in lined:  # samples renamed NAME_total
+        elif _family_samples(counter).match(lined, match.end()):  # its samples become NAME_total
             names.add(counter + "_total")
     return names
+
+
+def _family_samples(name: str) -> re.Pattern:
+    """From the end of a ``# TYPE name counter`` line: more header lines of the same family or
+    blank lines, then a sample of it (the parser renames those samples ``name_total``)."""
+    n = re.escape(name)
+    return re.compile(rf"(?:\n(?:# (?:HELP|TYPE) {n}(?: [^\n]*)?)?(?=\n))*\n{n}[{{ ]", re.ASCII)
 
 
 def parser_names(text: str) -> set[str]:

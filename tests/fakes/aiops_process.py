@@ -31,3 +31,11 @@ def check_triage_schema(doc: dict) -> None:
 
     schema = json.loads(TRIAGE_SCHEMA.read_text())
     jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
+
+
+def check_schema(doc: dict, name: str) -> None:
+    """Validate ``doc`` against ``schemas/<name>.schema.json`` (jsonschema raises)."""
+    import jsonschema
+
+    schema = json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text())
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
