@@ -149,22 +149,25 @@ _MARK = {True: "[green]✓[/]", False: "[red]✗[/]"}
 
 def health_table(report, all_targets: bool = False):
     """Problems first (unhealthy, unreachable, degraded), then the healthy targets: listed with
-    ``all_targets``, else summed up in one line. One row per target: verdict, a mark per
-    endpoint (/health /ready /live /metrics), the slowest answer, the failing reasons."""
+    ``all_targets``, else summed up in one line. A row per target: verdict, a mark per endpoint
+    (/health /ready /live /metrics), the slowest answer, the URL last (a 49-character URL fits
+    80 columns); its failing reasons on the lines below, however long they are."""
     from rich import box
     from rich.markup import escape
+    from rich.padding import Padding
     from rich.table import Table
+    from rich.text import Text
 
     s = report.summary
-    where = "" if report.source == "probe" else f" from Prometheus {report.prometheus_url}"
+    where = "" if report.source == "probe" else f" from Prometheus {escape(report.prometheus_url or '')}"
     table = Table(title=f"{s['targets']} target(s){where}: {s['healthy']} healthy, {s['degraded']} "
                         f"degraded, {s['unhealthy']} unhealthy, {s['unreachable']} unreachable "
-                        f"({report.duration_ms / 1000:.2f}s)", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("target", no_wrap=True)
+                        f"({report.duration_ms / 1000:.2f}s)", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True, show_edge=False)
     table.add_column("verdict", no_wrap=True)
     table.add_column("h r l m", no_wrap=True)
     table.add_column("slowest", justify="right", no_wrap=True)
-    table.add_column("reasons", overflow="fold")
+    table.add_column("target / reasons", overflow="fold")  # last: the most room for long URLs
     shown = sorted((t for t in report.targets if all_targets or t.verdict != "healthy"),
                    key=lambda t: _ORDER.index(t.verdict))
     for t in shown:
@@ -174,8 +177,10 @@ def health_table(report, all_targets: bool = False):
         slowest = max((ep.latency_ms for ep in eps if ep is not None and ep.latency_ms is not None),
                       default=None)
         colour = _COLOURS[t.verdict]
-        table.add_row(escape(t.url or t.target), f"[{colour}]{t.verdict}[/]", marks,
-                      "-" if slowest is None else f"{slowest:.0f}ms", escape("\n".join(t.reasons)))
+        table.add_row(f"[{colour}]{t.verdict}[/]", marks, "-" if slowest is None else f"{slowest:.0f}ms",
+                      escape(t.url or t.target))
+        for reason in t.reasons:  # indented, continuation lines too
+            table.add_row("", "", "", Padding(Text(reason, style="dim"), (0, 0, 0, 2)))
     healthy = s["healthy"]
     if healthy and not all_targets:
         table.caption = f"{'All' if healthy == s['targets'] else 'And'} {healthy} healthy target(s) not listed (--all lists them)"

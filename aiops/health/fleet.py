@@ -223,6 +223,7 @@ async def _parent(share: list[int], results: list[Any], plan: Plan, probe: Any, 
             failure = None if task in late else task.result()
             if task in late or failure:
                 _mark_failed(results, share_of, failure)
+    mark_unfinished(results, deadline)
     merger.finish()
 
 
@@ -268,6 +269,21 @@ def _mark_failed(results: list[Any], share: list[int], failure: str | None) -> N
             for ep in target.endpoints.values():
                 if ep.reason == "not probed":
                     ep.reason = f"worker process failed: {failure}"
+
+
+def mark_unfinished(results: list[Any], deadline: float) -> None:
+    """Endpoints the overall deadline left unprobed say so (before anything is emitted)."""
+    from aiops.health.probe import ENDPOINTS, EndpointResult
+
+    reason = f"overall deadline of {deadline:g}s reached"
+    for target in results:
+        if target.invalid:
+            continue
+        if not target.endpoints:
+            target.endpoints = {p: EndpointResult(p) for p in ENDPOINTS}
+        for ep in target.endpoints.values():
+            if ep.reason == "not probed":
+                ep.reason = reason
 
 
 def _reap(pid: int, fd: int) -> None:

@@ -184,13 +184,6 @@ def check(targets: list[str], *, timeout: float = 10.0, concurrency: int = 1000,
     if stream is not None:
         stream.head(HealthReport(now, 0.0, timeout, []).head())
     fleet.run(results, todo, plan, probe, deadline, progress, stream.target if stream else None)
-    for target in results:
-        for ep in target.endpoints.values():
-            if ep.reason == "not probed":
-                ep.reason = f"overall deadline of {deadline:g}s reached"
-        if not target.endpoints and not target.invalid:
-            target.endpoints = {p: EndpointResult(p, reason=f"overall deadline of {deadline:g}s reached")
-                                for p in ENDPOINTS}
     return HealthReport(now, (time.perf_counter() - start) * 1000, timeout, results,
                         warnings=plan.warnings)
 
