@@ -81,13 +81,17 @@ class TargetResult:
 
     @property
     def verdict(self) -> str:
-        eps = list(self.endpoints.values())
-        if self.invalid or not eps or all(ep.transport_failed for ep in eps):
+        if self.invalid or not self.endpoints:
             return "unreachable"
-        failed = [ep for ep in eps if not ep.ok]
-        if any(ep.severity == "unhealthy" for ep in failed):
-            return "unhealthy"
-        return "degraded" if failed else "healthy"
+        transport, failed, unhealthy = True, False, False
+        for ep in self.endpoints.values():
+            transport = transport and ep.transport_failed
+            if not ep.ok:
+                failed = True
+                unhealthy = unhealthy or ep.severity == "unhealthy"
+        if transport:
+            return "unreachable"
+        return "unhealthy" if unhealthy else ("degraded" if failed else "healthy")
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "url": self.url, "verdict": self.verdict,
@@ -118,16 +122,14 @@ class HealthReport:
     @property
     def verdict(self) -> str:
         """The worst target verdict (unreachable counts as worst only when nothing is worse)."""
-        verdicts = {t.verdict for t in self.targets}
-        for v in ("unhealthy", "degraded", "unreachable"):
-            if v in verdicts:
-                return v
-        return "healthy"
+        counts = self.summary
+        return next((v for v in ("unhealthy", "degraded", "unreachable") if counts[v]), "healthy")
 
     def exit_code(self) -> int:
         """3 when any target is degraded or unhealthy; else 2 for a malformed target URL;
         else 5 when any is unreachable; else 0."""
-        verdicts = {t.verdict for t in self.targets}
+        counts = self.summary
+        verdicts = {v for v in VERDICTS if counts[v]}
         if verdicts & {"degraded", "unhealthy"}:
             return errors.CHECK_FAILED
         if any(t.invalid for t in self.targets):
@@ -143,8 +145,10 @@ class HealthReport:
 
     def tail(self) -> dict[str, Any]:
         """The keys known only at the end."""
-        return {"verdict": self.verdict, "duration_ms": round(self.duration_ms, 1),
-                "summary": self.summary, "warnings": self.warnings}
+        summary = self.summary
+        verdict = next((v for v in ("unhealthy", "degraded", "unreachable") if summary[v]), "healthy")
+        return {"verdict": verdict, "duration_ms": round(self.duration_ms, 1),
+                "summary": summary, "warnings": self.warnings}
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.head(), **self.tail(), "targets": [t.to_dict() for t in self.targets]}

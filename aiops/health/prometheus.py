@@ -82,19 +82,24 @@ def _values(answer: Any) -> dict[str, float]:
     """{instance: value} from a raw instant-vector result."""
     out: dict[str, float] = {}
     for series in answer:
-        instance = series.get("metric", {}).get("instance")
+        instance = series["metric"].get("instance")
         if instance is not None:
             out[instance] = float(series["value"][1])
     return out
 
 
-def split_probe_url(instance: str) -> tuple[str, str] | None:
-    """``http://h:1/prefix/health`` -> (``http://h:1/prefix``, ``/health``); None otherwise."""
+def split_probe_url(instance: str, bases: dict[str, bool] | None = None) -> tuple[str, str] | None:
+    """``http://h:1/prefix/health`` -> (``http://h:1/prefix``, ``/health``); None otherwise.
+    ``bases`` caches which bases are URLs (each is checked once, not once per endpoint)."""
     for path in ENDPOINTS:
         if instance.endswith(path):
             base = instance[: -len(path)]
-            if base.startswith(("http://", "https://")) and urlsplit(base).hostname:
-                return base, path
+            ok = bases.get(base) if bases is not None else None
+            if ok is None:
+                ok = base.startswith(("http://", "https://")) and bool(urlsplit(base).hostname)
+                if bases is not None:
+                    bases[base] = ok
+            return (base, path) if ok else None
     return None
 
 
@@ -105,8 +110,9 @@ def judge(answers: dict[str, Any], job: str) -> tuple[list[TargetResult], list[s
     up = _values(answers["up"])
     targets: dict[str, TargetResult] = {}
     odd = 0
+    bases: dict[str, bool] = {}
     for instance, ok in success.items():
-        split = split_probe_url(instance)
+        split = split_probe_url(instance, bases)
         if split is None:
             odd += 1
             continue
@@ -114,7 +120,7 @@ def judge(answers: dict[str, Any], job: str) -> tuple[list[TargetResult], list[s
         target = targets.setdefault(base, TargetResult(base, base))
         target.endpoints[path] = _endpoint(path, ok, status.get(instance), duration.get(instance),
                                            regex.get(instance))
-    by_address = {urlsplit(base).netloc: t for base, t in targets.items()}
+    by_address = {base.split("//", 1)[1].split("/", 1)[0]: t for base, t in targets.items()}
     bare = []
     for instance, value in up.items():
         target = by_address.get(instance)
