@@ -169,7 +169,7 @@ def check(targets: list[str], *, timeout: float = 10.0, concurrency: int = 1000,
     the document's head at once and every target in target order as soon as it and all
     before it are done; the caller finishes it with the report.
     """
-    from aiops.health import fleet
+    from aiops.health import workers as fleet
 
     if not targets:
         raise UsageError("no targets to probe",

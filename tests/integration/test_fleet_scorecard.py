@@ -8,6 +8,7 @@ import urllib.parse
 import pytest
 
 from tests.conftest import wait_for
+from tests.fakes.aiops_process import check_schema
 from tests.fakes.prom_stack import get_json, start_prometheus
 from tests.fakes.synthetic_fleet import SyntheticFleet
 
@@ -37,6 +38,7 @@ def _env(prom):
 def test_scorecard_names_the_worst_and_counts_the_rest(cli, fleet):
     result = cli("metrics", "check", "--source", "prometheus", "-o", "json", env=_env(fleet))
     assert result.exit_code == 3, result.stderr
+    check_schema(result.json(), "metrics")
     rows = {r["key"]: r for r in result.json()["rows"]}
     accuracy = rows["model_accuracy"]
     assert accuracy["verdict"] == "critical" and accuracy["instance"] == "host-0017:8000"
@@ -67,6 +69,7 @@ def test_top_and_table(cli, fleet):
 def test_health_via_prometheus_over_the_fleet(cli, fleet):
     result = cli("health", "check", "--via", "prometheus", "-o", "json", env=_env(fleet))
     doc = result.json()
+    check_schema(doc, "health-probe")
     assert doc["summary"] == {"targets": N, "healthy": N - 2, "degraded": 0, "unhealthy": 1, "unreachable": 1}
     bad = {t["url"]: t["verdict"] for t in doc["targets"] if t["verdict"] != "healthy"}
     assert bad == {"http://host-0005:8000": "unhealthy", "http://host-0009:8000": "unreachable"}

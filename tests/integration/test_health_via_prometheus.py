@@ -12,6 +12,7 @@ import pytest
 
 from aiops.prometheus.blackbox import export
 from tests.conftest import free_port, wait_for
+from tests.fakes.aiops_process import check_schema
 from tests.fakes.lab import start_lab
 from tests.fakes.prom_stack import get_json, start_blackbox, start_prometheus
 
@@ -66,6 +67,8 @@ def test_via_prometheus_agrees_with_direct_probing(cli, stack, tmp_path):
     assert doc["schema"] == "aiops.health.probe/v1" and doc["source"] == "prometheus"
     assert doc["prometheus_url"] == prom.url and doc["job"] == "active-inference"
     assert probed["source"] == "probe"
+    check_schema(doc, "health-probe")
+    check_schema(probed, "health-probe")
     assert {t["url"]: t["verdict"] for t in doc["targets"]} == expected
     assert expected == {urls[0]: "healthy", urls[1]: "healthy", urls[2]: "unhealthy", urls[3]: "unreachable"}
     assert via.exit_code == direct.exit_code == 3
