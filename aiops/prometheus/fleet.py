@@ -9,7 +9,8 @@ For every check, Prometheus answers small questions about the per-instance value
 - how many instances export the metric at all (an index lookup, not an evaluation).
 
 So a thousand instances cost the same few small answers as one (each PromQL expression is
-evaluated twice: Prometheus has no common subexpressions to share between queries). The robust z-score checks (spikes
+evaluated twice: PromQL has no common subexpressions), and each check is one request: the
+parts are joined with `or`, each tagged with its name by `label_replace`. The robust z-score checks (spikes
 and anomalies against the window's median) cannot be computed exactly in PromQL; Prometheus
 ranks instances by an estimate (the interquartile range standing in for the median absolute
 deviation) and counts them by it, and only the windows of the best-ranked candidates are
@@ -86,6 +87,30 @@ def queries(check: Check, window_s: float, job: str | None, top: int) -> dict[st
     breach = breach_expr(check, window_s, job)
     if breach:
         out["breach"] = breach
+    return out
+
+
+PART = "aiops_part"
+
+
+def combined(parts: dict[str, str]) -> str:
+    """One query answering every part (``or`` of the parts, each series tagged with its part's
+    name): one round trip per check instead of one per part."""
+    return " or ".join(f'label_replace({q}, "{PART}", "{name}", "", "")' for name, q in parts.items())
+
+
+def split(result: Any, parts: dict[str, str]) -> dict[str, Any]:
+    """The answer of :func:`combined` back into one result per part (an error stays whole)."""
+    from aiops.prometheus.results import QueryResult
+
+    if isinstance(result, AiopsError):
+        return {name: result for name in parts}
+    out = {name: QueryResult(q, result.result_type, [], result.time, result.duration_ms)
+           for name, q in parts.items()}
+    for series in result.series:
+        name = series.labels.pop(PART, None)
+        if name in out:
+            out[name].series.append(series)
     return out
 
 

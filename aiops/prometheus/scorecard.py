@@ -185,13 +185,13 @@ def check_prometheus(cfg: Any, window_s: float, job: str | None, *, at: dt.datet
     if top < 1:
         raise UsageError("--top must be at least 1")
     parts = {c.key: fleet.queries(c, window_s, job, top) for c in checks}
-    flat = {f"{key}|{name}": q for key, qs in parts.items() for name, q in qs.items()}
-    with connect(cfg, timeout=timeout, pool=min(len(flat), 32)) as client:
-        results = query_many(client, flat, at=at, workers=min(len(flat), 32))
+    asked = {key: fleet.combined(qs) for key, qs in parts.items()}
+    with connect(cfg, timeout=timeout, pool=len(asked)) as client:
+        results = query_many(client, asked, at=at, workers=len(asked))
         failures = [r for r in results.values() if isinstance(r, (UpstreamError, AuthError))]
         if failures and len(failures) == len(results):  # unreachable or refusing us: say so, once
             raise next((f for f in failures if isinstance(f, AuthError)), failures[0])
-        answers = {key: {name: results[f"{key}|{name}"] for name in qs} for key, qs in parts.items()}
+        answers = {key: fleet.split(results[key], qs) for key, qs in parts.items()}
         exact = _exact_z(client, checks, answers, window_s, job, at)
     return [_fleet_row(c, c.promql_for(window_s, job), answers[c.key], exact.get(c.key), top) for c in checks]
 
