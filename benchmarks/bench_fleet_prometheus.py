@@ -8,8 +8,8 @@ the blackbox exporter's probe series of --probed instances x 4 endpoints), then,
 run:
 
 1. ``aiops metrics check`` over --instances instances:
-   - "raw ranked queries": the scorecard's own PromQL (topk, breach sets, counts) sent at once
-     with a bare HTTP client and decoded: what Prometheus needs, the floor;
+   - "raw ranked queries": the scorecard's own PromQL (topk, breach sets, counts: one query per
+     check) sent at once with a bare HTTP client and decoded: what Prometheus needs, the floor;
    - "raw per-series queries": each check's expression pulling every instance's series (how
      the scorecard worked before it ranked on the server), sent at once and decoded;
    - the core ``metrics_check`` in this process, and the command end to end (new process).
@@ -107,7 +107,7 @@ def main() -> int:
         wait(prom.url, 'count(probe_success{job="fleet-blackbox"})', 4 * args.probed)
         env = {"AIOPS_PROMETHEUS_URL": prom.url, "AIOPS_PROMETHEUS_JOB": "fleet", "AIOPS_TIMEOUT": "60"}
         cfg = load(environ=env, user_file=Path(tmp.name) / "none.toml", cwd=Path(tmp.name))
-        ranked = [q for c in CHECKS for q in fleet.queries(c, 300, "fleet", fleet.TOP).values()]
+        ranked = [fleet.combined(fleet.queries(c, 300, "fleet", fleet.TOP)) for c in CHECKS]
         pulled = [c.promql_for(300, "fleet") for c in CHECKS]
         rows: dict[str, list[float]] = {k: [] for k in ("ranked", "pulled", "core", "command",
                                                          "h_raw", "h_core", "h_command")}

@@ -8,8 +8,8 @@ How it scales (measured against a raw-asyncio client doing the same requests,
 
 - one kept-alive connection per target carries its four requests one after another
   (:mod:`aiops.health.wire`); a request still unanswered after a quarter of the timeout sends
-  the target's remaining endpoints on connections of their own, so a hung endpoint costs at
-  most 1.25 x ``timeout``, not four;
+  the target's remaining endpoints on connections of their own, sharing that request's
+  deadline, so a hung endpoint costs one ``timeout``, not four;
 - ``workers`` processes (default: the CPU count) each probe an interleaved share of the
   targets; their results are merged back in target order;
 - ``/metrics`` pages in the canonical text format are read without building prometheus_client
@@ -27,21 +27,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from aiops.catalog import APPLICATION_METRICS, METRICS
 from aiops.core import errors
 from aiops.core.errors import UsageError
-from aiops.core.http import DEFAULT_MAX_BODY, FetchError, normalise_url, ssl_context
-from aiops.health.rules import judge_health_body, judge_metrics
+from aiops.core.http import DEFAULT_MAX_BODY, normalise_url, ssl_context
 
 ENDPOINTS = ("/health", "/ready", "/live", "/metrics")
-_REDIRECTS = (301, 302, 303, 307, 308)
 VERDICTS = ("healthy", "degraded", "unhealthy", "unreachable")
 SOURCES = ("probe", "prometheus")
 SCHEMA = "aiops.health.probe/v1"
 MIN_SHARE = 100  # fewer targets than this per worker process are not worth a fork
 FD_RESERVE = 64  # descriptors kept for everything that is not a probe connection
-_EXPECTED = [m.name for m in METRICS]
-_APP_METRICS = [m.name for m in APPLICATION_METRICS]
 
 
 @dataclass(slots=True)
@@ -184,6 +179,8 @@ def check(targets: list[str], *, timeout: float = 10.0, concurrency: int = 1000,
     if deadline is None:
         waves = math.ceil(len(todo) / max(1, plan.per_worker * plan.workers))
         deadline = waves * (timeout + 3 * hedge_delay(timeout)) + 1.0
+    from aiops.health.lane import Probe
+
     probe = Probe(timeout, max_body, ssl_context(ca_bundle, insecure) or False)
     if stream is not None:
         stream.head(HealthReport(now, 0.0, timeout, []).head())
@@ -247,9 +244,8 @@ def _finite(obj: Any) -> Any:
 
 def hedge_delay(timeout: float) -> float:
     """How long a request may go unanswered before the target's remaining endpoints are sent on
-    connections of their own: a quarter of the timeout, so a hung endpoint costs at most
-    1.25 x timeout. (When the prober's own event loop is the bottleneck every answer is late;
-    :meth:`Probe.target` does not hedge then: more connections would only add to the load.)"""
+    connections of their own (with what is left of its timeout). (When the prober's own event loop is the bottleneck every answer is late;
+    :meth:`aiops.health.lane.Probe.target` does not hedge then: more connections would only add to the load.)"""
     return timeout / 4
 
 
@@ -258,211 +254,6 @@ def _new_target(raw: str) -> TargetResult:
         return TargetResult(raw, normalise_url(raw))
     except UsageError as exc:
         return TargetResult(raw, None, invalid=exc.message)
-
-
-class Probe:
-    """What one process needs to probe targets: timeout, body cap, TLS, a DNS cache, and the
-    count of open connections (kept under the open-file budget)."""
-
-    def __init__(self, timeout: float, max_body: int, tls: Any) -> None:
-        self.timeout, self.max_body, self.tls = timeout, max_body, tls
-        self.hedge = hedge_delay(timeout)
-        self.hedging = 0  # targets whose remaining endpoints run on connections of their own
-        self.hedge_cap = 16  # at most this many at once (set per process: 5 % of its concurrency)
-        self.open = 0
-        self.fd_cap = 1 << 30
-        self.resolver: Any = None
-
-    async def target(self, target: TargetResult) -> None:
-        """Probe one target's endpoints (see the module docstring for the connection policy)."""
-        import asyncio
-        from urllib.parse import urlsplit
-
-        from aiops.health import wire
-
-        if self.resolver is None:
-            self.resolver = wire.Resolver()
-        target.endpoints = {p: EndpointResult(p) for p in ENDPOINTS}
-        origin = wire.Origin.of(target.url, self.tls if target.url.startswith("https") else None)
-        prefix = wire.request_path(urlsplit(target.url).path.rstrip("/"), "")
-        lane = Lane(self, origin)
-        todo = list(ENDPOINTS)
-        extra: list[Any] = []
-        loop = asyncio.get_running_loop()
-        timers: list[Any] = [None]
-
-        def hedge(due: float) -> None:
-            if loop.time() - due > self.hedge / 2:  # our own loop is late, not the target
-                if todo:
-                    timers[0] = loop.call_later(self.hedge, hedge, loop.time() + self.hedge)
-                return
-            # A few hung targets are hedged; when most of them are slow the whole fleet (or this
-            # machine) is, and doubling the connections would only slow everything further.
-            if todo and self.open + len(todo) <= self.fd_cap and self.hedging < self.hedge_cap:
-                self.hedging += 1
-                extra.extend(asyncio.ensure_future(self._alone(target, origin, prefix, p)) for p in todo)
-                extra[-1].add_done_callback(lambda _: setattr(self, "hedging", self.hedging - 1))
-                todo.clear()
-
-        try:
-            while todo:
-                path = todo.pop(0)
-                timers[0] = loop.call_later(self.hedge, hedge, loop.time() + self.hedge) if todo else None
-                try:
-                    answer = await lane.get(prefix + path, close=not todo)
-                except FetchError as exc:
-                    self._failed(target, path, exc)
-                    if exc.extra.get("phase") == "connect" and exc.kind != "timeout":
-                        for other in todo:  # the target refuses connections: say so once per endpoint
-                            self._failed(target, other, exc)
-                        todo.clear()
-                else:
-                    self._judge(target, path, answer)
-                finally:
-                    if timers[0] is not None:
-                        timers[0].cancel()
-            if extra:
-                await asyncio.gather(*extra)
-        finally:
-            lane.close()
-            for task in extra:
-                task.cancel()
-
-    async def _alone(self, target: TargetResult, origin: Any, prefix: str, path: str) -> None:
-        lane = Lane(self, origin)
-        try:
-            self._judge(target, path, await lane.get(prefix + path, close=True))
-        except FetchError as exc:
-            self._failed(target, path, exc)
-        finally:
-            lane.close()
-
-    @staticmethod
-    def _failed(target: TargetResult, path: str, exc: FetchError) -> None:
-        ep = target.endpoints[path]
-        ep.reason, ep.latency_ms, ep.status_code = exc.reason, exc.latency_s * 1000, exc.status
-        ep.transport_failed = exc.status is None
-        ep.severity = "degraded" if path == "/metrics" else "unhealthy"
-
-    @staticmethod
-    def _judge(target: TargetResult, path: str, resp: Any) -> None:
-        """Decide ok/reason/severity for one answered endpoint."""
-        ep = target.endpoints[path]
-        ep.transport_failed = False
-        ep.status_code, ep.latency_ms = resp.status, resp.latency_s * 1000
-        ep.severity = "degraded" if path == "/metrics" else "unhealthy"
-        if path == "/health":
-            target.health, problems, severity = judge_health_body(resp)
-            ep.ok, ep.severity = not problems, severity
-            ep.reason = "; ".join(problems) if problems else None
-            return
-        if not 200 <= resp.status < 300:
-            ep.ok, ep.reason = False, f"HTTP {resp.status}"
-            return
-        if path == "/metrics":
-            present, missing, problem = judge_metrics(resp.body.decode("utf-8", "replace"), _EXPECTED)
-            target.metrics_present, target.metrics_missing = present, missing
-            app_missing = [m for m in _APP_METRICS if m in missing]
-            if problem or app_missing:
-                ep.ok = False
-                ep.reason = problem or f"missing runbook metrics: {', '.join(app_missing)}"
-                return
-        ep.ok, ep.reason = True, None
-
-
-class Lane:
-    """A target's kept-alive connection: requests one at a time, redirects followed, every
-    request (connect and redirects included) bounded by the probe's timeout."""
-
-    def __init__(self, probe: Probe, origin: Any) -> None:
-        self.probe, self.origin = probe, origin
-        self.conn: Any = None
-
-    async def get(self, path: str, close: bool) -> Any:
-        import asyncio
-
-        started = time.perf_counter()
-        timeout = self.probe.timeout
-        deadline = asyncio.get_running_loop().time() + timeout
-        conn = self.conn
-        try:
-            if conn is not None and conn.reusable:  # the common case: no connect, no redirect
-                try:
-                    answer = await conn.send(path, close, deadline, timeout)
-                except BaseException:
-                    self._drop(conn)
-                    raise
-                if not conn.reusable:
-                    self._drop(conn)
-                if answer.status not in _REDIRECTS or not answer.location:
-                    answer.latency_s = time.perf_counter() - started
-                    return answer
-            async with asyncio.timeout_at(deadline):
-                answer = await self._follow(path, close, deadline)
-        except TimeoutError:
-            self.close()
-            raise FetchError("timeout", f"timed out after {timeout:g}s", time.perf_counter() - started,
-                             extra={} if self.conn else {"phase": "connect"}) from None
-        except FetchError as exc:
-            exc.latency_s = time.perf_counter() - started
-            raise
-        answer.latency_s = time.perf_counter() - started
-        return answer
-
-    async def _follow(self, path: str, close: bool, deadline: float) -> Any:
-        from urllib.parse import urlsplit
-
-        from aiops.health import wire
-
-        origin = self.origin
-        for _ in range(wire.MAX_REDIRECTS + 1):
-            home = origin is self.origin
-            conn = await self._connection(origin)
-            try:
-                answer = await conn.send(path, close or not home, deadline, self.probe.timeout)
-            except BaseException:  # failed, timed out or cancelled: the connection is done
-                self._drop(conn)
-                raise
-            if not conn.reusable or not home:
-                self._drop(conn)
-            if answer.status not in _REDIRECTS or not answer.location:
-                return answer
-            url = wire.redirect_target(f"{origin.scheme}://{origin.authority}{path}", answer.location)
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise FetchError("transport", f"redirected to an unusable URL: {url[:200]}", status=answer.status)
-            nxt = wire.Origin.of(url, self.probe.tls if parts.scheme == "https" else None)
-            origin = self.origin if nxt.key == self.origin.key else nxt
-            path = wire.request_path(parts.path, parts.query)
-        raise FetchError("transport", "too many redirects (redirect loop)")
-    async def _connection(self, origin: Any) -> Any:
-        from aiops.health import wire
-
-        if origin is self.origin and self.conn is not None and self.conn.reusable:
-            return self.conn
-        if origin is self.origin:
-            self.close()
-        self.probe.open += 1
-        try:
-            conn = await wire.connect(origin, self.probe.resolver, self.probe.max_body)
-        except BaseException:
-            self.probe.open -= 1
-            raise
-        if origin is self.origin:
-            self.conn = conn
-        return conn
-
-    def _drop(self, conn: Any) -> None:
-        conn.close()
-        if not conn.released:
-            conn.released = True
-            self.probe.open -= 1
-        if conn is self.conn:
-            self.conn = None
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self._drop(self.conn)
 
 
 def parallelism() -> int:
