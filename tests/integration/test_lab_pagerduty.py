@@ -43,7 +43,7 @@ def test_command_announces_keeps_state_across_restart_and_incident_says_sandbox(
     state = tmp_path / "pd" / "state.json"
     proc, info = start(state, tmp_path)
     try:
-        check_schema(info, "lab-pagerduty")
+        check_schema(info)
         assert info["sandbox"] is True and info["url"].startswith("https://127.0.0.1:")
         assert set(info["settings"]) == {"pagerduty.base_url", "pagerduty.events_url",
                                          "pagerduty.ca_bundle", "pagerduty.from_email"}

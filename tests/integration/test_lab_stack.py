@@ -23,7 +23,7 @@ def test_up_alert_incident_ack_triage_postmortem_down(tmp_path):
                    tmp=tmp_path, timeout=120)
     assert up.returncode == 0, up.stderr
     stack = json.loads(up.stdout)
-    check_schema(stack, "lab-stack")
+    check_schema(stack)
     assert (tmp_path / "aiops.toml").is_file() and "aiops --env lab" in up.stderr
     pids = [c["pid"] for c in stack["components"]]
     try:
@@ -57,7 +57,7 @@ def test_up_alert_incident_ack_triage_postmortem_down(tmp_path):
     finally:
         down = run_aiops("lab", "stack", "down", "-o", "json", env={}, tmp=tmp_path, timeout=60)
     assert down.returncode == 0, down.stderr
-    check_schema(json.loads(down.stdout), "lab-stack-down")
+    check_schema(json.loads(down.stdout))
     assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in pids)
     assert not (tmp_path / "aiops.toml").exists()  # ours, unchanged: removed
     assert (tmp_path / "aiops-lab" / "prometheus.yml").is_file()  # configs and logs stay
