@@ -221,10 +221,10 @@ def _dumps(obj: Any) -> str:
     them) as null, since JSON has neither."""
     import json
 
+    from aiops.core.timewindow import rfc3339
+
     def default(value: Any) -> Any:
-        if isinstance(value, dt.datetime):
-            return value.isoformat().replace("+00:00", "Z")
-        return str(value)
+        return rfc3339(value) if isinstance(value, dt.datetime) else str(value)
 
     try:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=default, allow_nan=False)

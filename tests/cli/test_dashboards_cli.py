@@ -66,7 +66,7 @@ def test_export_is_byte_identical_and_never_overwrites_without_force(cli, export
     forced = cli("dashboards", "export", "--out", str(out), "--force")
     assert forced.exit_code == 0, forced.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
-    again = cli("dashboards", "export", "--out", str(tmp_path / "again"))
+    cli("dashboards", "export", "--out", str(tmp_path / "again"))
     assert {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()} == first
 
 
