@@ -24,11 +24,15 @@ def check(window: Annotated[str, typer.Option(
           scrape_interval: Annotated[float, typer.Option(
               "--scrape-interval", metavar="SECONDS",
               help="seconds between the two scrapes in degraded mode")] = 3.0,
+          top: Annotated[int, typer.Option(
+              "--top", metavar="N", help="worst instances named per check (JSON: worst)")] = 5,
           timeout: TimeoutOpt = None) -> None:
     """Score every runbook metric, baseline and alert condition right now.
 
     Rows: value (the worst instance's), band (target / acceptable / warning / critical, for
     baseline rows), verdict, and the PromQL used. Empty results are "no data", not zero.
+    Prometheus ranks and counts the instances itself (topk, count), so a fleet of thousands
+    costs the same few answers: JSON lists the --top worst per check and counts by verdict.
     When Prometheus is unreachable (or with --source scrape) the targets' /metrics are read
     twice for rates; checks that need history are "unavailable". Exit 3 when any row is
     critical, 5 when Prometheus is unreachable and there are no targets to scrape.
@@ -44,9 +48,18 @@ def check(window: Annotated[str, typer.Option(
 
     cfg = get_state().config(timeout=timeout)
     card = metrics_check(cfg, window=window, source=source, job=job, targets=target or None,
-                         scrape_interval_s=scrape_interval, warn=output.warn)
+                         scrape_interval_s=scrape_interval, warn=output.warn, top=top)
     output.render(card, table=scorecard_table)
     raise typer.Exit(card.exit_code())
+
+
+def _instances(row) -> str:
+    """The worst instance; over a fleet, how many more share its verdict."""
+    if row.instance is None:
+        return "-"
+    counts = row.instance_counts or {}
+    more = counts.get(row.verdict, 0) - (1 if row.key != "availability" else len(row.worst))
+    return row.instance + (f" (+{more} more)" if more > 0 else "")
 
 
 def scorecard_table(card):
@@ -69,5 +82,5 @@ def scorecard_table(card):
         value = "-" if row.value is None else f"{fmt(row.value)} {row.unit}"
         query = escape(row.query) + (f"\n[dim]{escape(row.note)}[/]" if row.note else "")
         table.add_row(row.title, value, row.band or "-", f"[{colour}]{row.verdict.replace('_', ' ')}[/]",
-                      escape(row.instance or "-"), escape(row.threshold or "-"), query)
+                      escape(_instances(row)), escape(row.threshold or "-"), query)
     return table

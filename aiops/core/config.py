@@ -42,12 +42,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("targets", [], list, "service base URLs to probe when none are given"),
     Setting("tls.ca_bundle", None, str, "CA bundle (PEM) for verifying TLS"),
     Setting("tls.insecure", False, bool, "skip TLS verification (not recommended)"),
-    Setting("health.concurrency", 250, int, "targets probed at once"),
+    Setting("health.concurrency", 1000, int, "targets probed at once (one connection each)"),
+    Setting("health.workers", None, int, "processes sharing the probes (default: the CPU count)"),
     Setting("health.max_body_bytes", 4 * 1024 * 1024, int, "largest response body read"),
     Setting("prometheus.url", "http://127.0.0.1:9090", str, "Prometheus base URL"),
     Setting("prometheus.job", "active-inference", str,
             "scrape job of the service in Prometheus (the runbook's job label; empty: all jobs)"),
     Setting("alertmanager.url", "http://127.0.0.1:9093", str, "Alertmanager base URL"),
+    *(setting for service in ("prometheus", "alertmanager") for setting in (
+        Setting(f"{service}.bearer_token", None, str, f"bearer token sent to {service}", secret=True),
+        Setting(f"{service}.bearer_token_file", None, str,
+                f"file holding the bearer token for {service} (read on every command)"),
+        Setting(f"{service}.username", None, str, f"basic-auth user for {service}"),
+        Setting(f"{service}.password", None, str, f"basic-auth password for {service}", secret=True),
+        Setting(f"{service}.headers", [], list, f"extra headers for {service}, 'Name: value' "
+                "(e.g. X-Scope-OrgID: tenant); credentials belong in bearer_token"),
+        Setting(f"{service}.ca_bundle", None, str, f"CA bundle (PEM) for {service} [default: tls.ca_bundle]"),
+        Setting(f"{service}.insecure", None, bool, f"skip TLS verification for {service} "
+                "[default: tls.insecure]"),
+    )),
     Setting("logs.backend", "elasticsearch", str, "log store",
             choices=("elasticsearch", "opensearch", "file")),
     Setting("logs.url", None, str, "Elasticsearch or OpenSearch URL"),
@@ -117,8 +130,14 @@ class Config:
         return self.sources[key]
 
     def secrets(self) -> list[str]:
-        """Every secret value in effect, for redaction."""
-        return [str(v) for k, v in self.values.items() if BY_KEY[k].secret and v]
+        """Every secret value in effect, for redaction (credential-like headers' values too)."""
+        found = [str(v) for k, v in self.values.items() if BY_KEY[k].secret and v]
+        for key, value in self.values.items():
+            if key.endswith(".headers") and isinstance(value, list):
+                for _, header, secret in map(split_header, value):
+                    scheme, _, credential = header.partition(" ")
+                    found += [header, *([credential] if credential else [])] if secret and header else []
+        return found
 
     def rows(self) -> list[dict[str, Any]]:
         """Every setting as a row for ``config show``; secrets masked."""
@@ -127,9 +146,23 @@ class Config:
             value = self.values[s.key]
             if s.secret and value:
                 value = mask(str(value))
+            elif s.key.endswith(".headers") and value:
+                value = [f"{n}: {mask(v)}" if secret else f"{n}: {v}" for n, v, secret in map(split_header, value)]
             out.append({"key": s.key, "value": value, "source": self.sources[s.key],
                         "env_var": s.env_var, "help": s.help})
         return out
+
+
+SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+def split_header(text: str) -> tuple[str, str, bool]:
+    """``"Name: value"`` -> (name, value, whether the value is a credential)."""
+    name, _, value = str(text).partition(":")
+    name = name.strip()
+    low = name.lower()
+    secret = low in SECRET_HEADERS or any(w in low for w in ("token", "secret", "key", "password"))
+    return name, value.strip(), secret
 
 
 def mask(secret: str) -> str:

@@ -28,3 +28,10 @@ def check_triage_schema(doc: dict) -> None:
     from tests.fakes.json_contract import validate
 
     validate(doc, "aiops.triage/v1")
+
+
+def check_schema(doc: dict) -> None:
+    """Validate ``doc`` against the schema its own ``schema`` key names (AssertionError lists what is wrong)."""
+    from tests.fakes.json_contract import validate
+
+    validate(doc)
