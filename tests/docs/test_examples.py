@@ -85,6 +85,11 @@ def _environment(stack: Stack | None, home: Path, clean: bool) -> dict[str, str]
                 "XDG_STATE_HOME": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache")})
     if not clean:
         env.update(stack.env())
+        # the pages' `--env prod` is the test's lab (the environment of docs/configuration.md)
+        config = home / "config" / "aiops" / "config.toml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(f'[environments.prod]\ntargets = ["{stack.lab.url}"]\n'
+                          f'prometheus.url = "{stack.prometheus.url}"\n', encoding="utf-8")
     return env
 
 
@@ -288,13 +293,27 @@ def test_toml_examples_are_valid_configuration(block, tmp_path):
     load(config_path=path, environ={})
 
 
-@pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.lang == "yaml" and b.text.startswith("name:")],
-                         ids=lambda b: b.id)
+def _is_scenario(block: Block) -> bool:
+    return "\nexpect:" in block.text or "\nfaults:" in block.text
+
+
+@pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.lang == "yaml" and b.text.startswith("name:")
+                                   and not _is_scenario(b)], ids=lambda b: b.id)
 def test_playbook_examples_validate(block):
     from aiops.playbooks.library import check_text
 
     playbook, problems = check_text(block.text, block.id)
     assert playbook is not None and not problems, [p.to_dict() for p in problems]
+
+
+@pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.lang == "yaml" and _is_scenario(b)],
+                         ids=lambda b: b.id)
+def test_drill_scenario_examples_validate(block, tmp_path):
+    from aiops.drills.scenario import load_file
+
+    path = tmp_path / "scenario.yaml"
+    path.write_text(block.text, encoding="utf-8")
+    assert load_file(path).name  # ScenarioInvalid (with file, line and field) when the page is wrong
 
 
 def test_links_between_pages_resolve():
