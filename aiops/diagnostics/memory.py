@@ -79,6 +79,7 @@ class MemoryReport:
     rss_after: int | None = None
     seconds: float = 0.0
     lines: list[LineUsage] | None = None
+    seed: int | None = None  # the core agent's seed (None for a user's callable)
 
     def exit_code(self) -> int:
         """3 when leaking."""
@@ -92,7 +93,7 @@ class MemoryReport:
                 "leaking": self.leaking, "verdict": "leak" if self.leaking else "no leak",
                 "snapshots": [asdict(s) for s in self.snapshots], "top": [asdict(a) for a in self.top],
                 "rss_before": self.rss_before, "rss_after": self.rss_after, "seconds": self.seconds,
-                "lines": None if self.lines is None else [asdict(x) for x in self.lines]}
+                "lines": None if self.lines is None else [asdict(x) for x in self.lines], "seed": self.seed}
 
 
 def slope(xs: list[float], ys: list[float]) -> float:
@@ -187,7 +188,7 @@ def memory(step: Callable[[], Any], steps: int, *, label: str = "", threshold: f
     rate = slope(xs, list(ys))
     report = MemoryReport(label, steps, max(0, warmup), float(threshold), rate,
                           snaps[-1].traced_bytes - snaps[0].traced_bytes, peak, rate > threshold,
-                          snaps, sites, rss_before, _rss(), seconds)
+                          snaps, sites, rss_before, _rss(), seconds, seed=getattr(step, "seed", None))
     if line:
         report.lines = line_profile(step, line_functions or [], min(steps, LINE_STEPS))
     return report

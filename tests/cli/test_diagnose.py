@@ -178,3 +178,13 @@ def test_real_process_json_and_exit_code(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["steps"] == 20
+
+
+@pytest.mark.parametrize("command", ["profile", "memory", "bench"])
+def test_the_agent_seed_is_shown_in_json_and_table(cli, mod, command):
+    default = cli("diagnose", command, "-n", "3", "-o", "json")
+    assert default.exit_code == 0 and default.json()["seed"] == 0  # fixed unless asked otherwise
+    seeded = cli("diagnose", command, "-n", "3", "--seed", "7", "-o", "table")
+    assert seeded.exit_code == 0 and "(policy length 1) (seed 7):" in seeded.stdout
+    callable_ = cli("diagnose", command, "--target", f"{mod}:clean", "-n", "3", "-o", "json")
+    assert callable_.exit_code == 0 and callable_.json()["seed"] is None
