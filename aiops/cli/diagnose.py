@@ -119,8 +119,8 @@ def bench(model: ModelOpt = "tmaze", steps: StepsOpt = 500, target: CallableOpt 
 
 
 def _seed(report) -> str:
-    """`` (seed N)`` for the core, whose tie-breaking depends on it; nothing for a callable."""
-    return "" if report.seed is None else f" (seed {report.seed})"
+    """``, seed N`` for the core, whose tie-breaking depends on it; nothing for a callable."""
+    return "" if report.seed is None else f", seed {report.seed}"
 
 
 def profile_table(report):
