@@ -129,6 +129,7 @@ class Agent(AgentOptions, AgentLearning):
         self.policy_len, self.gamma, self.alpha = policy_len, float(gamma), float(alpha)
         self.action_selection, self.sampling_mode = action_selection, sampling_mode
         self.num_iter, self.dF_tol, self.tau = num_iter, dF_tol, tau
+        self.compute_vfe = True  # pymdp: False runs all num_iter iterations, ignoring dF_tol
         if inference_params is not None:
             self.inference_params = inference_params
         self.learn_A, self.learn_B, self.learn_D = learn_A, learn_B, learn_D
@@ -290,7 +291,8 @@ class Agent(AgentOptions, AgentLearning):
             self._infer_mmp(o)
         else:
             log_prior = self._states.empirical_prior(self._q, self.action)
-            post = infer_states(self._states, o, log_prior, self.num_iter, self.dF_tol)
+            tol = self.dF_tol if self.compute_vfe else -np.inf
+            post = infer_states(self._states, o, log_prior, self.num_iter, tol)
             self._q, self._qs = post.q, [post.q[sl] for sl in self._states.slices]
             self.free_energy, self.entropy, self.iterations = post.free_energy, post.entropy, post.iterations
         self._acted = False

@@ -135,7 +135,7 @@ class AgentOptions:
         """pymdp's ``inference_params``; assigning it (as pymdp users do) takes effect."""
         if self.inference_algo == "MMP":
             return {"num_iter": self.num_iter, "grad_descent": True, "tau": self.tau}
-        return {"num_iter": self.num_iter, "dF": 1.0, "dF_tol": self.dF_tol, "compute_vfe": True}
+        return {"num_iter": self.num_iter, "dF": 1.0, "dF_tol": self.dF_tol, "compute_vfe": self.compute_vfe}
 
     @inference_params.setter
     def inference_params(self, params: dict) -> None:
@@ -144,9 +144,10 @@ class AgentOptions:
         if unknown:
             raise UsageError(f"inference_params for {self.inference_algo} take {', '.join(sorted(allowed))}; "
                              f"got {', '.join(unknown)}")
-        if params.get("grad_descent", True) is not True or params.get("compute_vfe", True) is not True \
-                or params.get("dF", 1.0) != 1.0:
-            raise UsageError("only pymdp's defaults grad_descent=True, compute_vfe=True and dF=1.0 are supported")
+        if params.get("grad_descent", True) is not True or params.get("dF", 1.0) != 1.0:
+            raise UsageError("only pymdp's defaults grad_descent=True and dF=1.0 are supported")
+        if "compute_vfe" in params:
+            self.compute_vfe = bool(params["compute_vfe"])
         if "num_iter" in params:
             self.num_iter = params["num_iter"]
         if "dF_tol" in params:

@@ -332,3 +332,15 @@ def test_mmp_with_horizon_1_matches_pymdp_on_its_first_step(pymdp):
         ours = aiops_session(model, ref, 1, inference_algo="MMP", inference_horizon=1)
         errors = session_errors(ours, ref)
         assert max(v for k, v in errors.items() if k != "action") <= TOL, errors
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_inference_params_without_vfe_match_pymdp(pymdp, seed):
+    # compute_vfe=False: every one of num_iter iterations, whatever dF_tol says.
+    model = random_model(seed, num_factors=3)
+    params = {"num_iter": 25, "dF_tol": 0.5, "compute_vfe": False}
+    ref = pymdp_session(model, ModelEnv(model, seed=seed), 3, seed=seed, inference_params=params)
+    ours = aiops_session(model, ref, 3, inference_params=params)
+    errors = session_errors(ours, ref)
+    assert max(v for k, v in errors.items() if k != "action") <= TOL, errors
+    assert ours["agent"].iterations == 25

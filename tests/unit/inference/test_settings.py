@@ -197,6 +197,10 @@ def test_mmp_settings_take_effect_and_bad_ones_are_refused():
         a.inference_params = {"dF_tol": 0.1}
     with pytest.raises(UsageError, match="only pymdp's defaults grad_descent=True"):
         a.inference_params = {"grad_descent": False}
+    vanilla = Agent(random_model(5, num_factors=3))
+    vanilla.inference_params = {"num_iter": 40, "dF_tol": 0.5, "compute_vfe": False}  # every iteration
+    assert vanilla.infer_states([0] * vanilla.model.num_modalities) and vanilla.iterations == 40
+    assert vanilla.inference_params == {"num_iter": 40, "dF": 1.0, "dF_tol": 0.5, "compute_vfe": False}
     with pytest.raises(UsageError, match="inference_algo must be 'VANILLA' or 'MMP'"):
         Agent(model, inference_algo="VMP")
     with pytest.raises(UsageError, match="inference_horizon must be an integer >= 1"):
