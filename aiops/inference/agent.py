@@ -209,11 +209,17 @@ class Agent(AgentOptions, AgentLearning):
                 raise UsageError(f"learn_{name[1:]} needs the model's {name}")
         if self._algo == "MMP" and self.use_param_info_gain and new.pB is not None:
             raise UsageError("use_param_info_gain with pB is not available with inference_algo='MMP'")
-        policies = self._policies
-        old.detach()
+        saved = {k: self.__dict__[k] for k in ("_model", "_policies", "_policy_array", "_states", "_mmp")
+                 if k in self.__dict__}
+        c = saved["_policies"]
         self._model = new.frozen(self._model_changed)
+        try:
+            self._compile(c.policies, c.use_utility, c.use_info, c.use_param_info_gain)
+        except Exception:
+            self.__dict__.update(saved)  # refused (E's length, say): the agent is as it was
+            raise
+        old.detach()
         self._apart = set()
-        self._compile(policies.policies, policies.use_utility, policies.use_info, policies.use_param_info_gain)
 
     @property
     def policies(self) -> np.ndarray:
@@ -226,6 +232,7 @@ class Agent(AgentOptions, AgentLearning):
         self._compile(policies, c.use_utility, c.use_info, c.use_param_info_gain)
         self.q_pi = np.full(self.num_policies, 1.0 / self.num_policies)
         self.G = np.zeros(self.num_policies)
+        self.qs_pi, self.F = None, None  # MMP's beliefs were per old policy
 
     @property
     def num_policies(self) -> int:

@@ -149,6 +149,8 @@ def test_bad_assignments_are_refused_and_change_nothing():
     with pytest.raises(UsageError, match="dimensions"):
         agent.model = agent.model.replace(A=[a[:, :, :1] for a in model.A], B=[model.B[0], np.ones((1, 1, 1))],
                                           D=[model.D[0], np.ones(1)])
+    with pytest.raises(UsageError, match="E has 3 entries"):
+        agent.model = agent.model.replace(E=np.ones(3) / 3)
     with pytest.raises(ReadOnlyModelError, match="agent.model.A_factor_list cannot change"):
         agent.model.A_factor_list = [[0], [0, 1], [1]]
     with pytest.raises(ReadOnlyModelError, match=r"agent.conventions is fixed .* build a new Agent"):
