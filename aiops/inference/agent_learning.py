@@ -16,6 +16,9 @@ class AgentLearning:
     :meth:`infer_states`; :meth:`update_A`, :meth:`update_B` and :meth:`update_D` do it
     when called (pymdp's way). Either way only ``modalities_to_learn`` /
     ``factors_to_learn`` are updated, and only the caches they affect are recomputed.
+    With ``inference_algo="MMP"`` learning uses :attr:`qs`, the policy average of the
+    beliefs about the current time (pymdp.legacy's agent cannot learn A or B with MMP,
+    so this has no reference to agree with).
     """
 
     def _learn_A(self, o: list[int]) -> dict:

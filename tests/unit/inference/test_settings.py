@@ -183,6 +183,19 @@ def test_mmp_window_beliefs_and_history():
     assert agent.qs_pi[0].shape == (4, 2, 4)
 
 
+def test_mmp_agent_learns_from_its_averaged_beliefs():
+    model = tmaze_model()
+    model.pA = dirichlet_from(model.A, 2.0)
+    model.pB = dirichlet_from(model.B, 2.0)
+    model.pD = dirichlet_from(model.D, 2.0)
+    agent = Agent(model, inference_algo="MMP", inference_horizon=2, learn_A=True, learn_B=True, learn_D=True)
+    for obs in ([0, 0, 0], [3, 0, 1], [2, 2, 0]):
+        agent.infer(obs)
+    for new, old in zip(agent.pA + agent.pB + agent.pD, model.pA + model.pB + model.pD):
+        assert np.all(new >= old) and new.sum() > old.sum()
+    np.testing.assert_allclose(agent.A[1], agent.pA[1] / agent.pA[1].sum(axis=0))
+
+
 def test_mmp_settings_take_effect_and_bad_ones_are_refused():
     model = tmaze_model()
     a = Agent(model, inference_algo="MMP", inference_horizon=2)
