@@ -299,22 +299,15 @@ class Agent(AgentOptions, AgentLearning):
         else:
             log_prior = self._states.empirical_prior(self._q, self.action)
             tol = self.dF_tol if self.compute_vfe else -np.inf
-            post = infer_states(self._states, o, log_prior, self.num_iter, tol)
+            post = infer_states(self._states, o, log_prior, self._num_iter, tol)
             self._q, self._qs = post.q, [post.q[sl] for sl in self._states.slices]
             self.free_energy, self.entropy, self.iterations = post.free_energy, post.entropy, post.iterations
         self._acted = False
         first = self._qs_first is None
         if first:
             self._qs_first = self._qs
-        changes: dict = {}
-        if self.learn_A:
-            changes.update(self._learn_A(o))
-        if self.learn_B and self.action is not None:
-            changes.update(self._learn_B(self.qs_prev))
-        if self.learn_D and first:
-            changes.update(self._learn_D(self._qs))
-        if changes:
-            self._refresh(changes)
+        if self._learn_A_on or self._learn_B_on or self._learn_D_on:
+            self._learn_at_perception(o, first)
         return self._qs
 
     def _infer_mmp(self, o: list[int]) -> None:

@@ -21,6 +21,18 @@ class AgentLearning:
     so this has no reference to agree with).
     """
 
+    def _learn_at_perception(self, o: list[int], first: bool) -> None:
+        """``learn_A`` every step, ``learn_B`` once an action was taken, ``learn_D`` at the first step."""
+        changes: dict = {}
+        if self.learn_A:
+            changes.update(self._learn_A(o))
+        if self.learn_B and self.action is not None:
+            changes.update(self._learn_B(self.qs_prev))
+        if self.learn_D and first:
+            changes.update(self._learn_D(self._qs))
+        if changes:
+            self._refresh(changes)
+
     def _learn_A(self, o: list[int]) -> dict:
         m = self._model
         which = _which(self.modalities_to_learn, m.num_modalities)

@@ -33,10 +33,10 @@ def update_pA(
     """Posterior concentrations over A after observing ``obs`` with beliefs ``qs``."""
     out = list(pA)
     for m in _which(modalities, len(pA)):
-        out[m] = np.array(pA[m])
-        joint = _outer([qs[f] for f in A_factor_list[m]])
+        out[m] = p = np.array(pA[m])
+        joint = _outer([np.asarray(qs[f]) for f in A_factor_list[m]])
         # Only the observed outcome's row gains counts: one row update, no one-hot outer.
-        out[m][obs[m]] += lr * joint * (np.asarray(A[m][obs[m]]) > 0)
+        p[obs[m]] += lr * joint * (np.asarray(A[m])[obs[m]] > 0)
     return out
 
 
@@ -51,11 +51,11 @@ def update_pB(
     """
     out = list(pB)
     for f in _which(factors, len(pB)):
-        out[f] = np.array(pB[f])
+        out[f] = p = np.array(pB[f])
         a = int(action[f])
         deps = [f] if B_factor_list is None else B_factor_list[f]
-        counts = _outer([qs[f]] + [qs_prev[g] for g in deps])
-        out[f][..., a] += lr * counts * (np.asarray(B[f])[..., a] > 0)
+        counts = _outer([np.asarray(qs[f])] + [np.asarray(qs_prev[g]) for g in deps])
+        p[..., a] += lr * counts * (np.asarray(B[f])[..., a] > 0)
     return out
 
 
