@@ -111,35 +111,40 @@ def tmaze_observations(episodes: int) -> list[list[int]]:
     return seq
 
 
-def time_ours_tmaze(seq) -> list[float]:
-    model, _ = build_model("tmaze")
-    agent = Agent(model, seed=0)
-    out = []
-    for i, obs in enumerate(seq):
-        if i % 3 == 0:
-            agent.reset()
-        t0 = time.perf_counter()
-        agent.infer(obs)
-        out.append(time.perf_counter() - t0)
-    return out
+def interleaved(run_ours, run_legacy, chunks, passes: int = 3) -> tuple[list[float], list[float]]:
+    """Both sides on each chunk in turn (ours ``passes`` times), after one warm-up of ours.
+
+    On a shared machine the load then weighs on both alike: the ratio stays honest.
+    """
+    run_ours(chunks[0])
+    ours, legacy = [], []
+    for chunk in chunks:
+        legacy += run_legacy(chunk)
+        for _ in range(passes):
+            ours += run_ours(chunk)
+    return ours, legacy
 
 
-def time_pymdp_tmaze(seq) -> list[float]:
+def tmaze_runners():
+    """Step timers over one 3-step T-maze episode: ours and pymdp.legacy's (default settings)."""
     from pymdp.legacy.agent import Agent as PymdpAgent
 
     model, _ = build_model("tmaze")
-    agent = PymdpAgent(A=_obj(model.A), B=_obj(model.B), C=_obj(model.C), D=_obj(model.D))
-    out = []
-    for i, obs in enumerate(seq):
-        if i % 3 == 0:
-            agent.reset()
-            agent.action = None
-        t0 = time.perf_counter()
-        agent.infer_states(obs)
-        agent.infer_policies()
-        agent.sample_action()
-        out.append(time.perf_counter() - t0)
-    return out
+    ref = PymdpAgent(A=_obj(model.A), B=_obj(model.B), C=_obj(model.C), D=_obj(model.D))
+
+    def run_legacy(episode):
+        ref.reset()
+        ref.action = None
+        out = []
+        for obs in episode:
+            t0 = time.perf_counter()
+            ref.infer_states(obs)
+            ref.infer_policies()
+            ref.sample_action()
+            out.append(time.perf_counter() - t0)
+        return out
+
+    return agent_timer(Agent(model, seed=0)), run_legacy
 
 
 def grid_run(steps: int, reset_every: int = 20):
@@ -266,22 +271,23 @@ def _ours(case) -> Agent:
     return Agent(case["model"], **opts)
 
 
-def time_ours_setting(case, episodes, passes: int) -> list[float]:
-    """Seconds per full step of our agent over the episodes (after one warm-up pass)."""
-    agent = _ours(case)
-    out = []
-    for p in range(passes):
-        for seq in episodes:
-            agent.reset()
-            for obs in seq:
-                t0 = time.perf_counter()
-                agent.infer(obs)
-                out.append(time.perf_counter() - t0)
-    return out[len(out) // passes:]  # the first pass warms caches
+def agent_timer(agent: Agent):
+    """A timer of our agent's full steps over one episode (reset first)."""
+
+    def run(episode):
+        agent.reset()
+        out = []
+        for obs in episode:
+            t0 = time.perf_counter()
+            agent.infer(obs)
+            out.append(time.perf_counter() - t0)
+        return out
+
+    return run
 
 
-def time_pymdp_setting(case, episodes) -> list[float]:
-    """Seconds per full step of pymdp.legacy's agent over the same episodes (learning its way)."""
+def pymdp_runner(case):
+    """A timer of pymdp.legacy's full steps over one episode (learning its way: explicit updates)."""
     from pymdp.legacy.agent import Agent as PymdpAgent
     from pymdp.legacy.algos import mmp
 
@@ -293,13 +299,14 @@ def time_pymdp_setting(case, episodes) -> list[float]:
         arrays["B_factor_list"] = m.B_factor_list
     agent = PymdpAgent(**arrays, **case["opts"])
     learn = case["learn"]
-    mmp.print = lambda *args, **kwargs: None  # its MMP prints inside the loop
-    out = []
-    try:
-        for seq in episodes:
-            agent.reset()
-            agent.action, agent.prev_actions, agent.prev_obs = None, None, []
-            for step, obs in enumerate(seq):
+
+    def run(episode):
+        agent.reset()
+        agent.action, agent.prev_actions, agent.prev_obs = None, None, []  # reset() keeps them
+        mmp.print = lambda *args, **kwargs: None  # its MMP prints inside the loop
+        out = []
+        try:
+            for step, obs in enumerate(episode):
                 t0 = time.perf_counter()
                 qs_prev = agent.qs
                 qs = agent.infer_states(obs)
@@ -312,18 +319,19 @@ def time_pymdp_setting(case, episodes) -> list[float]:
                 agent.infer_policies()
                 agent.sample_action()
                 out.append(time.perf_counter() - t0)
-    finally:
-        del mmp.print
-    return out
+        finally:
+            del mmp.print
+        return out
+
+    return run
 
 
 def setting_rows(quick: bool) -> list[tuple]:
     """(name, ours, legacy, bar) for every setting."""
     rows = []
     for case in settings(quick):
-        episodes = _observations(case)
-        ours = time_ours_setting(case, episodes, passes=3 if quick else 6)
-        legacy = time_pymdp_setting(case, episodes)
+        ours, legacy = interleaved(agent_timer(_ours(case)), pymdp_runner(case), _observations(case),
+                                   passes=3 if quick else 6)
         rows.append((case["name"], ours, legacy, case["bar"]))
     return rows
 
@@ -336,8 +344,8 @@ def main() -> int:
     posteriors = [beliefs[i] for i in pick]
 
     rows = []
-    ours_t = time_ours_tmaze(seq * 3)[len(seq):]  # the first pass warms caches
-    legacy_t = time_pymdp_tmaze(seq)
+    episodes = [seq[i:i + 3] for i in range(0, len(seq), 3)]
+    ours_t, legacy_t = interleaved(*tmaze_runners(), episodes)
     rows.append(("T-maze full step", ours_t, legacy_t, "tmaze_step"))
 
     from pymdp.legacy.agent import Agent as PymdpAgent
