@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from aiops.errors import UsageError
-from aiops.inference import Agent, ReadOnlyModelError, dirichlet_from, random_model, tmaze_model
+from aiops.inference import Agent, ModelEnv, ReadOnlyModelError, dirichlet_from, random_model, tmaze_model
 
 OBS = [[0, 0, 0], [3, 0, 1], [2, 2, 0]]
 
@@ -225,3 +225,44 @@ def test_assigned_beliefs_condition_the_next_prior():
     np.testing.assert_allclose(qs[1], [0.1, 0.9], atol=1e-9)  # the assigned belief was the prior
     with pytest.raises(UsageError, match="qs must be one belief vector per factor"):
         agent.qs = [np.ones(3)]
+
+
+def _rebuilt(agent: Agent) -> Agent:
+    """An agent compiled from scratch from ``agent``'s current model, beliefs and last action."""
+    fresh = Agent(agent.model.copy(), policies=agent.policies, use_param_info_gain=agent.use_param_info_gain,
+                  inference_params=agent.inference_params)
+    fresh.qs = agent.qs
+    if agent.action is not None:
+        fresh.set_action(agent.action)
+    return fresh
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_learning_leaves_no_stale_cache(seed):
+    # Learning refreshes only the caches that the learned arrays touch; after every step the
+    # agent must perceive and plan exactly as one compiled from scratch from its learned model.
+    model = random_model(seed, factorised=seed % 3 == 1, interacting=seed % 2 == 1)
+    model.pA, model.pB = dirichlet_from(model.A, 3.0), dirichlet_from(model.B, 3.0)
+    model.pD = dirichlet_from(model.D, 3.0)
+    subsets = {} if seed % 4 < 2 else {"modalities_to_learn": [0], "factors_to_learn": [model.num_factors - 1]}
+    explicit = seed % 2 == 0
+    learn = {} if explicit else {"learn_A": True, "learn_B": True, "learn_D": True}
+    agent = Agent(model, policy_len=2 if np.prod(model.num_controls) <= 6 else 1, use_param_info_gain=True,
+                  **learn, **subsets)
+    env = ModelEnv(model, seed=seed)
+    obs = env.reset()
+    for step in range(6):
+        if step == 3:  # a new episode starts from the learned D
+            agent.reset()
+            obs = env.reset()
+        first = agent.action is None
+        fresh = _rebuilt(agent)
+        qs = agent.infer_states(obs)
+        np.testing.assert_allclose(np.concatenate(qs), np.concatenate(fresh.infer_states(obs)), rtol=0, atol=1e-12)
+        if explicit:
+            agent.update_A(obs)
+            agent.update_D() if first else agent.update_B()
+        _, G = agent.infer_policies()
+        np.testing.assert_allclose(G, _rebuilt(agent).infer_policies()[1], rtol=0, atol=1e-12)
+        obs, _ = env.step(agent.sample_action())
+    assert not all(np.array_equal(a, b) for a, b in zip(agent.pA, model.pA))  # it did learn
