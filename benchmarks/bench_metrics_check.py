@@ -93,10 +93,10 @@ def timed(fn, repeats: int) -> tuple[float, object]:
 def measure(url: str, tmp: Path, window: str, repeats: int) -> dict:
     """Queries alone, the concurrent core, and the command, against Prometheus at ``url``."""
     from aiops.catalog.checks import CHECKS
-    from aiops.config import load
-    from aiops.metrics_check import metrics_check
-    from aiops.prom.client import connect, query
-    from aiops.timewindow import parse_duration
+    from aiops.core.config import load
+    from aiops.core.timewindow import parse_duration
+    from aiops.prometheus.client import connect, query
+    from aiops.prometheus.scorecard import metrics_check
 
     cfg = load(flags={"prometheus.url": url}, environ={}, cwd=tmp, user_file=tmp / "none")
     queries = {c.key: c.promql_for(parse_duration(window), "active-inference") for c in CHECKS}
@@ -123,7 +123,7 @@ def measure(url: str, tmp: Path, window: str, repeats: int) -> dict:
     slowest = max(alone, key=alone.get)
     return {"queries": len(queries), "slowest_key": slowest, "slowest": alone[slowest],
             "sum": sum(alone.values()), "core": core, "command": wall,
-            "no_data": [r.key for r in card.rows if r.verdict == "no data"]}
+            "no_data": [r.key for r in card.rows if r.verdict == "no_data"]}
 
 
 def main() -> int:

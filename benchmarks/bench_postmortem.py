@@ -32,11 +32,11 @@ KINDS = ("notify", "escalate", "assign", "annotate", "acknowledge")
 
 def build_inputs(tmp: Path, n_entries: int, n_audit: int, n_records: int):
     """The incident story, an audit file and a log file of the requested sizes."""
-    from aiops.alerts import AlertInterval
-    from aiops.audit import AuditLog
+    from aiops.incidents.audit import AuditLog
     from aiops.incidents.models import Incident, LogEntry, Note
     from aiops.postmortem.model import MetricSeries
     from aiops.postmortem.sources import IncidentData
+    from aiops.prometheus.alerts import AlertInterval
 
     rng = random.Random(7)
     incident = Incident("QBENCH", 1234, "Sim Lab API is down", "resolved", "high", "P1", "Sim Lab API",
@@ -108,7 +108,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from aiops.audit import read
+    from aiops.incidents.audit import read
     from aiops.logs.files import FileBackend
     from aiops.postmortem import new
     from aiops.postmortem.gather import build_draft

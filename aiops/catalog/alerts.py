@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from aiops.cli.common import TimeoutOpt, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
 
-_COLOURS = {"recommended": "red", "not needed": "green", "no data": "magenta", "error": "red"}
+_COLOURS = {"recommended": "red", "not_needed": "green", "no_data": "magenta", "error": "red"}
 
 
 @app.command()
@@ -33,7 +33,7 @@ def check(job: Annotated[Optional[str], typer.Option(
       aiops capacity check
       aiops capacity check --env prod -o json
     """
-    from aiops.capacity import capacity_check
+    from aiops.prometheus.capacity import capacity_check
 
     report = capacity_check(get_state().config(timeout=timeout), job=job)
     output.render(report, table=capacity_table)
@@ -58,5 +58,5 @@ def capacity_table(report):
         if rec.note:
             lines.append(f"[dim]{escape(rec.note)}[/]")
         colour = _COLOURS[rec.status]
-        table.add_row(rec.action, f"[{colour}]{rec.status}[/]", rec.rule, "\n".join(lines) or "-")
+        table.add_row(rec.action.replace("_", " "), f"[{colour}]{rec.status.replace('_', ' ')}[/]", rec.rule, "\n".join(lines) or "-")
     return table

@@ -12,7 +12,7 @@ import typer
 
 from aiops.cli import output
 from aiops.cli.common import TimeoutOpt, get_state, global_options
-from aiops.errors import INTERRUPTED
+from aiops.core.errors import INTERRUPTED
 
 IncidentArg = Annotated[str, typer.Argument(metavar="INCIDENT", help="incident ID or number")]
 WatchOpt = Annotated[bool, typer.Option("--watch", "-w", help="live countdown until every "
@@ -26,9 +26,9 @@ def _now() -> dt.datetime:
 
 
 def _reader(timeout: float | None) -> Callable[[str], Any]:
-    from aiops.audit import default_path
-    from aiops.clock import incident_clock
     from aiops.incidents import Settings
+    from aiops.incidents.audit import default_path
+    from aiops.incidents.clock import incident_clock
     from aiops.postmortem.sources import audit_provider, pagerduty_provider
 
     cfg = get_state().config(timeout=timeout)
@@ -68,7 +68,7 @@ def _watch(read: Callable[[str], Any], ref: str, result: Any, refresh: float) ->
 
     from rich.live import Live
 
-    from aiops.clock import advance
+    from aiops.incidents.clock import advance
 
     fetched = time.monotonic()
     try:
@@ -93,7 +93,7 @@ def clock_table(result: Any) -> Any:
     """One row per milestone: due, happened, status and evidence."""
     from rich.table import Table
 
-    from aiops.clock import describe, iso
+    from aiops.incidents.clock import describe, iso
 
     head = f"#{result.number} " if result.number is not None else ""
     note = "" if result.applies else f" ({result.severity}: for reference only)"

@@ -23,7 +23,7 @@ def show() -> None:
     \b
       aiops config show --env prod
     """
-    from aiops.config import settings_report
+    from aiops.core.config import settings_report
 
     render_rows = settings_report(get_state().config())
     output.render(render_rows, table=_table)
@@ -43,11 +43,12 @@ def init(
     \b
       aiops config init --local
     """
-    from aiops.config import init_file
+    from aiops.core.config import init_file
 
     written = init_file(path or (Path("aiops.toml") if local else None))
     output.info(f"wrote {written}")
-    output.render({"path": str(written)}, table=lambda r: f"Wrote {r['path']}")
+    output.render({"schema": "aiops.config-init/v1", "path": str(written)},
+                  table=lambda r: f"Wrote {r['path']}")
 
 
 def _table(report: dict):

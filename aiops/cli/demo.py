@@ -30,10 +30,9 @@ def demo(fault: Annotated[str, typer.Option(
       aiops demo --fault error-rate
       aiops demo --fault slow-inference=2 -o markdown
     """
-    from aiops.demo import run_demo
-    from aiops.triage import to_markdown
-
     from aiops.cli.triage import triage_table
+    from aiops.drills.demo import run_demo
+    from aiops.triage import to_markdown
 
     state = get_state()
     result = run_demo(state.config(timeout=timeout), fault=fault, wait=wait,

@@ -9,7 +9,7 @@ import typer
 
 from aiops.cli import output
 from aiops.cli.common import ForceOpt, global_options
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 
 app = typer.Typer(no_args_is_help=True)
 

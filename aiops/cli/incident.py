@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Annotated, Any, Optional
 
 import typer
 
 from aiops.cli import output
-from aiops.cli.common import (DryRunOpt, SinceOpt, TimeoutOpt, UntilOpt, YesOpt, get_state,
-                              global_options)
-from aiops.cli.incident_render import (action_table, audit_table, detail_view, incidents_table,
-                                       log_table, oncall_table)
-from aiops.errors import INTERRUPTED, UsageError
+from aiops.cli.common import DryRunOpt, SinceOpt, TimeoutOpt, UntilOpt, YesOpt, get_state, global_options
+from aiops.cli.incident_render import action_table, audit_table, detail_view, incidents_table, log_table, oncall_table
+from aiops.core.errors import INTERRUPTED, UsageError
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -43,14 +42,25 @@ def _settings(timeout: float | None) -> Any:
     return Settings.from_config(get_state().config(timeout=timeout))
 
 
+@contextlib.contextmanager
 def _connect(settings: Any) -> Any:
+    """The PagerDuty session; on the way out, says so when the endpoint was the lab sandbox."""
     from aiops.incidents import connect
 
-    return connect(settings)
+    from aiops.core.errors import AiopsError
+
+    with connect(settings) as pd:
+        try:
+            yield pd
+        except AiopsError:
+            raise  # the error line stays the first line on stderr
+        finally:
+            if pd.sandbox and not isinstance(sys.exc_info()[1], AiopsError):
+                output.info(f"note: {pd.settings.rest_url} is {pd.sandbox}")
 
 
 def _audit_log() -> Any:
-    from aiops.audit import AuditLog, default_path
+    from aiops.incidents.audit import AuditLog, default_path
 
     cfg = get_state().config()
     return AuditLog(default_path(cfg.get("audit.path")), secrets=cfg.secrets())
@@ -145,8 +155,8 @@ def list_(status: StatusOpt = None, urgency: UrgencyOpt = None, service: Service
       aiops incident list --mine --urgency high
       aiops incident list -s all --since 2d --service "Sim Lab API" -o json
     """
+    from aiops.core.timewindow import parse_time
     from aiops.incidents import list_incidents
-    from aiops.timewindow import parse_time
 
     start = parse_time(since, what="--since") if since else None
     end = parse_time(until, what="--until") if until else None
@@ -341,8 +351,8 @@ def audit(incident: Annotated[Optional[str], typer.Option(
     \b
       aiops incident audit --incident 1234 --since 1d
     """
-    from aiops.audit import default_path, read
-    from aiops.timewindow import parse_time
+    from aiops.core.timewindow import parse_time
+    from aiops.incidents.audit import default_path, read
 
     cfg = get_state().config()
     report = read(default_path(cfg.get("audit.path")), incident=incident, action=action,

@@ -56,8 +56,8 @@ def trace(
       aiops logs trace req-12345 --since 2h --url http://127.0.0.1:9200 -o json
       aiops logs trace req-12345 --file '/var/log/sim-lab/*.jsonl*'
     """
-    from aiops.errors import CheckFailed
-    from aiops.timewindow import parse_window
+    from aiops.core.errors import CheckFailed
+    from aiops.core.timewindow import parse_window
 
     start, end = parse_window(since, until, default_since="24h")
     logs = _backend(backend, url, index, file, timeout)
@@ -65,7 +65,7 @@ def trace(
         if output.output_format() == "json":
             from aiops.logs import write_json
 
-            write_json(timeline, sys.stdout.write)
+            output.write_json_stream(lambda write: write_json(timeline, write))
         else:
             print_timeline(timeline)
         sys.stdout.flush()
@@ -99,7 +99,7 @@ def errors(
       aiops logs errors --since 1h --top 5 -o json
       aiops logs errors --file app.jsonl.gz --since 2026-01-28T10:00:00Z
     """
-    from aiops.timewindow import parse_window
+    from aiops.core.timewindow import parse_window
 
     start, end = parse_window(since, until, default_since="15m")
     report = _backend(backend, url, index, file, timeout).errors(start, end, top=top)

@@ -2,33 +2,37 @@
 
 ``render(result, table=..., markdown=...)`` writes a core result as a rich table on a
 terminal, JSON when stdout is piped, or whatever ``-o`` / the ``output`` setting asks for.
-JSON is the stable contract: ``to_dict()`` of the core's dataclasses, documented in the
-README. Secrets known to the configuration are scrubbed from anything written to stderr.
+JSON is the stable contract: ``to_dict()`` of the core's dataclasses, each document with its
+``schema`` name and a JSON Schema in ``schemas/`` (docs/json.md); ``--jq EXPR`` filters it. Consoles, one-line messages and progress bars are :mod:`aiops.cli.console`'s; they are
+named here too, so a command needs one import.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import json
-import logging
 import os
 import sys
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-from aiops.errors import UsageError
+from aiops.cli.console import error, info, progress, scrub, stderr, stdout, warn
+from aiops.cli.state import get_state
+from aiops.core.errors import UsageError
+from aiops.core.timewindow import rfc3339
 
 FORMATS = ("table", "json", "markdown")
 _consoles: dict[str, Any] = {}
 
 
 def output_format(allowed: tuple[str, ...] = ("table", "json")) -> str:
-    """Resolve the output format: ``-o`` > config ``output`` > table on a TTY, else json."""
-    from aiops.cli.common import get_state
-
+    """Resolve the output format: ``--jq`` or ``-o`` > config ``output`` > table on a TTY, else json."""
     state = get_state()
     fmt = state.output
+    if state.jq is not None:
+        if fmt not in (None, "json"):
+            raise UsageError(f"--jq filters JSON output; it cannot be combined with -o {fmt}")
+        return "json"
     if fmt is None and state._config is not None:
         fmt = state._config.get("output")
     if fmt is None:
@@ -54,7 +58,7 @@ def to_jsonable(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {k: to_jsonable(v) for k, v in dataclasses.asdict(obj).items()}
     if isinstance(obj, dt.datetime):
-        return obj.isoformat().replace("+00:00", "Z")
+        return rfc3339(obj)
     if isinstance(obj, (dt.date, dt.timedelta)):
         return str(obj)
     return str(obj)
@@ -68,135 +72,52 @@ def dumps(obj: Any, *, pretty: bool = True) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+def json_requested() -> bool:
+    """True when the user asked for JSON by name: ``-o json`` or ``--jq``."""
+    state = get_state()
+    return state.output == "json" or state.jq is not None
+
+
+def write_json(result: Any) -> None:
+    """Write one JSON document to stdout, through ``--jq`` when it was given.
+
+    Indented for a person at a terminal, compact for programs reading a pipe. With ``--jq``
+    each result goes on its own line: a string raw, anything else as JSON.
+    """
+    state = get_state()
+    pretty = sys.stdout.isatty()
+    if state.jq_program is None:
+        sys.stdout.write(dumps(result, pretty=pretty) + "\n")
+        return
+    from aiops.cli.jqfilter import run_filter
+
+    for value in run_filter(state.jq_program, to_jsonable(result)):
+        sys.stdout.write((value if isinstance(value, str) else dumps(value, pretty=pretty)) + "\n")
+
+
+def write_json_stream(produce: Callable[[Callable[[str], Any]], None]) -> None:
+    """A document too big to hold, written in pieces by ``produce(write)``; with ``--jq``
+    the pieces are gathered first (jq needs the whole document)."""
+    if get_state().jq_program is None:
+        produce(sys.stdout.write)
+        return
+    pieces: list[str] = []
+    produce(pieces.append)
+    write_json(json.loads("".join(pieces)))
+
+
 def render(result: Any, *, table: Callable[[Any], Any] | None = None,
            markdown: Callable[[Any], str] | None = None) -> None:
     """Write ``result`` to stdout in the chosen format."""
     allowed = ("table", "json", "markdown") if markdown else ("table", "json")
     fmt = output_format(allowed)
     if fmt == "json" or table is None and fmt == "table":
-        # indented for a person at a terminal; compact for programs reading a pipe
-        sys.stdout.write(dumps(result, pretty=sys.stdout.isatty()) + "\n")
+        write_json(result)
     elif fmt == "markdown":
         sys.stdout.write(markdown(result).rstrip("\n") + "\n")
     else:
         stdout().print(table(result))
     sys.stdout.flush()
 
-
-def stdout():
-    """The rich console for data (created on first use: rich costs start-up time)."""
-    if "out" not in _consoles:
-        from rich.console import Console
-
-        _consoles["out"] = Console(highlight=False, soft_wrap=False)
-    return _consoles["out"]
-
-
-def stderr():
-    """The rich console for progress, warnings and errors."""
-    if "err" not in _consoles:
-        from rich.console import Console
-
-        _consoles["err"] = Console(stderr=True, highlight=False)
-    return _consoles["err"]
-
-
-def reset_consoles() -> None:
-    _consoles.clear()
-
-
-def scrub(text: str) -> str:
-    """Remove every configured secret from ``text``."""
-    from aiops.cli.common import get_state
-
-    for secret in get_state().secrets:
-        if secret:
-            text = text.replace(secret, "****")
-    return text
-
-
-def _err_line(prefix: str, style: str, message: str) -> None:
-    from rich.markup import escape
-
-    stderr().print(f"[{style}]{prefix}[/{style}] {escape(scrub(message))}", soft_wrap=True)
-
-
-def error(message: str, hint: str | None = None) -> None:
-    _err_line("error:", "bold red", message)
-    if hint:
-        _err_line("hint:", "yellow", hint)
-
-
-def warn(message: str) -> None:
-    from aiops.cli.common import get_state
-
-    if not get_state().quiet:
-        _err_line("warning:", "yellow", message)
-
-
-def info(message: str) -> None:
-    from aiops.cli.common import get_state
-
-    if not get_state().quiet:
-        _err_line("", "dim", message)
-
-
-@contextlib.contextmanager
-def progress(description: str, total: int | None = None,
-             min_seconds: float = 1.0) -> Iterator[Callable[..., None]]:
-    """A progress bar on stderr, shown only on a terminal and after ``min_seconds``.
-
-    Yields ``advance(n=1, total=None)``: the callback the core's long work calls.
-    """
-    from aiops.cli.common import get_state
-
-    if get_state().quiet or not sys.stderr.isatty():
-        yield lambda n=1, total=None: None
-        return
-    import time
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    start = time.monotonic()
-    bar = Progress("[progress.description]{task.description}", BarColumn(),
-                   MofNCompleteColumn(), TimeElapsedColumn(), console=stderr(), transient=True)
-    task = bar.add_task(description, total=total)
-    started = False
-
-    def advance(n: int = 1, total: int | None = None) -> None:
-        nonlocal started
-        if total is not None:
-            bar.update(task, total=total)
-        bar.advance(task, n)
-        if not started and time.monotonic() - start >= min_seconds:
-            bar.start()
-            started = True
-
-    try:
-        yield advance
-    finally:
-        if started:
-            bar.stop()
-
-
-class _ScrubFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage())
-        record.args = None
-        return True
-
-
-def configure_logging(state: Any) -> None:
-    """Route library and aiops logs to stderr at the level -v/--debug ask for, secrets scrubbed."""
-    level = logging.DEBUG if state.debug else (logging.INFO if state.verbose >= 2 else
-                                               logging.WARNING if state.verbose else logging.ERROR)
-    root = logging.getLogger()
-    for handler in root.handlers[:]:
-        if getattr(handler, "_aiops", False):
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler._aiops = True  # type: ignore[attr-defined]
-    handler.addFilter(_ScrubFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(level if not state.quiet else logging.CRITICAL)
+__all__ = ["FORMATS", "dumps", "error", "info", "json_requested", "output_format", "progress", "render",
+           "scrub", "stderr", "stdout", "to_jsonable", "warn", "write_json", "write_json_stream"]

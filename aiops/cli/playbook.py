@@ -87,7 +87,7 @@ def run(name: NameArg, target: TargetOpt = None,
       aiops playbook run memory-leak --target http://127.0.0.1:8000
       aiops playbook run high-error-rate --dry-run
     """
-    from aiops.steps import Context, run_playbook
+    from aiops.playbooks.steps import Context, run_playbook
 
     cfg = get_state().config(timeout=timeout)
     playbook = _resolve(name)
@@ -96,7 +96,7 @@ def run(name: NameArg, target: TargetOpt = None,
     with output.progress(f"playbook {playbook.name}", total=len(playbook.steps)) as advance:
         result = run_playbook(playbook, ctx, dry_run=dry_run, progress=advance)
     if incident and not dry_run:
-        from aiops.steps.incident import record
+        from aiops.playbooks.steps.incident import record
 
         warning = record(cfg, "playbook", incident, result.status, playbook=playbook.name)
         if warning:

@@ -8,7 +8,7 @@ import typer
 
 from aiops.cli import output
 from aiops.cli.common import ForceOpt, SinceOpt, TimeoutOpt, UntilOpt, get_state, global_options
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -38,7 +38,7 @@ def _actor(cfg: Any) -> str:
 
 
 def _window(incident: str | None, since: str | None, until: str | None) -> dict[str, Any]:
-    from aiops.timewindow import parse_time, parse_window
+    from aiops.core.timewindow import parse_time, parse_window
 
     if incident is None and since is None:
         raise UsageError("give --incident ID, or a window with --since (and --until)")
@@ -72,7 +72,7 @@ def new(incident: IncidentOpt = None, since: SinceOpt = None, until: UntilOpt = 
       aiops postmortem new --since 2026-01-28T09:30Z --until 2026-01-28T11:00Z --title "Latency spike"
     """
     from aiops import postmortem
-    from aiops.audit import AuditLog, default_path
+    from aiops.incidents.audit import AuditLog, default_path
     from aiops.postmortem.sources import from_config
 
     cfg = get_state().config(timeout=timeout)

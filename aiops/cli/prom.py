@@ -33,8 +33,8 @@ def query(promql: PromqlArg,
       aiops prom query 'up{job="active-inference"}'
       aiops prom query 'ai_model_accuracy' --time 2026-01-28T10:00:00Z -o json
     """
-    from aiops.prometheus import instant_query
-    from aiops.timewindow import parse_time
+    from aiops.core.timewindow import parse_time
+    from aiops.prometheus.queries import instant_query
 
     at = parse_time(time, what="--time") if time else None
     result = instant_query(get_state().config(timeout=timeout), promql, at=at)
@@ -57,8 +57,8 @@ def range_(promql: PromqlArg, since: SinceOpt = None, until: UntilOpt = None,
       aiops prom range 'rate(http_requests_total[5m])' --since 1h --step 30s
       aiops prom range 'ai_model_accuracy' --since 2026-01-28T09:00:00Z --until 2026-01-28T10:00:00Z
     """
-    from aiops.prometheus import range_query
-    from aiops.timewindow import parse_duration, parse_window
+    from aiops.core.timewindow import parse_duration, parse_window
+    from aiops.prometheus.queries import range_query
 
     start, end = parse_window(since, until, default_since="1h")
     step_s = parse_duration(step, what="--step") if step else None

@@ -79,7 +79,7 @@ def triage_table(report):
                      + (f"; playbook {choice.playbook.name} ({choice.by}: {choice.reason})"
                         if choice.playbook else ""), style="dim"))
     if report.p1_clock is not None:
-        from aiops.clock import describe
+        from aiops.incidents.clock import describe
 
         head.append(Text("P1 clock: " + "; ".join(f"{m.name} {describe(m)}"
                                                   for m in report.p1_clock.milestones)))

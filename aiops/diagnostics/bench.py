@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aiops.catalog import BASELINES
+from aiops.core.errors import CHECK_FAILED, OK
 from aiops.diagnostics.targets import check_steps, run_step
-from aiops.errors import CHECK_FAILED, OK
 
 BASELINE = next(b for b in BASELINES if b.name == "inference_latency_p95")
 
@@ -49,7 +49,7 @@ class BenchReport:
 
     def to_dict(self) -> dict:
         """JSON-safe dict (the ``-o json`` contract)."""
-        return {"target": self.target, "steps": self.steps, "warmup": self.warmup, **self.latency,
+        return {"schema": "aiops.diagnose.bench/v1", "target": self.target, "steps": self.steps, "warmup": self.warmup, **self.latency,
                 "band": self.band, "critical": self.band == "critical",
                 "baseline": {"metric": BASELINE.name, "target_ms": 1000 * BASELINE.target,
                              "acceptable_ms": 1000 * BASELINE.acceptable,
@@ -76,7 +76,7 @@ def bench(step: Any, steps: int, *, label: str = "", warmup: int = 5,
             try:
                 elapsed, parts = timed(clock)
             except Exception as exc:
-                from aiops.errors import UsageError
+                from aiops.core.errors import UsageError
 
                 raise UsageError(f"target raised {type(exc).__name__} on step {i + 1}: {exc}") from None
         else:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 
 EPISODE_STEPS = {"tmaze": 3, "grid": 20, "random": 10}
 

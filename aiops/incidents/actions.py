@@ -15,13 +15,23 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
-from aiops.audit import AuditLog
+from aiops.incidents.audit import AuditLog
 from aiops.incidents.client import NotFound, PagerDuty, Rejected, Unavailable
-from aiops.incidents.models import (ACKNOWLEDGED, ALREADY_ACKNOWLEDGED, ALREADY_RESOLVED, FAILED,
-                                    NOT_ATTEMPTED, NOT_FOUND, NOTED, RESOLVED, WOULD, ActionReport,
-                                    ActionResult, Incident)
-from aiops.incidents.queries import (OFFSET_CEILING, current_user_id, get_raw, incident_params,
-                                    normalise_ref, paginate)
+from aiops.incidents.models import (
+    ACKNOWLEDGED,
+    ALREADY_ACKNOWLEDGED,
+    ALREADY_RESOLVED,
+    FAILED,
+    NOT_ATTEMPTED,
+    NOT_FOUND,
+    NOTED,
+    RESOLVED,
+    WOULD,
+    ActionReport,
+    ActionResult,
+    Incident,
+)
+from aiops.incidents.queries import OFFSET_CEILING, current_user_id, get_raw, incident_params, normalise_ref, paginate
 
 CHUNK = 250  # PagerDuty answers 413 to a bulk update of more incidents
 TARGET = {"acknowledge": "acknowledged", "resolve": "resolved"}
@@ -222,7 +232,7 @@ def add_note(pd: PagerDuty, ref: str, content: str, *, dry_run: bool = False,
     never added twice."""
     actor = pd.settings.require_from()
     if not content.strip():
-        from aiops.errors import UsageError
+        from aiops.core.errors import UsageError
 
         raise UsageError("the note is empty")
     try:

@@ -10,7 +10,7 @@ lazily: it is a heavy import and the CLI must start fast. What aiops changes abo
   reads the current state instead of blindly sending the change again;
 - unreachable hosts fail at once (no 3 x 21 s network retries), so exit 5 comes within the timeout;
 - the library's ``pagerduty`` logger (which logs every 5xx at ERROR) goes to ``--debug`` only;
-- errors become :mod:`aiops.errors` types whose messages never contain the token.
+- errors become :mod:`aiops.core.errors` types whose messages never contain the token.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from aiops.errors import AuthError, CheckFailed, ConfigError, UpstreamError, UsageError
+from aiops.core.errors import AuthError, CheckFailed, ConfigError, UpstreamError, UsageError
+
+SANDBOX_HEADER = "X-Aiops-Sandbox"  # on every answer of ``aiops lab pagerduty`` (aiops.lab.pagerduty)
 
 REGIONS = {"us": ("https://api.pagerduty.com", "https://events.pagerduty.com"),
            "eu": ("https://api.eu.pagerduty.com", "https://events.eu.pagerduty.com")}
@@ -183,6 +185,8 @@ def client_classes() -> tuple[type, type]:
 
         def postprocess(self, response: Any, *args: Any) -> None:
             super().postprocess(response, *args)  # type: ignore[misc]
+            if SANDBOX_HEADER in response.headers:  # ``aiops lab pagerduty``, not PagerDuty
+                self.aiops_sandbox = response.headers[SANDBOX_HEADER]
             if response.status_code == 429 or response.status_code >= 500:
                 raise _Retryable(response)
 
@@ -228,7 +232,7 @@ def configure(client: Any, settings: Settings, policy: RetryPolicy) -> Any:
 
 
 def tls(settings: Settings) -> Any:
-    from aiops.httpclient import ssl_context
+    from aiops.core.http import ssl_context
 
     return ssl_context(settings.ca_bundle, settings.insecure)
 
@@ -262,6 +266,11 @@ class PagerDuty:
 
     def close(self) -> None:
         self.client.close()
+
+    @property
+    def sandbox(self) -> str | None:
+        """The sandbox's notice when the endpoint answered as ``aiops lab pagerduty``, else None."""
+        return getattr(self.client, "aiops_sandbox", None)
 
     def jget(self, path: str, params: dict | None = None) -> Any:
         """GET ``path``; the whole JSON body (for pagination fields)."""

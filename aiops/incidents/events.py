@@ -9,10 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from aiops.audit import AuditLog
-from aiops.errors import ConfigError, UsageError
-from aiops.incidents.client import (RetryPolicy, Settings, client_classes, configure, guarded,
-                                    route_library_logs, tls)
+from aiops.core.errors import ConfigError, UsageError
+from aiops.incidents.audit import AuditLog
+from aiops.incidents.client import RetryPolicy, Settings, client_classes, configure, guarded, route_library_logs, tls
 from aiops.incidents.models import TRIGGERED, WOULD, ActionReport, ActionResult
 
 SEVERITIES = ("critical", "error", "warning", "info")

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiops import errors
+from aiops.core import errors
 
 # Outcomes of a mutating action, one per incident.
 ACKNOWLEDGED = "acknowledged"

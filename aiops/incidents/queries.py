@@ -6,10 +6,18 @@ import datetime as dt
 import re
 from typing import Any, Callable, Iterable, Iterator
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.incidents.client import NotFound, PagerDuty, Rejected
-from aiops.incidents.models import (Incident, IncidentDetail, IncidentList, IncidentLog, LogEntry,
-                                    Note, Oncall, OncallList)
+from aiops.incidents.models import (
+    Incident,
+    IncidentDetail,
+    IncidentList,
+    IncidentLog,
+    LogEntry,
+    Note,
+    Oncall,
+    OncallList,
+)
 
 PAGE = 100            # the largest page PagerDuty serves for incidents and log entries
 OFFSET_CEILING = 10_000  # offset + limit may not exceed this on classic pagination

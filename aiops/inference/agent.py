@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.inference.actions import action_marginals, sample_action, sample_policy
 from aiops.inference.agent_learning import AgentLearning
 from aiops.inference.agent_options import DEFAULT_SEED, AgentOptions, resolve_seed

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.inference.frozen import ReadOnlyModelError
 
 DEFAULT_SEED = 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.inference.model import GenerativeModel
 
 _KEY = re.compile(r"^(A|B|C|D|pA|pB|pD)(\d+)$")

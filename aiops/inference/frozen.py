@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 
 
 class ReadOnlyModelError(UsageError, ValueError):

@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.inference.frozen import ReadOnlyModelError, freeze_array, freeze_arrays, freeze_index_lists
 
 _ATOL = 1e-6

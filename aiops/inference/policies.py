@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.inference.conventions import Conventions, softmax, xlogx
 from aiops.inference.model import GenerativeModel
 from aiops.inference.novelty import b_flat, wnorm

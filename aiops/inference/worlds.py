@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.inference.envs import GridWorldEnv, ModelEnv, TMazeEnv
 from aiops.inference.model import GenerativeModel
 

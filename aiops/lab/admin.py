@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiops.errors import AuthError, UpstreamError, UsageError
-from aiops.httpclient import FetchError, fetch, normalise_url, ssl_context
+from aiops.core.errors import AuthError, UpstreamError, UsageError
+from aiops.core.http import FetchError, fetch, normalise_url, ssl_context
 from aiops.lab.faults import format_fault, parse_fault
 
 SCHEMA = "aiops.lab.faults/v1"

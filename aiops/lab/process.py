@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from aiops.errors import UpstreamError
+from aiops.core.errors import UpstreamError
 
 
 def read_announcement(proc: subprocess.Popen, timeout: float) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from aiops.errors import ConfigError, UsageError
+from aiops.core.errors import ConfigError, UsageError
 from aiops.logs.model import ErrorGroup, ErrorReport, Skipped, TimelineEntry, TraceSummary
 from aiops.logs.timeline import Trace, write_json
 
@@ -70,7 +70,7 @@ def open_backend(cfg: Any = None, backend: str | None = None, url: str | None = 
 
 def _cluster(get: Any, chosen: str, url: str | None, index: str | None,
              timeout: float | None, options: dict[str, Any]) -> LogBackend:
-    from aiops.httpclient import normalise_url
+    from aiops.core.http import normalise_url
     from aiops.logs.cluster import ClusterBackend
 
     raw_url = url or get("logs.url")
@@ -96,7 +96,7 @@ def _cluster(get: Any, chosen: str, url: str | None, index: str | None,
 def _getter(cfg: Any) -> Any:
     from collections.abc import Mapping
 
-    from aiops.config import BY_KEY
+    from aiops.core.config import BY_KEY
 
     if cfg is None:
         return lambda key: BY_KEY[key].default

@@ -15,7 +15,7 @@ import random
 import time
 from typing import Any, Callable, Iterator, Protocol
 
-from aiops.errors import AiopsError, AuthError, ConfigError, UpstreamError, UsageError
+from aiops.core.errors import AiopsError, AuthError, ConfigError, UpstreamError, UsageError
 from aiops.logs import query as q
 from aiops.logs.model import CORRELATION_ID, ErrorReport, Skipped
 from aiops.logs.timeline import Trace

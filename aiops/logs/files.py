@@ -14,10 +14,24 @@ import os
 from collections import Counter
 from typing import Any, Iterator
 
-from aiops.errors import UsageError
-from aiops.logs.model import (CORRELATION_ID, ERROR_LEVEL_VALUES, LEVEL, LOGGER, MESSAGE,
-                              TIMESTAMP, ErrorGroup, ErrorReport, Skipped, epoch_ms,
-                              from_epoch_ms, is_error_level, keyword, parse_timestamp, rank_groups)
+from aiops.core.errors import UsageError
+from aiops.logs.model import (
+    CORRELATION_ID,
+    ERROR_LEVEL_VALUES,
+    LEVEL,
+    LOGGER,
+    MESSAGE,
+    TIMESTAMP,
+    ErrorGroup,
+    ErrorReport,
+    Skipped,
+    epoch_ms,
+    from_epoch_ms,
+    is_error_level,
+    keyword,
+    parse_timestamp,
+    rank_groups,
+)
 from aiops.logs.scan import CorruptFile, matching_lines, needle_for
 from aiops.logs.sorting import external_sort
 from aiops.logs.timeline import Trace

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiops.errors import ConfigError
+from aiops.core.errors import ConfigError
 from aiops.logs.cluster import Failure, api_failure, root_reason
 
 

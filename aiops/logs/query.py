@@ -12,9 +12,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from aiops.errors import ConfigError
-from aiops.logs.model import (CORRELATION_ID, ERROR_LEVEL_VALUES, LEVEL, LOGGER, MESSAGE,
-                              TIMESTAMP, ErrorGroup, epoch_ms, from_epoch_ms, rank_groups)
+from aiops.core.errors import ConfigError
+from aiops.logs.model import (
+    CORRELATION_ID,
+    ERROR_LEVEL_VALUES,
+    LEVEL,
+    LOGGER,
+    MESSAGE,
+    TIMESTAMP,
+    ErrorGroup,
+    epoch_ms,
+    from_epoch_ms,
+    rank_groups,
+)
 
 KEYWORD_TYPES = {"keyword", "constant_keyword", "wildcard"}
 TEXT_TYPES = {"text", "match_only_text"}

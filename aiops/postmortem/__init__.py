@@ -31,7 +31,7 @@ def new(sources: Sources, *, incident_ref: str | None = None, since: dt.datetime
     """Draft a post-mortem and write it (and its charts) into ``out_dir``.
 
     ``charts`` None draws PNGs when matplotlib is installed; ``audit_log`` (an
-    :class:`aiops.audit.AuditLog`) records the draft as the incident's Post-incident milestone.
+    :class:`aiops.incidents.audit.AuditLog`) records the draft as the incident's Post-incident milestone.
     Raises UsageError (exit 2) for a bad template or an existing file without ``force``, and
     CheckFailed (exit 3) for an unknown incident; unreachable sources are gaps, not errors.
     """

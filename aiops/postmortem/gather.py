@@ -11,10 +11,10 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-from aiops.audit import AuditEntry
 from aiops.catalog.incident import SEVERITIES
-from aiops.clock import compute_clock, severity_of
-from aiops.errors import AiopsError, AuthError, ConfigError, UpstreamError
+from aiops.core.errors import AiopsError, AuthError, ConfigError, UpstreamError
+from aiops.incidents.audit import AuditEntry
+from aiops.incidents.clock import compute_clock, severity_of
 from aiops.postmortem import timeline as tl
 from aiops.postmortem.metrics import summarise
 from aiops.postmortem.model import Draft, Gap
@@ -66,7 +66,7 @@ def build_draft(sources: Sources, *, incident_ref: str | None = None,
                 redactor: Redactor | None = None, top_errors: int = TOP_ERRORS) -> Draft:
     """Everything a post-mortem says, from ``sources``; unreachable sources become gaps.
 
-    An unknown incident raises :class:`~aiops.errors.CheckFailed` (exit 3). With an incident,
+    An unknown incident raises :class:`~aiops.core.errors.CheckFailed` (exit 3). With an incident,
     the clock counts this draft as the Post-incident milestone (``postmortem_entry``).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -95,6 +95,7 @@ def build_draft(sources: Sources, *, incident_ref: str | None = None,
     draft.log_errors = found["logs"]
     draft.metrics = [summarise(s) for s in found["metrics"] or []]
     draft.metric_series = found["metrics"] or []
+    draft.slow_trace = found["traces"]
     _incident_facts(draft, data, audit, title, actor, now)
     events = []
     if data is not None:
@@ -118,7 +119,9 @@ def _fetch_window(sources: Sources, start: dt.datetime, end: dt.datetime, top: i
         calls["metrics"] = lambda: sources.metrics(start, end)
     if sources.log_errors is not None:
         calls["logs"] = lambda: sources.log_errors(start, end, top)
-    found: dict[str, Any] = {"alerts": None, "metrics": None, "logs": None}
+    if sources.traces is not None:
+        calls["traces"] = lambda: sources.traces(start, end)
+    found: dict[str, Any] = {"alerts": None, "metrics": None, "logs": None, "traces": None}
     if not calls:
         return found
     source_gaps: dict[str, list[Gap]] = {name: [] for name in calls}

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiops import errors
-from aiops.errors import UsageError
+from aiops.core import errors
+from aiops.core.errors import UsageError
 
 SCHEMA = "aiops.postmortem-check/v1"
 REQUIRED = (("##", "Summary"), ("##", "Impact"), ("##", "Root causes"), ("##", "Trigger"),

@@ -13,7 +13,7 @@ SCHEMA = "aiops.postmortem/v1"
 class Gap:
     """A source that could not be read: the document says so and is written anyway."""
 
-    source: str  # pagerduty | audit | alerts | metrics | logs
+    source: str  # pagerduty | audit | alerts | metrics | logs | traces
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,10 +94,10 @@ class Draft:
     severity: str | None = None
     status: str | None = None
     authors: list[str] = field(default_factory=list)
-    clock: Any = None  # aiops.clock.Clock
+    clock: Any = None  # aiops.incidents.clock.Clock
     timeline: list[TimelineEvent] = field(default_factory=list)
     metrics: list[MetricSummary] = field(default_factory=list)
-    alerts: list[Any] = field(default_factory=list)  # aiops.alerts.AlertInterval
+    alerts: list[Any] = field(default_factory=list)  # aiops.prometheus.alerts.AlertInterval
     log_errors: Any = None  # aiops.logs.model.ErrorReport
     gaps: list[Gap] = field(default_factory=list)
     resolved_at: dt.datetime | None = None
@@ -108,6 +108,7 @@ class Draft:
     redacted: bool = False
     metric_series: list[MetricSeries] = field(default_factory=list)  # for charts
     postmortem_entry: Any = None  # the audit entry recording this draft (incident mode)
+    slow_trace: Any = None  # aiops.tracing.TraceView: the window's slowest trace, when tracing is configured
 
     def to_dict(self) -> dict[str, Any]:
         inc = self.incident

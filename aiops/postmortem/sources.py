@@ -4,14 +4,15 @@ A provider is a plain callable; tests pass their own, the CLI builds the real on
 configuration with :func:`from_config`:
 
 - ``incident(ref) -> IncidentData``: the PagerDuty incident, its log entries and notes
-  (:mod:`aiops.incidents`); an unknown incident raises :class:`~aiops.errors.CheckFailed`;
-- ``audit(ref, start, end) -> list[AuditEntry]``: aiops's own actions (:mod:`aiops.audit`);
-- ``alerts(start, end) -> list[AlertInterval]``: what fired, from ``ALERTS`` (:mod:`aiops.alerts`);
-- ``metrics(start, end) -> list[MetricSeries]``: the key metrics (:mod:`aiops.prometheus`);
-- ``log_errors(start, end, top) -> ErrorReport``: the top log errors (:mod:`aiops.logs`).
+  (:mod:`aiops.incidents`); an unknown incident raises :class:`~aiops.core.errors.CheckFailed`;
+- ``audit(ref, start, end) -> list[AuditEntry]``: aiops's own actions (:mod:`aiops.incidents.audit`);
+- ``alerts(start, end) -> list[AlertInterval]``: what fired, from ``ALERTS`` (:mod:`aiops.prometheus.alerts`);
+- ``metrics(start, end) -> list[MetricSeries]``: the key metrics (:mod:`aiops.prometheus.queries`);
+- ``log_errors(start, end, top) -> ErrorReport``: the top log errors (:mod:`aiops.logs`);
+- ``traces(start, end) -> TraceView | None``: the slowest trace of the window (:mod:`aiops.tracing`).
 
 A source that is not configured is listed in ``Sources.missing`` with the reason (or its
-provider raises a ConfigError saying what is missing); one that fails raises an :class:`~aiops.errors.AiopsError` which the draft records as a gap.
+provider raises a ConfigError saying what is missing); one that fails raises an :class:`~aiops.core.errors.AiopsError` which the draft records as a gap.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from aiops.errors import AiopsError, AuthError, UpstreamError
+from aiops.core.errors import AiopsError, AuthError, UpstreamError
 from aiops.postmortem.model import MetricSeries
 
 # The key metrics of a post-mortem: scorecard checks (aiops.catalog.checks) by key.
@@ -58,6 +59,10 @@ class LogErrorsProvider(Protocol):
     def __call__(self, start: dt.datetime, end: dt.datetime, top: int) -> Any: ...
 
 
+class TracesProvider(Protocol):
+    def __call__(self, start: dt.datetime, end: dt.datetime) -> Any: ...
+
+
 @dataclass
 class Sources:
     """The providers a draft may use; ``None`` means not configured (see ``missing``)."""
@@ -67,6 +72,7 @@ class Sources:
     alerts: AlertsProvider | None = None
     metrics: MetricsProvider | None = None
     log_errors: LogErrorsProvider | None = None
+    traces: TracesProvider | None = None
     missing: dict[str, str] = field(default_factory=dict)
 
 
@@ -86,7 +92,7 @@ def pagerduty_provider(settings: Any) -> IncidentProvider:
 def audit_provider(path: Any) -> AuditProvider:
     """Entries of the audit file at ``path``: one incident's, or all within a window."""
     def fetch(ref: str | None, start: dt.datetime | None, end: dt.datetime | None) -> list[Any]:
-        from aiops.audit import read
+        from aiops.incidents.audit import read
 
         entries = read(path, incident=ref).entries
         if ref is None:
@@ -100,7 +106,7 @@ def audit_provider(path: Any) -> AuditProvider:
 def alerts_provider(cfg: Any) -> AlertsProvider:
     """Alert intervals from Prometheus's ``ALERTS`` series over the window."""
     def fetch(start: dt.datetime, end: dt.datetime) -> list[Any]:
-        from aiops.alerts import alert_history
+        from aiops.prometheus.alerts import alert_history
 
         return [a for a in alert_history(cfg, start, end) if a.state == "firing"]
 
@@ -111,8 +117,8 @@ def metrics_provider(cfg: Any, *, rate_window_s: float = RATE_WINDOW_S) -> Metri
     """The key metrics as range queries: the worst instance at each step."""
     def fetch(start: dt.datetime, end: dt.datetime) -> list[MetricSeries]:
         from aiops.catalog.checks import check_by_key
-        from aiops.prom.client import connect, query_range
-        from aiops.prometheus import auto_step
+        from aiops.prometheus.client import connect, query_range
+        from aiops.prometheus.queries import auto_step
 
         job = cfg.get("prometheus.job") or None
         step = auto_step(start, end)
@@ -164,9 +170,20 @@ def log_errors_provider(backend_factory: Callable[[], Any]) -> LogErrorsProvider
     return fetch
 
 
+def traces_provider(cfg: Any) -> TracesProvider:
+    """The slowest trace that started in the window (an :class:`aiops.tracing.TraceView`), or None."""
+    def fetch(start: dt.datetime, end: dt.datetime) -> Any:
+        from aiops.tracing import open_source, search
+
+        report = search(open_source(cfg), start, end, limit=1)
+        return report.traces[0].view if report.traces else None
+
+    return fetch
+
+
 def from_config(cfg: Any) -> Sources:
     """Real providers for every source the configuration makes reachable."""
-    from aiops.audit import default_path
+    from aiops.incidents.audit import default_path
 
     sources = Sources(audit=audit_provider(default_path(cfg.get("audit.path"))),
                       alerts=alerts_provider(cfg), metrics=metrics_provider(cfg))
@@ -177,6 +194,10 @@ def from_config(cfg: Any) -> Sources:
     else:
         sources.missing["pagerduty"] = "not configured: pagerduty.token is not set"
     sources.log_errors = log_errors_provider(lambda: _open_logs(cfg))
+    from aiops.tracing import configured
+
+    if configured(cfg):  # optional: without a tracing source the document has no waterfall, and no gap
+        sources.traces = traces_provider(cfg)
     return sources
 
 

@@ -18,8 +18,8 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from aiops.errors import UsageError
-from aiops.fsutil import fsync_dir
+from aiops.core.errors import UsageError
+from aiops.core.fsutil import fsync_dir
 
 MAX_SLUG = 60
 _NON_SLUG = re.compile(r"[^a-z0-9]+")

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from aiops.errors import AiopsError, UpstreamError, UsageError
+from aiops.core.errors import AiopsError, UpstreamError, UsageError
 from aiops.triage import findings as F
 from aiops.triage.choose import alert_in_text, choose, mark_related
 from aiops.triage.report import Finding, SourceStatus, TriageReport
@@ -26,6 +26,10 @@ TREND_METRIC = "process_resident_memory_bytes"
 TREND_NOISE = 1048576.0
 TREND_S = 2.0  # seconds between the trend's two scrapes (the memory playbooks' metrics.trend steps)
 WAITED = ("health", "metrics", "alerts", "logs", "incident")
+# Loaded before the budget starts: on a busy machine importing these takes seconds, and the
+# budget bounds the wait for upstreams, not the loading of Python modules.
+PRELOAD = ("aiohttp", "prometheus_api_client", "aiops.health.probe", "aiops.prometheus.scorecard",
+           "aiops.prometheus.alerts", "aiops.playbooks.steps.logs")
 
 
 def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
@@ -35,11 +39,15 @@ def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
            progress: Callable[[str], None] | None = None) -> TriageReport:
     """Triage the service; see the module docstring. Raises UsageError (exit 2) for an unknown
     alert, a malformed target or ``note`` without ``incident``."""
-    from aiops.httpclient import normalise_url
-    from aiops.playbooks import load_library
-    from aiops.steps import Context
-    from aiops.timewindow import parse_duration
+    from aiops.core.http import normalise_url
+    from aiops.core.timewindow import parse_duration
+    import importlib
 
+    from aiops.playbooks import load_library
+    from aiops.playbooks.steps import Context
+
+    for module in PRELOAD:
+        importlib.import_module(module)
     began = time.monotonic()
     clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
     now = clock()
@@ -57,7 +65,7 @@ def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
     # Requests time out a little before the budget does, so a silent server is an answer
     # ("timed out") rather than a source still running at the deadline.
     ctx = Context(cfg, targets, max(0.5, timeout * 0.8 - 0.2), incident=incident, allow_writes=False,
-                  clock=clock)
+                  clock=clock, deadline=deadline)
     say = progress or (lambda message: None)
 
     gather, cancel = _start(ctx, cfg, since_s, metrics_source, read_alerts, interval, trend_s, ctx.timeout)
@@ -69,11 +77,15 @@ def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
     run = None
     if choice.playbook is not None:
         say(f"running playbook {choice.playbook.name}")
-        from aiops.steps import run_playbook
+        from aiops.playbooks.steps import run_playbook
 
         run = run_playbook(choice.playbook, ctx, deadline=deadline)
         found += _step_findings(run, choice.playbook, {f.source for f in found if f.status == "problem"})
     mark_related(found, choice.playbook)
+    if run is not None:
+        from aiops.playbooks.steps.traces import add_evidence
+
+        add_evidence(run, found)  # the dominant phase of the slowest traces, when tracing is configured
     found = [f for _, f in sorted(enumerate(found), key=lambda p: p[1].sort_key(p[0]))]
 
     report = TriageReport(now, targets, timeout, found, statuses, choice, run, alert or incident_alert,
@@ -112,7 +124,7 @@ def _read(ctx: Any, gather: Gather, cfg: Any, since: str, metrics_source: str, t
 
 def _record(cfg: Any, incident: str, report: TriageReport) -> None:
     """The triage on the incident's audit trail (the P1 clock counts it as investigation)."""
-    from aiops.steps.incident import record
+    from aiops.playbooks.steps.incident import record
 
     inc = report.incident or {}
     playbook = report.choice.playbook
@@ -136,8 +148,8 @@ def _finish(gather: Gather, answer: Any, deadline: float) -> Any:
 
 def _start(ctx: Any, cfg: Any, since_s: float, metrics_source: str, read_alerts: bool,
            interval: float, trend_s: float, timeout: float) -> tuple[Gather, threading.Event]:
-    from aiops.steps import health as health_step
-    from aiops.steps import logs as logs_step
+    from aiops.playbooks.steps import health as health_step
+    from aiops.playbooks.steps import logs as logs_step
 
     gather, cancel, targets = Gather(), threading.Event(), ctx.targets
     no_targets = UsageError("no targets given or configured", hint="pass --target URL or use --env NAME")
@@ -150,7 +162,7 @@ def _start(ctx: Any, cfg: Any, since_s: float, metrics_source: str, read_alerts:
     if metrics_source == "scrape" and not targets:
         gather.skip("metrics", no_targets)
     else:
-        from aiops.metrics_check import metrics_check
+        from aiops.prometheus.scorecard import metrics_check
 
         # Leave time for the scrape fallback when Prometheus does not answer.
         prom_timeout = max(1.0, timeout - interval - 1.0) if targets else timeout
@@ -158,7 +170,7 @@ def _start(ctx: Any, cfg: Any, since_s: float, metrics_source: str, read_alerts:
                                                       targets=targets, timeout=prom_timeout,
                                                       scrape_interval_s=interval))
     if read_alerts and metrics_source != "scrape":
-        from aiops.alerts import list_alerts
+        from aiops.prometheus.alerts import list_alerts
 
         gather.start("alerts", lambda: list_alerts(cfg, timeout=timeout))
     else:
@@ -172,7 +184,7 @@ def _start(ctx: Any, cfg: Any, since_s: float, metrics_source: str, read_alerts:
 
 
 def _trend(targets: list[str], interval: float, cfg: Any, timeout: float, cancel: threading.Event) -> Any:
-    from aiops.steps.trend import measure
+    from aiops.playbooks.steps.trend import measure
 
     return measure(targets, metric=TREND_METRIC, seconds=interval, noise=TREND_NOISE, timeout=timeout,
                    ca_bundle=cfg.get("tls.ca_bundle"), insecure=bool(cfg.get("tls.insecure")), cancel=cancel)
@@ -182,14 +194,14 @@ def _needs_trend(card: Any) -> bool:
     """The scrape trend matters when the scorecard could not judge memory growth itself."""
     if card is None:
         return True
-    return card.source == "scrape" or card.row("memory_growth").verdict in ("no data", "unavailable", "error")
+    return card.source == "scrape" or card.row("memory_growth").verdict in ("no_data", "unavailable", "error")
 
 
 def fetch_incident(cfg: Any, ref: str, now: dt.datetime) -> tuple[Any, Any]:
-    """The PagerDuty incident ``ref`` (ID or number) and its P1 clock (:mod:`aiops.clock`)."""
-    from aiops.audit import default_path
-    from aiops.clock import incident_clock
+    """The PagerDuty incident ``ref`` (ID or number) and its P1 clock (:mod:`aiops.incidents.clock`)."""
     from aiops.incidents import Settings
+    from aiops.incidents.audit import default_path
+    from aiops.incidents.clock import incident_clock
     from aiops.postmortem.sources import audit_provider, pagerduty_provider
 
     read = pagerduty_provider(Settings.from_config(cfg))
@@ -233,7 +245,7 @@ def _convert(name: str, value: Any, cfg: Any, since: str) -> tuple[str, list[Fin
     if name == "metrics":
         s = value.summary
         detail = (f"{value.source}: {len(value.rows)} checks, {s['critical']} critical, {s['warning']} "
-                  f"warning, {s['info']} info, {s['ok']} ok, {s['no data'] + s['unavailable']} without data")
+                  f"warning, {s['info']} info, {s['ok']} ok, {s['no_data'] + s['unavailable']} without data")
         return detail, F.metrics_findings(value)
     if name == "alerts":
         job = cfg.get("prometheus.job")
@@ -306,7 +318,7 @@ def next_steps(report: TriageReport, limit: int = 10) -> list[str]:
     clock = report.p1_clock
     pending = next((m for m in clock.milestones if m.status != "met"), None) if clock else None
     if pending is not None:
-        from aiops.clock import describe
+        from aiops.incidents.clock import describe
 
         actions = next(m.actions for m in P1_TIMELINE if m.name == pending.name)
         out.append(f"{pending.name} ({describe(pending)}): {'; '.join(actions)}")
@@ -326,7 +338,7 @@ def _post_note(cfg: Any, incident: str, report: TriageReport, answer: Any) -> di
         reason = answer.error.message if answer.error else "PagerDuty did not answer in time"
         return {"incident": incident, "posted": False, "outcome": "not attempted", "reason": reason}
     from aiops.incidents import PagerDuty, Settings, add_note
-    from aiops.steps.incident import audit_log
+    from aiops.playbooks.steps.incident import audit_log
 
     try:
         with PagerDuty(Settings.from_config(cfg)) as pd:

@@ -100,7 +100,7 @@ def rule_severity(check_key: str, verdict: str) -> str:
 
 def metrics_findings(card: Any) -> list[Finding]:
     """Breached scorecard rows; degraded mode and failed queries as their own findings."""
-    from aiops.steps.metrics import row_line
+    from aiops.playbooks.steps.metrics import row_line
 
     out = []
     for row in card.rows:
@@ -113,7 +113,8 @@ def metrics_findings(card: Any) -> list[Finding]:
         title = f"{CAUSES.get(row.key, row.title)}: {row.title.lower()} {value}"
         if row.threshold:
             title += f" (runbook: {row.threshold})"
-        evidence = [row_line(row), f"{'query' if card.source == 'prometheus' else 'measured'}: {row.query}",
+        evidence = [row_line(row), *fleet_lines(row),
+                    f"{'query' if card.source == 'prometheus' else 'measured'}: {row.query}",
                     f"runbook: {row.runbook}"]
         out.append(Finding(title, row.verdict, "metrics", signal=f"metrics.{row.key}",
                            alert=alert_for_metric(row.metric), evidence=evidence))
@@ -131,9 +132,17 @@ def metrics_findings(card: Any) -> list[Finding]:
     return out
 
 
+def fleet_lines(row: Any) -> list[str]:
+    """Over a fleet: the worst instances and how many share the verdict (one line, or none)."""
+    from aiops.playbooks.steps.metrics import fleet_line
+
+    line = fleet_line(row)
+    return [line] if line else []
+
+
 def trend_findings(trend: Any) -> list[Finding]:
     """Resident memory growing faster than the MemoryLeak rule allows (degraded mode). The
-    measurement ignores noise (see :mod:`aiops.steps.trend`), so it carries the rule's severity."""
+    measurement ignores noise (see :mod:`aiops.playbooks.steps.trend`), so it carries the rule's severity."""
     per_hour = trend.per_hour
     if per_hour is None or per_hour <= LEAK_PER_HOUR:
         return []
@@ -163,7 +172,7 @@ def alert_findings(alerts: list[Any]) -> list[Finding]:
 
 def log_findings(report: Any, since: str) -> list[Finding]:
     """Error records in the window: evidence, not an outage by themselves (warning)."""
-    from aiops.steps.logs import group_line
+    from aiops.playbooks.steps.logs import group_line
 
     if not report.total:
         return []

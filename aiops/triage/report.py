@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiops import errors
+from aiops.core import errors
 
 SCHEMA = "aiops.triage/v1"
 VERDICTS = ("ok", "warning", "critical")
@@ -83,10 +83,10 @@ class TriageReport:
     findings: list[Finding]
     sources: list[SourceStatus]
     choice: Choice
-    run: Any = None  # aiops.steps.PlaybookRun or None
+    run: Any = None  # aiops.playbooks.steps.PlaybookRun or None
     alert: str | None = None
     incident: dict[str, Any] | None = None
-    p1_clock: Any = None  # aiops.clock.Clock
+    p1_clock: Any = None  # aiops.incidents.clock.Clock
     warnings: list[str] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
     note: dict[str, Any] | None = None
@@ -123,7 +123,7 @@ class TriageReport:
         counts = {s: sum(f.severity == s for f in self.problems) for s in ("critical", "warning", "info")}
         return {"schema": SCHEMA, "checked_at": self.checked_at, "verdict": self.verdict,
                 "summary": self.summary, "duration_ms": round(self.duration_ms, 1),
-                "timeout_s": self.timeout_s, "targets": self.targets, "alert": self.alert,
+                "timeout_seconds": self.timeout_s, "targets": self.targets, "alert": self.alert,
                 "metrics_source": self.metrics_source, "counts": counts,
                 "playbook": self.choice.to_dict(),
                 "findings": [f.to_dict() for f in self.findings],
@@ -151,7 +151,7 @@ def to_markdown(report: TriageReport) -> str:
         inc = report.incident
         lines.append(f"- Incident #{inc.get('number') or inc.get('id')}: {inc.get('title')} ({inc.get('status')})")
     if report.p1_clock is not None:
-        from aiops.clock import describe
+        from aiops.incidents.clock import describe
 
         states = "; ".join(f"{m.name} {describe(m)}" for m in report.p1_clock.milestones)
         lines.append(f"- P1 clock ({report.p1_clock.verdict}): {states}")

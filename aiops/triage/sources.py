@@ -1,6 +1,6 @@
 """Read every source at once, each in its own (daemon) thread, and stop waiting at a deadline.
 
-A source that raises an :class:`~aiops.errors.AiopsError` or is still running at the deadline
+A source that raises an :class:`~aiops.core.errors.AiopsError` or is still running at the deadline
 is *unavailable*; what the others said is still used. Threads are daemons so a source stuck
 past the deadline never holds the process open.
 """
@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from aiops.errors import AiopsError
+from aiops.core.errors import AiopsError
 
 
 @dataclass

@@ -8,8 +8,8 @@ import urllib.request
 import psutil
 import pytest
 
-from aiops.config import load
-from aiops.errors import UsageError
+from aiops.core.config import load
+from aiops.core.errors import UsageError
 from tests.fakes.aiops_process import check_triage_schema
 
 
@@ -51,7 +51,7 @@ def test_an_unknown_fault_is_exit_2_and_starts_nothing(cli):
 
 
 def test_the_lab_is_stopped_on_ctrl_c(tmp_path):
-    from aiops.demo import run_demo
+    from aiops.drills.demo import run_demo
 
     seen: list[str] = []
 
@@ -67,7 +67,7 @@ def test_the_lab_is_stopped_on_ctrl_c(tmp_path):
 
 
 def test_a_negative_wait_is_a_usage_error(tmp_path):
-    from aiops.demo import run_demo
+    from aiops.drills.demo import run_demo
 
     with pytest.raises(UsageError):
         run_demo(load(environ={}, user_file=tmp_path / "none.toml"), wait=-1)

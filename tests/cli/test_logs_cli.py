@@ -35,8 +35,8 @@ def test_trace_json_is_one_streamed_document(cli, logfile):
 
 
 def test_trace_json_equals_the_core_to_dict(cli, logfile):
+    from aiops.core.timewindow import parse_window
     from aiops.logs import open_backend
-    from aiops.timewindow import parse_window
 
     result = cli("logs", "trace", "req-7", "--file", str(logfile), *WIN, "-o", "json")
     with open_backend(file=str(logfile)).trace("req-7", *parse_window(WIN[1], WIN[3])) as trace:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aiops.config import SETTINGS
+from aiops.core.config import SETTINGS
 from tests.conftest import free_port
 
 SECRETS = {s.env_var: f"S3CRET-{s.key.replace('.', '-')}-0123456789abcdef"

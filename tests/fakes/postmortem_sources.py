@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from aiops.alerts import AlertInterval
-from aiops.audit import AuditEntry
-from aiops.errors import UpstreamError
+from aiops.core.errors import UpstreamError
+from aiops.incidents.audit import AuditEntry
 from aiops.incidents.models import Incident, LogEntry, Note
 from aiops.logs.model import ErrorGroup, ErrorReport
 from aiops.postmortem.model import MetricSeries
 from aiops.postmortem.sources import IncidentData, Sources
+from aiops.prometheus.alerts import AlertInterval
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 1, 28, 10, 0, 0, tzinfo=UTC)

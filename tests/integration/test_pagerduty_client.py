@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import pytest
 
-from aiops.audit import AuditLog, read
-from aiops.errors import AuthError
-from aiops.incidents import (RetryPolicy, add_note, apply_change, connect, get_incident,
-                             list_incidents, list_log_entries, oncalls, plan_change, show_incident,
-                             trigger)
+from aiops.core.errors import AuthError
+from aiops.incidents import (
+    RetryPolicy,
+    add_note,
+    apply_change,
+    connect,
+    get_incident,
+    list_incidents,
+    list_log_entries,
+    oncalls,
+    plan_change,
+    show_incident,
+    trigger,
+)
+from aiops.incidents.audit import AuditLog, read
 from aiops.incidents.client import NotFound, Unavailable
 from tests.fakes.pagerduty_sim import pagerduty_sim  # noqa: F401 (fixture)
 

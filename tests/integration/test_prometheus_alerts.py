@@ -37,7 +37,7 @@ def test_list_merges_prometheus_and_alertmanager(cli, stack):
     result = cli("alerts", "list", "-o", "json", env=env)
     assert result.exit_code == 0, result.stderr
     doc = result.json()
-    assert doc["schema"] == "aiops.alerts/v1"
+    assert doc["schema"] == "aiops.prometheus.alerts/v1"
     assert [s["ok"] for s in doc["sources"]] == [True, True]
     (alert,) = [a for a in doc["alerts"] if a["name"] == "LowModelAccuracy"]
     assert alert["state"] == "firing" and alert["sources"] == ["prometheus", "alertmanager"]
@@ -134,8 +134,8 @@ def test_unreachable_servers_exit_5_within_the_timeout(cli, command):
 
 
 def test_rules_and_targets_api_report_what_prometheus_loaded(stack):
-    from aiops.config import load
-    from aiops.prom import api, http
+    from aiops.core.config import load
+    from aiops.prometheus import api, http
 
     env, prom, am, target = stack
     server = http.Server.from_config(load(flags={"prometheus.url": prom.url}), "prometheus.url")

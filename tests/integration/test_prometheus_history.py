@@ -63,20 +63,20 @@ def prom(tmp_path_factory):
 
 def config(prom, tmp_path):
     """The settings a user with only prometheus.url set would have (default job)."""
-    from aiops.config import load
+    from aiops.core.config import load
 
     return load(flags={"prometheus.url": prom.url}, environ={}, cwd=tmp_path,
                 user_file=tmp_path / "no-user-config.toml")
 
 
 def test_capacity_recommendations_with_evidence(prom, tmp_path):
-    from aiops.capacity import capacity_check
+    from aiops.prometheus.capacity import capacity_check
 
     report = capacity_check(config(prom, tmp_path), at=AT)
     assert report.exit_code() == 3
     doc = report.to_dict()
     recs = {r["action"]: r for r in doc["recommendations"]}
-    up, out = recs["scale up"], recs["scale out"]
+    up, out = recs["scale_up"], recs["scale_out"]
     assert up["status"] == "recommended" and up["instances"] == ["lab-1:8000"]
     assert up["evidence"]["lab-1:8000"]["min_5m"] == 95.0 and up["evidence"]["lab-1:8000"]["covered"]
     assert up["evidence"]["lab-2:8000"]["now"] == 95.0 and not up["evidence"]["lab-2:8000"]["holds"]
@@ -87,7 +87,7 @@ def test_capacity_recommendations_with_evidence(prom, tmp_path):
 
 
 def test_window_checks_find_the_spike_the_leak_and_the_plateau(prom, tmp_path):
-    from aiops.metrics_check import metrics_check
+    from aiops.prometheus.scorecard import metrics_check
 
     card = metrics_check(config(prom, tmp_path), window="5m", source="prometheus", at=AT)
     assert card.exit_code() == 3  # CPU 95% is critical
@@ -103,12 +103,12 @@ def test_window_checks_find_the_spike_the_leak_and_the_plateau(prom, tmp_path):
     assert plateau["verdict"] == "warning" and plateau["instance"] == "lab-1:8000"
     assert plateau["instances"]["lab-2:8000"] > 1.0
     assert rows["cpu_utilization"]["verdict"] == "critical"
-    assert rows["model_accuracy"]["verdict"] == "no data"
+    assert rows["model_accuracy"]["verdict"] == "no_data"
 
 
 def test_alert_history_reads_the_alerts_series(prom):
-    from aiops.alerts import alert_history
-    from aiops.config import load
+    from aiops.core.config import load
+    from aiops.prometheus.alerts import alert_history
 
     utc = dt.timezone.utc
     start, end = dt.datetime.fromtimestamp(NOW - 1200, utc), dt.datetime.fromtimestamp(NOW, utc)

@@ -61,8 +61,8 @@ def test_injected_faults_fire_alerts_that_aiops_lists(cli, stack):
     assert rows["model_accuracy"]["verdict"] in ("warning", "critical")
     assert rows["availability"]["value"] == 0 and rows["availability"]["verdict"] == "ok"
 
-    from aiops.alerts import alert_history
-    from aiops.config import load
+    from aiops.core.config import load
+    from aiops.prometheus.alerts import alert_history
 
     cfg = load(flags={"prometheus.url": prom.url})
 

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from aiops.alert_rules import RULES_FILE, TESTS_FILE, render_rules, shipped_dir
 from aiops.catalog import ALERT_RULES
+from aiops.prometheus.rules import RULES_FILE, TESTS_FILE, render_rules, shipped_dir
 from tests.conftest import require
 
 

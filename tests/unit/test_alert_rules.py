@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from aiops.alert_rules import RULES_FILE, TESTS_FILE, export_rules, render_rules, rule_groups, shipped_dir
-from aiops.catalog import ALERT_RULES
-from aiops.errors import UsageError
-
 import yaml  # a runtime dependency of aiops
+
+from aiops.catalog import ALERT_RULES
+from aiops.core.errors import UsageError
+from aiops.prometheus.rules import RULES_FILE, TESTS_FILE, export_rules, render_rules, rule_groups, shipped_dir
 
 
 def test_shipped_rule_file_matches_the_catalog():

@@ -9,8 +9,8 @@ import stat
 
 import pytest
 
-from aiops import audit
-from aiops.audit import AuditLog, default_path, read
+from aiops.incidents import audit
+from aiops.incidents.audit import AuditLog, default_path, read
 
 T0 = dt.datetime(2026, 1, 28, 10, 0, tzinfo=dt.timezone.utc)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aiops.catalog import ALERT_RULES, BASELINES, METRICS, P1_TIMELINE, SEVERITIES, rule_by_name
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from tests.conftest import IN_CI, require
 
 RUNBOOK = Path(__file__).resolve().parents[3] / "shared" / "spec" / "runbook.md"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from aiops.clock import advance, compute_clock, describe, human_duration, severity_of
+from aiops.incidents.clock import advance, compute_clock, describe, human_duration, severity_of
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 1, 28, 10, 0, 0, tzinfo=UTC)
@@ -209,7 +209,7 @@ def test_human_duration(seconds, text):
 
 def test_json_shape():
     doc = compute_clock(Inc(), log(("trigger", 0), ("acknowledge", 100)), now=at(200)).to_dict()
-    assert doc["schema"] == "aiops.clock/v1"
+    assert doc["schema"] == "aiops.incidents.clock/v1"
     assert set(doc) >= {"incident", "number", "start", "now", "verdict", "applies", "severity",
                         "reopened", "reopened_at", "milestones"}
     assert set(doc["milestones"][0]) == {"name", "within_seconds", "due", "status", "happened",

@@ -10,11 +10,20 @@ from types import SimpleNamespace
 
 import pytest
 
-from aiops import errors
-from aiops.config import load
-from aiops.errors import AuthError, ConfigError, UsageError
-from aiops.incidents.client import (NotFound, Rejected, RetryPolicy, Settings, Unavailable,
-                                    error_text, http_error, route_library_logs, wait_from_headers)
+from aiops.core import errors
+from aiops.core.config import load
+from aiops.core.errors import AuthError, ConfigError, UsageError
+from aiops.incidents.client import (
+    NotFound,
+    Rejected,
+    RetryPolicy,
+    Settings,
+    Unavailable,
+    error_text,
+    http_error,
+    route_library_logs,
+    wait_from_headers,
+)
 from aiops.incidents.models import ActionReport, ActionResult, Incident, LogEntry
 from aiops.incidents.queries import check_sort, incident_params, normalise_ref, read_refs
 
@@ -185,7 +194,7 @@ def test_importing_the_core_does_not_import_the_client_library():
     import subprocess
     import sys
 
-    code = "import sys, aiops.incidents, aiops.audit; print('pagerduty' in sys.modules, 'httpx2' in sys.modules)"
+    code = "import sys, aiops.incidents, aiops.incidents.audit; print('pagerduty' in sys.modules, 'httpx2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False False", out.stderr
 

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 from aiops.catalog import ALERT_RULES
-from aiops.errors import UsageError
-from aiops.playbooks import (Condition, PlaybookInvalid, check_text, load_file, load_library, shipped_dir,
-                             validate_files)
-from aiops.playbook_validation import parse_condition
-from aiops.steps import ACTIONS
+from aiops.core.errors import UsageError
+from aiops.playbooks import Condition, PlaybookInvalid, check_text, load_file, load_library, shipped_dir, validate_files
+from aiops.playbooks.steps import ACTIONS
+from aiops.playbooks.validation import parse_condition
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCEDURES = ("high-memory", "slow-inference", "training-issues")
@@ -56,9 +55,9 @@ def test_every_action_is_used_by_some_shipped_playbook():
 
 def test_the_repository_playbooks_are_the_package_data():
     """One copy: playbooks/ at the root is the directory the installed package ships."""
-    assert (ROOT / "playbooks").resolve() == shipped_dir().resolve() == (ROOT / "aiops" / "playbooks").resolve()
+    assert (ROOT / "playbooks").resolve() == shipped_dir().resolve() == (ROOT / "aiops" / "playbooks" / "library").resolve()
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert "playbooks/*.yaml" in pyproject["tool"]["setuptools"]["package-data"]["aiops"]
+    assert "playbooks/library/*.yaml" in pyproject["tool"]["setuptools"]["package-data"]["aiops"]
 
 
 @pytest.mark.parametrize("text, line, field, message", [

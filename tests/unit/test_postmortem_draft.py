@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from aiops.audit import AuditEntry, AuditLog, read
-from aiops.errors import CheckFailed, UsageError
+from aiops.core.errors import CheckFailed, UsageError
+from aiops.incidents.audit import AuditEntry, AuditLog, read
 from aiops.postmortem import check_text, new
 from aiops.postmortem.gather import build_draft
 from aiops.postmortem.redact import Redactor, mask_credentials, redact_users

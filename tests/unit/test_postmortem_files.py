@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.postmortem import new
 from aiops.postmortem.writer import atomic_write, file_stem, refuse_existing, slugify, target
 from tests.fakes.postmortem_sources import NOW, sources

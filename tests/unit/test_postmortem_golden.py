@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from aiops import __version__
-from aiops.audit import AuditLog
+from aiops.incidents.audit import AuditLog
 from aiops.postmortem import check_text, new
 from tests.fakes.postmortem_sources import NOW, sources
 

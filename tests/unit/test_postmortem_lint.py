@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.postmortem.lint import check_file, check_text
 
 COMPLETE = """\

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from aiops.alerts import merge, parse_ts, priority_of
-from aiops.errors import AuthError, ConfigError, UpstreamError, UsageError
-from aiops.prom.client import api_error
-from aiops.prom.http import Server, server_message, status_error
-from aiops.prom.results import QueryResult, parse_result
-from aiops.silences import Silence, _matches, build_silence, parse_matcher
+from aiops.core.errors import AuthError, ConfigError, UpstreamError, UsageError
+from aiops.prometheus.alerts import merge, parse_ts, priority_of
+from aiops.prometheus.client import api_error
+from aiops.prometheus.http import Server, server_message, status_error
+from aiops.prometheus.results import QueryResult, parse_result
+from aiops.prometheus.silences import Silence, _matches, build_silence, parse_matcher
 
 BAD = ('HTTP Status Code 400 (b\'{"status":"error","errorType":"bad_data","error":"invalid parameter '
        '\\\\"query\\\\": 1:10: parse error: missing unit character in duration"}\')')
@@ -145,7 +145,7 @@ class _FakeLibrary:
 def test_query_many_keeps_each_answer_or_error_apart():
     from prometheus_api_client import PrometheusApiClientException
 
-    from aiops.prom.client import Client, query_many
+    from aiops.prometheus.client import Client, query_many
 
     client = Client("http://p:9090", _FakeLibrary({
         "up": [{"metric": {"instance": "a"}, "value": [1.0, "1"]}],
@@ -160,7 +160,7 @@ def test_query_many_keeps_each_answer_or_error_apart():
 
 
 def test_query_many_reraises_a_bug_in_the_caller():
-    from aiops.prom.client import Client, query_many
+    from aiops.prometheus.client import Client, query_many
 
     client = Client("http://p:9090", _FakeLibrary({"up": RuntimeError("bug")}), 1.0)
     with pytest.raises(RuntimeError, match="bug"):
@@ -178,7 +178,7 @@ def _raised(outer: BaseException, cause: BaseException) -> BaseException:
 
 
 def _call_raising(exc: BaseException) -> UpstreamError:
-    from aiops.prom.client import Client, call
+    from aiops.prometheus.client import Client, call
 
     def fail():
         raise exc
@@ -211,8 +211,8 @@ def test_a_read_timeout_is_still_a_timeout():
 
 
 def test_refused_by_a_real_closed_port_says_so():
-    from aiops.config import load
-    from aiops.prom.client import connect, query
+    from aiops.core.config import load
+    from aiops.prometheus.client import connect, query
     from tests.conftest import free_port
 
     with connect(load(flags={"prometheus.url": f"http://127.0.0.1:{free_port()}"}), timeout=5) as client:

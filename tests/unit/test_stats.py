@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from aiops.stats import histogram_quantile, robust_z
+from aiops.core.stats import histogram_quantile, robust_z
 
 
 def test_robust_z_flags_a_spike_and_not_noise():

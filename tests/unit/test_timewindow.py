@@ -3,10 +3,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from aiops.errors import UsageError
-from aiops.timewindow import parse_duration, parse_time, parse_window
+from aiops.core.errors import UsageError
+from aiops.core.timewindow import parse_duration, parse_time, parse_window
 
 NOW = dt.datetime(2026, 1, 28, 10, 0, tzinfo=dt.timezone.utc)
 

@@ -9,12 +9,12 @@ from dataclasses import replace
 
 import pytest
 
-from aiops.config import load
-from aiops.errors import UpstreamError
+from aiops.core.config import load
+from aiops.core.errors import UpstreamError
 from aiops.playbooks import Step, load_library
-from aiops.playbook_validation import parse_condition
-from aiops.steps import ACTIONS, Action, Context, Param, run_playbook
-from aiops.steps.runner import Outcome, Skip
+from aiops.playbooks.steps import ACTIONS, Action, Context, Param, run_playbook
+from aiops.playbooks.steps.runner import Outcome, Skip
+from aiops.playbooks.validation import parse_condition
 from aiops.triage.choose import alert_in_text, choose, mark_related
 from aiops.triage.findings import alert_for_metric, rule_severity
 from aiops.triage.report import Choice, Finding, TriageReport, to_markdown
@@ -59,7 +59,7 @@ def test_alert_beats_incident_beats_firing_alert_beats_findings():
     assert choose(LIB, findings, alert="LowModelAccuracy").playbook.name == "low-model-accuracy"
     assert choose(LIB, findings, incident_alert="TrainingStalled").playbook.name == "training-stalled"
     chosen = choose(LIB, findings)
-    assert (chosen.playbook.name, chosen.by) == ("high-error-rate", "firing alert")
+    assert (chosen.playbook.name, chosen.by) == ("high-error-rate", "firing_alert")
     assert choose(LIB, []).playbook is None
     unavailable = replace(problem("health.unreachable", "critical"), status="unavailable")
     assert choose(LIB, [unavailable]).playbook is None

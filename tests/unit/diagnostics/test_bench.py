@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from aiops.core.errors import UsageError
 from aiops.diagnostics import CoreStep, bench
 from aiops.diagnostics.bench import percentile
-from aiops.errors import UsageError
 
 
 def _clock(step_seconds: float):

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from aiops.core.errors import UsageError
 from aiops.diagnostics import CoreStep, load_target, memory
 from aiops.diagnostics.memory import DEFAULT_THRESHOLD, slope
-from aiops.errors import UsageError
 
 
 def test_detects_a_callable_that_keeps_what_it_allocates(steps_module, tmp_path):

@@ -7,8 +7,8 @@ import pstats
 
 import pytest
 
+from aiops.core.errors import UsageError
 from aiops.diagnostics import CoreStep, profile
-from aiops.errors import UsageError
 
 
 def test_profile_of_the_core_finds_agent_infer():

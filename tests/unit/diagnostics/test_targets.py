@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from aiops.core.errors import UsageError
 from aiops.diagnostics import CoreStep, load_target, resolve_step
-from aiops.errors import UsageError
 
 
 def test_loads_functions_and_callable_objects(steps_module, tmp_path):

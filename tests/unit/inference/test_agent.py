@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.inference import Agent, StepResult, build_model, dirichlet_from, random_model, tmaze_model
 
 

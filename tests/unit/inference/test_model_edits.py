@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.inference import Agent, ModelEnv, ReadOnlyModelError, dirichlet_from, random_model, tmaze_model
 
 OBS = [[0, 0, 0], [3, 0, 1], [2, 2, 0]]

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.inference import Agent, Conventions, construct_policies, grid_model, random_model, tmaze_model
 from aiops.inference.policies import PolicyCache, infer_policies
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.inference import (
     Agent, ModelEnv, construct_policies, dirichlet_from, key_grid_model, load_model, random_model, save_model,
     tmaze_model,

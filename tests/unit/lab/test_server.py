@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.lab.server import bind, url_for
 
 

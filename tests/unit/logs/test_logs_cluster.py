@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from aiops.errors import AuthError, ConfigError, UpstreamError, UsageError
+from aiops.core.errors import AuthError, ConfigError, UpstreamError, UsageError
 from aiops.logs import query as q
 from aiops.logs.cluster import ClusterBackend, Failure, backoff_delay
 

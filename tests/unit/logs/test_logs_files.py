@@ -8,10 +8,10 @@ import tracemalloc
 
 import pytest
 
-from aiops.errors import UsageError
+from aiops.core.errors import UsageError
 from aiops.logs import open_backend
 from aiops.logs.files import FileBackend
-from tests.fakes.log_corpus import TRICKY_IDS, T0, bulk_records, record, write_jsonl
+from tests.fakes.log_corpus import T0, TRICKY_IDS, bulk_records, record, write_jsonl
 
 UTC = dt.timezone.utc
 WINDOW = (T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=3))
