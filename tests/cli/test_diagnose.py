@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from aiops.inference import save_model, tmaze_model
+from tests.fakes.json_contract import validate
 
 STEPS = textwrap.dedent('''
     import time
@@ -189,3 +190,5 @@ def test_the_agent_seed_is_shown_in_json_and_table(cli, mod, command):
     assert seeded.exit_code == 0 and "(policy length 1), seed 7:" in " ".join(seeded.stdout.split())
     callable_ = cli("diagnose", command, "--target", f"{mod}:clean", "-n", "3", *quiet, "-o", "json")
     assert callable_.exit_code == 0 and callable_.json()["seed"] is None
+    for result in (default, callable_):
+        validate(result.json(), f"aiops.diagnose.{command}/v1")  # the schemas declare the seed
