@@ -118,12 +118,17 @@ def bench(model: ModelOpt = "tmaze", steps: StepsOpt = 500, target: CallableOpt 
     raise typer.Exit(report.exit_code())
 
 
+def _seed(report) -> str:
+    """``, seed N`` for the core, whose tie-breaking depends on it; nothing for a callable."""
+    return "" if report.seed is None else f", seed {report.seed}"
+
+
 def profile_table(report):
     """function | where | calls | own ms | cumulative ms | ms per call."""
     from rich.table import Table
 
     saved = f"; saved to {report.saved_to}" if report.saved_to else ""
-    table = Table(title=f"{report.target}: {report.steps} steps, {report.per_step_ms:.3f} ms/step "
+    table = Table(title=f"{report.target}{_seed(report)}: {report.steps} steps, {report.per_step_ms:.3f} ms/step "
                         f"under cProfile, {report.total_calls} calls, sorted by {report.sort}{saved}",
                   title_justify="left")
     for name, justify in (("function", "left"), ("where", "left"), ("calls", "right"),
@@ -142,7 +147,7 @@ def memory_table(report):
     from rich.table import Table
 
     verdict = "[red]LEAK[/]" if report.leaking else "[green]no leak[/]"
-    head = Table(title=f"{report.target}: {report.steps} steps after {report.warmup} warm-up: {verdict} "
+    head = Table(title=f"{report.target}{_seed(report)}: {report.steps} steps after {report.warmup} warm-up: {verdict} "
                        f"({report.bytes_per_step:.1f} B/step; threshold {report.threshold:.0f})",
                  title_justify="left")
     head.add_column("snapshot")
@@ -175,7 +180,7 @@ def bench_table(report):
     from rich.table import Table
 
     colour = _BANDS[report.band]
-    table = Table(title=f"{report.target}: {report.steps} timed steps; p95 "
+    table = Table(title=f"{report.target}{_seed(report)}: {report.steps} timed steps; p95 "
                         f"{report.latency['p95_ms']:.3f} ms is [{colour}]{report.band}[/] "
                         "(runbook: target < 100 ms, acceptable < 500 ms, critical > 1 s)",
                   title_justify="left")

@@ -41,6 +41,7 @@ class BenchReport:
     latency: dict[str, float]
     band: str
     phases: dict[str, dict[str, float]] = field(default_factory=dict)
+    seed: int | None = None  # the core agent's seed (None for a user's callable)
 
     def exit_code(self) -> int:
         """3 when p95 is past the runbook's critical bound."""
@@ -53,7 +54,7 @@ class BenchReport:
                 "baseline": {"metric": BASELINE.name, "target_ms": 1000 * BASELINE.target,
                              "acceptable_ms": 1000 * BASELINE.acceptable,
                              "critical_ms": 1000 * BASELINE.critical, "runbook": list(BASELINE.text)},
-                "phases": self.phases}
+                "phases": self.phases, "seed": self.seed}
 
 
 def bench(step: Any, steps: int, *, label: str = "", warmup: int = 5,
@@ -93,4 +94,4 @@ def bench(step: Any, steps: int, *, label: str = "", warmup: int = 5,
     band = BASELINE.band(latency["p95_ms"] / 1000)
     return BenchReport(label, steps, warmup, latency, band,
                        {k: {"p50_ms": 1000 * percentile(v, 50), "p95_ms": 1000 * percentile(v, 95)}
-                        for k, v in phases.items()})
+                        for k, v in phases.items()}, getattr(step, "seed", None))

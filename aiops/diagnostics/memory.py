@@ -83,6 +83,7 @@ class MemoryReport:
     rss_after: int | None = None
     seconds: float = 0.0
     lines: list[LineUsage] | None = None
+    seed: int | None = None  # the core agent's seed (None for a user's callable)
 
     def exit_code(self) -> int:
         """3 when leaking."""
@@ -98,7 +99,7 @@ class MemoryReport:
                 "snapshots": [asdict(s) for s in self.snapshots], "top": [a.to_dict() for a in self.top],
                 "rss_before_bytes": self.rss_before, "rss_after_bytes": self.rss_after,
                 "duration_seconds": self.seconds,
-                "lines": None if self.lines is None else [asdict(x) for x in self.lines]}
+                "lines": None if self.lines is None else [asdict(x) for x in self.lines], "seed": self.seed}
 
 
 def slope(xs: list[float], ys: list[float]) -> float:
@@ -193,7 +194,7 @@ def memory(step: Callable[[], Any], steps: int, *, label: str = "", threshold: f
     rate = slope(xs, list(ys))
     report = MemoryReport(label, steps, max(0, warmup), float(threshold), rate,
                           snaps[-1].traced_bytes - snaps[0].traced_bytes, peak, rate > threshold,
-                          snaps, sites, rss_before, _rss(), seconds)
+                          snaps, sites, rss_before, _rss(), seconds, seed=getattr(step, "seed", None))
     if line:
         report.lines = line_profile(step, line_functions or [], min(steps, LINE_STEPS))
     return report

@@ -47,6 +47,7 @@ class ProfileReport:
     total_calls: int
     functions: list[FunctionStat] = field(default_factory=list)
     saved_to: str | None = None
+    seed: int | None = None  # the core agent's seed (None for a user's callable)
 
     @property
     def per_step_ms(self) -> float:
@@ -62,7 +63,8 @@ class ProfileReport:
         return {"schema": "aiops.diagnose.profile/v1", "target": self.target, "steps": self.steps,
                 "duration_seconds": self.seconds,
                 "per_step_ms": self.per_step_ms, "sort": self.sort, "total_calls": self.total_calls,
-                "functions": [f.to_dict() for f in self.functions], "saved_to": self.saved_to}
+                "functions": [f.to_dict() for f in self.functions], "saved_to": self.saved_to,
+                "seed": self.seed}
 
 
 def check_save_path(save: str | Path | None, force: bool) -> Path | None:
@@ -127,4 +129,4 @@ def profile(step: Callable[[], Any], steps: int, *, label: str = "", sort: str =
     if path is not None:
         stats.dump_stats(str(path))
     return ProfileReport(label, steps, elapsed, sort, stats.total_calls, rows[:top],  # type: ignore[attr-defined]
-                         str(path) if path else None)
+                         str(path) if path else None, getattr(step, "seed", None))

@@ -28,6 +28,7 @@ class CoreStep:
             raise UsageError(f"policy length must be >= 1, got {policy_len}")
         self.model, self.env = build_model(model, seed=seed)
         self.agent = Agent(self.model, policy_len=policy_len, seed=seed)
+        self.seed = self.agent.seed  # shown in every report: ties between actions depend on it
         kind = str(model).partition(":")[0]
         self.episode = episode or EPISODE_STEPS.get(kind, 10)
         self.label = f"Agent.infer on {model} (policy length {policy_len})"

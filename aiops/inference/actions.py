@@ -1,4 +1,9 @@
-"""Action selection from the posterior over policies (pymdp's "marginal" sampling mode)."""
+"""Action selection from the posterior over policies.
+
+``sampling_mode="marginal"`` (pymdp's default) picks one action per factor from the
+posterior marginal over first-step actions; ``"full"`` picks a whole policy from
+``q_pi`` and takes its first step (pymdp's ``sample_policy``).
+"""
 
 from __future__ import annotations
 
@@ -56,3 +61,27 @@ def sample_action(
                     break
             action.append(choice)
     return action
+
+
+def sample_policy(
+    cache: PolicyCache, q_pi: np.ndarray, rng: np.random.Generator,
+    action_selection: str = "deterministic", alpha: float = 16.0,
+) -> list[int]:
+    """The first step of one policy chosen from ``q_pi`` (``sampling_mode="full"``).
+
+    ``deterministic``: the most probable policy, ties (within 1e-8) broken by ``rng``;
+    ``stochastic``: a sample from ``softmax(alpha * ln q_pi)``.
+    """
+    if action_selection == "deterministic":
+        best = np.flatnonzero(np.abs(q_pi - q_pi.max()) <= TIE_TOLERANCE)
+        idx = int(best[0]) if len(best) == 1 else int(rng.choice(best))
+    else:
+        idx = int(rng.choice(len(q_pi), p=policy_probabilities(cache, q_pi, alpha)))
+    return [int(a) for a in cache.policies[idx, 0]]
+
+
+def policy_probabilities(cache: PolicyCache, q_pi: np.ndarray, alpha: float) -> np.ndarray:
+    """``softmax(alpha * ln(q_pi + eps))``: what stochastic ``"full"`` sampling draws from."""
+    x = alpha * np.log(q_pi + cache.conv.log_eps)
+    e = np.exp(x - x.max())
+    return e / e.sum()

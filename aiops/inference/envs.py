@@ -19,6 +19,7 @@ class ModelEnv:
     def __init__(self, model: GenerativeModel, seed: int | None = 0, initial_state: list[int] | None = None):
         self.A, self.B, self.D, self.C = model.A, model.B, model.D, model.C
         self.A_factor_list = model.A_factor_list
+        self.B_factor_list = model.B_factor_list
         self.seed = seed
         self.initial_state = initial_state
         self.rng = np.random.default_rng(seed)
@@ -50,7 +51,9 @@ class ModelEnv:
 
     def step(self, action) -> tuple[list[int], dict]:
         """Apply one control per factor; return ``(obs, {"state": ..., "reward": ...})``."""
-        self.state = [self._draw(b[:, s, int(u)]) for b, s, u in zip(self.B, self.state, action)]
+        old = self.state
+        self.state = [self._draw(b[(slice(None),) + tuple(old[g] for g in deps) + (int(u),)])
+                      for b, deps, u in zip(self.B, self.B_factor_list, action)]
         obs = self._observe()
         return obs, {"state": list(self.state), "reward": float(sum(c[o] for c, o in zip(self.C, obs)))}
 

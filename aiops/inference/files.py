@@ -1,6 +1,7 @@
-"""Generative models in ``.npz`` files: ``A0, A1, ...``, ``B0, ...``, optional ``C*``, ``D*``, ``E``.
+"""Generative models in ``.npz`` files: ``A0, A1, ...``, ``B0, ...``, optional ``C*``, ``D*``, ``E``,
+``pA*``, ``pB*``, ``pD*``.
 
-An optional ``A_factor_list`` entry holds JSON text (e.g. ``[[0], [0, 1]]``).
+Optional ``A_factor_list`` and ``B_factor_list`` entries hold JSON text (e.g. ``[[0], [0, 1]]``).
 """
 
 from __future__ import annotations
@@ -15,18 +16,20 @@ import numpy as np
 from aiops.core.errors import UsageError
 from aiops.inference.model import GenerativeModel
 
-_KEY = re.compile(r"^(A|B|C|D|pA|pB)(\d+)$")
+_KEY = re.compile(r"^(A|B|C|D|pA|pB|pD)(\d+)$")
+_LISTS = ("A_factor_list", "B_factor_list")
 
 
 def save_model(model: GenerativeModel, path: str | Path) -> Path:
     """Write ``model`` to ``path`` (``.npz``) in the format :func:`load_model` reads."""
     arrays: dict[str, np.ndarray] = {}
-    for key in ("A", "B", "C", "D", "pA", "pB"):
+    for key in ("A", "B", "C", "D", "pA", "pB", "pD"):
         for i, a in enumerate(getattr(model, key) or []):
             arrays[f"{key}{i}"] = a
     if model.E is not None:
         arrays["E"] = model.E
-    arrays["A_factor_list"] = np.array(json.dumps(model.A_factor_list))
+    for key in _LISTS:
+        arrays[key] = np.array(json.dumps([list(fs) for fs in getattr(model, key)]))
     path = Path(path)
     np.savez(path, **arrays)
     return path
@@ -50,7 +53,7 @@ def load_model(path: str | Path) -> GenerativeModel:
         m = _KEY.match(key)
         if m:
             lists.setdefault(m.group(1), {})[int(m.group(2))] = value
-        elif key not in ("E", "A_factor_list"):
+        elif key != "E" and key not in _LISTS:
             raise UsageError(f"model file '{path}': unexpected array '{key}' (expected A0.., B0.., C0.., D0.., E)")
     for key in ("A", "B"):
         if key not in lists:
@@ -61,13 +64,14 @@ def load_model(path: str | Path) -> GenerativeModel:
         if missing:
             raise UsageError(f"model file '{path}' has {key}{max(items)} but no {key}{missing[0]}")
         ordered[key] = [items[i] for i in range(len(items))]
-    factor_list = None
-    if "A_factor_list" in entries:
-        try:
-            factor_list = json.loads(str(entries["A_factor_list"]))
-        except ValueError:
-            raise UsageError(f"model file '{path}': A_factor_list is not JSON") from None
+    factor_lists = {}
+    for key in _LISTS:
+        if key in entries:
+            try:
+                factor_lists[key] = json.loads(str(entries[key]))
+            except ValueError:
+                raise UsageError(f"model file '{path}': {key} is not JSON") from None
     return GenerativeModel(
         A=ordered["A"], B=ordered["B"], C=ordered.get("C"), D=ordered.get("D"), E=entries.get("E"),
-        pA=ordered.get("pA"), pB=ordered.get("pB"), A_factor_list=factor_list, name=path.name,
+        pA=ordered.get("pA"), pB=ordered.get("pB"), pD=ordered.get("pD"), name=path.name, **factor_lists,
     )

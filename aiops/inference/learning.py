@@ -1,9 +1,12 @@
-"""Dirichlet learning of the likelihood (A) and transition (B) arrays.
+"""Dirichlet learning of the likelihood (A), transition (B) and initial-state (D) arrays.
 
 Same updates as ``pymdp.legacy.learning``: concentrations grow by ``lr`` times the
 outer product of the evidence and the posterior, masked to entries that are possible
-under the current arrays (``A > 0`` / ``B > 0``); the arrays become the expected
-distributions of the updated concentrations.
+under the current arrays (``A > 0`` / ``B > 0``; for D, ``pD > 0``); the arrays become
+the expected distributions of the updated concentrations. ``modalities`` / ``factors``
+restrict an update to some modalities or factors (``None`` or ``"all"``: every one).
+The returned lists hold new arrays for the updated entries and the given arrays,
+unchanged and uncopied, for the others.
 """
 
 from __future__ import annotations
@@ -11,29 +14,59 @@ from __future__ import annotations
 import numpy as np
 
 
+def _which(selection, count: int) -> list[int]:
+    return list(range(count)) if selection is None or (isinstance(selection, str) and selection == "all") \
+        else [int(i) for i in selection]
+
+
+def _outer(vectors: list[np.ndarray]) -> np.ndarray:
+    out = vectors[0]
+    for v in vectors[1:]:
+        out = np.multiply.outer(out, v)
+    return out
+
+
 def update_pA(
     pA: list[np.ndarray], A: list[np.ndarray], obs, qs: list[np.ndarray],
     A_factor_list: list[list[int]], lr: float = 1.0, modalities=None,
 ) -> list[np.ndarray]:
     """Posterior concentrations over A after observing ``obs`` with beliefs ``qs``."""
-    out = [p.copy() for p in pA]
-    for m in range(len(pA)) if modalities is None else modalities:
-        fs = A_factor_list[m]
-        joint = qs[fs[0]]
-        for f in fs[1:]:
-            joint = np.multiply.outer(joint, qs[f])
+    out = list(pA)
+    for m in _which(modalities, len(pA)):
+        out[m] = p = np.array(pA[m])
+        joint = _outer([np.asarray(qs[f]) for f in A_factor_list[m]])
         # Only the observed outcome's row gains counts: one row update, no one-hot outer.
-        out[m][obs[m]] += lr * joint * (A[m][obs[m]] > 0)
+        p[obs[m]] += lr * joint * (np.asarray(A[m])[obs[m]] > 0)
     return out
 
 
 def update_pB(
     pB: list[np.ndarray], B: list[np.ndarray], action, qs: list[np.ndarray],
-    qs_prev: list[np.ndarray], lr: float = 1.0, factors=None,
+    qs_prev: list[np.ndarray], lr: float = 1.0, factors=None, B_factor_list: list[list[int]] | None = None,
 ) -> list[np.ndarray]:
-    """Posterior concentrations over B after moving from ``qs_prev`` to ``qs`` under ``action``."""
-    out = [p.copy() for p in pB]
-    for f in range(len(pB)) if factors is None else factors:
+    """Posterior concentrations over B after moving from ``qs_prev`` to ``qs`` under ``action``.
+
+    With ``B_factor_list`` factor ``f``'s counts are the outer product of ``qs[f]`` and
+    the previous beliefs about the factors its dynamics depend on.
+    """
+    out = list(pB)
+    for f in _which(factors, len(pB)):
+        out[f] = p = np.array(pB[f])
         a = int(action[f])
-        out[f][:, :, a] += lr * np.outer(qs[f], qs_prev[f]) * (B[f][:, :, a] > 0)
+        deps = [f] if B_factor_list is None else B_factor_list[f]
+        counts = _outer([np.asarray(qs[f])] + [np.asarray(qs_prev[g]) for g in deps])
+        p[..., a] += lr * counts * (np.asarray(B[f])[..., a] > 0)
+    return out
+
+
+def update_pD(pD: list[np.ndarray], qs: list[np.ndarray], lr: float = 1.0, factors=None) -> list[np.ndarray]:
+    """Posterior concentrations over D given beliefs ``qs`` about the initial state.
+
+    Only states with positive prior concentration gain counts (as pymdp).
+    """
+    out = list(pD)
+    for f in _which(factors, len(pD)):
+        out[f] = np.array(pD[f])
+        keep = out[f] > 0
+        out[f][keep] += lr * np.asarray(qs[f])[keep]
     return out

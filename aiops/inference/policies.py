@@ -3,7 +3,8 @@
 For a policy ``pi`` the negative expected free energy (pymdp's ``G``: higher is better) is
 
     G(pi) = sum_t [ E_{Q(o_t|pi)} ln softmax(C)   (expected utility)
-                  + I(o_t; s_t | pi) ]            (state information gain)
+                  + I(o_t; s_t | pi)              (state information gain)
+                  + novelty of pA and pB ]        (parameter information gain, optional)
 
 with ``I`` summed per modality (as ``pymdp.legacy``'s factorised control) or taken
 over the joint outcome of all modalities (SPM's ``spm_MDP_G``, ``info_gain="joint"``).
@@ -14,6 +15,8 @@ distinct predictive beliefs at step ``t``. At construction the policies are comp
 into a prefix tree per factor and a list of distinct joint "nodes" per step; each
 evaluation propagates beliefs one matrix product per factor and step, scores every
 node with a few matrix products, and gathers the node scores into per-policy sums.
+When factors interact (``B_factor_list``), a factor's prefix tree is keyed by the
+actions of every factor its dynamics depend on, directly or not.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 from aiops.core.errors import UsageError
 from aiops.inference.conventions import Conventions, softmax, xlogx
 from aiops.inference.model import GenerativeModel
+from aiops.inference.novelty import b_flat, wnorm
 
 MAX_JOINT_OUTCOMES = 1_000_000
 SMALL = 16
@@ -39,27 +43,104 @@ def construct_policies(num_controls: list[int], policy_len: int) -> np.ndarray:
     return np.array(list(itertools.product(*ranges)), dtype=int).reshape(-1, policy_len, len(num_controls))
 
 
-class _FactorTree:
-    """Distinct action prefixes of one factor, per step."""
+def dependency_closure(B_factor_list: list[list[int]]) -> list[list[int]]:
+    """Per factor: itself and every factor its predictions depend on, directly or not."""
+    out = []
+    for f in range(len(B_factor_list)):
+        seen, todo = {f}, [f]
+        while todo:
+            for g in B_factor_list[todo.pop()]:
+                if g not in seen:
+                    seen.add(g)
+                    todo.append(g)
+        out.append(sorted(seen))
+    return out
 
-    def __init__(self, actions: np.ndarray, num_controls: int) -> None:
-        # actions: (P, T) of this factor
+
+class _FactorTree:
+    """Distinct action prefixes that a factor's predictions depend on, per step."""
+
+    def __init__(self, keys: np.ndarray, own: np.ndarray, num_controls: int) -> None:
+        # keys: (P, T, k) actions of the factors in this factor's closure; own: (P, T)
         self.select: list[np.ndarray | None] = []  # rows of (parents x U) kept at each step
         self.inverse: list[np.ndarray] = []  # policy -> prefix id at each step
         self.sizes: list[int] = []
+        self.actions: list[np.ndarray] = []  # prefix id -> this factor's action at the step
+        self.first: list[np.ndarray] = []  # prefix id -> one policy with that prefix
+        simple = keys.shape[2] == 1
         prev_ids: dict[tuple, int] = {(): 0}
-        for t in range(1, actions.shape[1] + 1):
-            uniq, inv = np.unique(actions[:, :t], axis=0, return_inverse=True)
-            sel = np.array([prev_ids[tuple(r[:-1])] * num_controls + r[-1] for r in uniq], dtype=int)
-            full = len(sel) == len(prev_ids) * num_controls and np.array_equal(sel, np.arange(len(sel)))
-            self.select.append(None if full else sel)
-            self.inverse.append(inv.reshape(-1))
+        n_pol = keys.shape[0]
+        for t in range(1, keys.shape[1] + 1):
+            uniq, inv = np.unique(keys[:, :t].reshape(n_pol, -1), axis=0, return_inverse=True)
+            inv = inv.reshape(-1)
+            first = np.zeros(len(uniq), dtype=int)
+            first[inv[::-1]] = np.arange(n_pol)[::-1]
+            self.first.append(first)
+            self.actions.append(own[first, t - 1])
+            self.inverse.append(inv)
             self.sizes.append(len(uniq))
-            prev_ids = {tuple(r): i for i, r in enumerate(uniq)}
+            if simple:
+                sel = np.array([prev_ids[tuple(r[:-1])] * num_controls + r[-1] for r in uniq], dtype=int)
+                full = len(sel) == len(prev_ids) * num_controls and np.array_equal(sel, np.arange(len(sel)))
+                self.select.append(None if full else sel)
+                prev_ids = {tuple(r): i for i, r in enumerate(uniq)}
+
+
+class _GroupTerms:
+    """What scoring a joint belief over one group's factors needs from A, C, pA."""
+
+    def __init__(self, model, modalities, conv, joint: bool, novelty: bool, ln_C: list[np.ndarray]) -> None:
+        a = [np.asarray(model.A[m]).reshape(model.A[m].shape[0], -1) for m in modalities]
+        self.utility = sum(am.T @ ln_C[m] for am, m in zip(a, modalities))  # (S_joint,)
+        per_modality = a
+        if joint:
+            a_out = a[0]
+            for am in a[1:]:
+                a_out = (a_out[:, None, :] * am[None, :, :]).reshape(-1, a_out.shape[1])
+            a = [a_out]
+        self.neg_ambiguity = sum(xlogx(am, conv.ambiguity_eps).sum(axis=0) for am in a)
+        a_t = np.concatenate(a).T  # (S_joint, outcomes)
+        # Last column carries sum_o A ln A, so one product gives outcomes and ambiguity.
+        self.a_ext = np.ascontiguousarray(np.concatenate([a_t, self.neg_ambiguity[:, None]], axis=1))
+        self.a_nonzero = a_t != 0
+        self.sparse = a_t.shape[0] >= 64
+        self.novelty = None  # (S_joint, 2 * outcomes): [A | W_A], for pA's information gain
+        if novelty and model.pA is not None:
+            w = [wnorm(model.pA[m]).reshape(model.pA[m].shape[0], -1) for m in modalities]
+            self.outcomes = sum(am.shape[0] for am in per_modality)
+            self.novelty = np.ascontiguousarray(np.concatenate(per_modality + w).T)
+
+    def info_gain(self, qx: np.ndarray, eps: float) -> np.ndarray:
+        """State information gain per node from pruned joint beliefs ``qx``."""
+        if self.sparse:
+            cols = np.flatnonzero(qx.any(axis=0))
+            if cols.shape[0] * 4 <= qx.shape[1]:
+                # Most states are pruned (sharp beliefs): only their rows and outcomes count.
+                sub = qx[:, cols]
+                outs = np.flatnonzero(self.a_nonzero[cols].any(axis=0))
+                qo = sub @ self.a_ext[np.ix_(cols, outs)]
+                return sub @ self.neg_ambiguity[cols] - np.einsum("ij,ij->i", qo, np.log(qo + eps))
+        qo = qx @ self.a_ext
+        out = qo[:, :-1]
+        return qo[:, -1] - (out * np.log(out + eps)).sum(axis=1)
+
+    def score(self, cache: PolicyCache, qx: np.ndarray) -> np.ndarray | None:
+        """Utility, information gain and pA novelty of each node (row of joint beliefs)."""
+        conv = cache.conv
+        score = qx @ self.utility if cache.use_utility else None
+        if cache.use_info:
+            qxm = qx * (qx > conv.prune) if conv.prune > 0 else qx
+            info = self.info_gain(qxm, conv.log_eps)
+            score = info if score is None else score + info
+        if cache.use_param_info_gain and self.novelty is not None:
+            m = qx @ self.novelty
+            nov = -np.einsum("ij,ij->i", m[:, : self.outcomes], m[:, self.outcomes:])
+            score = nov if score is None else score + nov
+        return score
 
 
 class _GroupPlan:
-    """Modalities sharing a factor set: joint nodes, stacked likelihoods, scores."""
+    """Modalities sharing a factor set: joint nodes of the policies, and their terms."""
 
     def __init__(self, model, factors, modalities, trees, conv, joint) -> None:
         self.factors = factors
@@ -97,25 +178,10 @@ class _GroupPlan:
             self.policy_nodes[:, 0], np.arange(start)
         )
         self.modalities, self.joint_outcomes = modalities, joint
-        self.refresh(model, conv)
 
-    def refresh(self, model, conv) -> None:
-        """Recompute the terms that depend on A and C (after learning, say)."""
-        modalities, joint = self.modalities, self.joint_outcomes
-        a = [model.A[m].reshape(model.A[m].shape[0], -1) for m in modalities]
-        ln_c = [np.log(softmax(model.C[m]) + conv.log_eps) for m in modalities]
-        self.utility = sum(am.T @ lc for am, lc in zip(a, ln_c))  # (S_joint,)
-        if joint:
-            a_out = a[0]
-            for am in a[1:]:
-                a_out = (a_out[:, None, :] * am[None, :, :]).reshape(-1, a_out.shape[1])
-            a = [a_out]
-        self.neg_ambiguity = sum(xlogx(am, conv.ambiguity_eps).sum(axis=0) for am in a)
-        a_t = np.concatenate(a).T  # (S_joint, outcomes)
-        # Last column carries sum_o A ln A, so one product gives outcomes and ambiguity.
-        self.a_ext = np.ascontiguousarray(np.concatenate([a_t, self.neg_ambiguity[:, None]], axis=1))
-        self.a_nonzero = a_t != 0
-        self.sparse = a_t.shape[0] >= 64
+    def refresh(self, model, conv, novelty: bool, ln_C: list[np.ndarray]) -> None:
+        """Recompute the terms that depend on A, C and pA (after learning, say)."""
+        self.terms = _GroupTerms(model, self.modalities, conv, self.joint_outcomes, novelty, ln_C)
 
     def joint(self, preds: list[np.ndarray]) -> np.ndarray:
         """Predicted joint beliefs over this group's factors, one row per node."""
@@ -125,28 +191,18 @@ class _GroupPlan:
             qx = x if qx is None else qx * x
         return qx
 
-    def info_gain(self, qx: np.ndarray, eps: float) -> np.ndarray:
-        """State information gain per node from pruned joint beliefs ``qx``."""
-        if self.sparse:
-            cols = np.flatnonzero(qx.any(axis=0))
-            if cols.shape[0] * 4 <= qx.shape[1]:
-                # Most states are pruned (sharp beliefs): only their rows and outcomes count.
-                sub = qx[:, cols]
-                outs = np.flatnonzero(self.a_nonzero[cols].any(axis=0))
-                qo = sub @ self.a_ext[np.ix_(cols, outs)]
-                return sub @ self.neg_ambiguity[cols] - np.einsum("ij,ij->i", qo, np.log(qo + eps))
-        qo = qx @ self.a_ext
-        out = qo[:, :-1]
-        return qo[:, -1] - (out * np.log(out + eps)).sum(axis=1)
-
 
 class PolicyCache:
-    """Compiled policies and model terms for :func:`infer_policies`."""
+    """Compiled policies and model terms for :func:`infer_policies`.
+
+    ``use_utility``, ``use_info`` (state information gain) and ``use_param_info_gain``
+    are read at every evaluation: changing them takes effect at once.
+    """
 
     def __init__(
         self, model: GenerativeModel, policies: np.ndarray, conv: Conventions, *,
         info_gain: str = "per_modality", use_utility: bool = True, use_states_info_gain: bool = True,
-        E: np.ndarray | None = None,
+        use_param_info_gain: bool = False, E: np.ndarray | None = None,
     ) -> None:
         if info_gain not in ("per_modality", "joint"):
             raise UsageError(f"info_gain must be 'per_modality' or 'joint', got {info_gain!r}")
@@ -159,12 +215,27 @@ class PolicyCache:
         self.policies = policies
         self.conv = conv
         self.use_utility, self.use_info = use_utility, use_states_info_gain
-        n_pol = len(policies)
-        if E is not None and len(E) != n_pol:
-            raise UsageError(f"E has {len(E)} entries; expected one per policy ({n_pol})")
-        self.ln_E = np.log((np.full(n_pol, 1.0 / n_pol) if E is None else E) + conv.log_eps)
-        self.ln_E_list = self.ln_E.tolist()
-        self.trees = [_FactorTree(policies[:, :, f], u) for f, u in enumerate(nc)]
+        self._novelty = use_param_info_gain
+        self._model = model
+        self.set_E(E)
+        self.interacting = model.interacting
+        self.B_deps = [list(fs) for fs in model.B_factor_list]
+        closure = dependency_closure(self.B_deps) if self.interacting else [[f] for f in range(len(nc))]
+        self.trees = [_FactorTree(policies[:, :, c], policies[:, :, f], u)
+                      for f, (c, u) in enumerate(zip(closure, nc))]
+        if self.interacting:
+            # Per factor and step: the distinct combinations of parent prefixes (one row of
+            # joint beliefs each, predicted under every action) and which row x action
+            # each prefix of this factor is.
+            self.links = []
+            for tree, deps, u in zip(self.trees, self.B_deps, nc):
+                steps = []
+                for t, n in enumerate(tree.sizes):
+                    parents = np.stack([np.zeros(n, dtype=int) if t == 0 else self.trees[d].inverse[t - 1][tree.first[t]]
+                                        for d in deps], axis=1)
+                    combos, inv = np.unique(parents, axis=0, return_inverse=True)
+                    steps.append((list(combos.T), inv.reshape(-1) * u + tree.actions[t]))
+                self.links.append(steps)
         groups: dict[tuple[int, ...], list[int]] = {}
         for m, fs in enumerate(model.A_factor_list):
             groups.setdefault(tuple(fs), []).append(m)
@@ -174,53 +245,146 @@ class PolicyCache:
         if joint and np.prod(model.num_obs, dtype=float) > MAX_JOINT_OUTCOMES:
             raise UsageError(f"info_gain='joint' over {model.num_obs} outcomes is too large")
         self.groups = [_GroupPlan(model, fs, ms, self.trees, conv, joint) for fs, ms in groups.items()]
-        self.B_flat = self._b_flat(model)
+        self.B_flat = [b_flat(b) for b in model.B]
+        self.W_flat = None
+        self.ln_C = [None] * len(model.C)
+        self.refresh(model, {"C": None, "pB": None})
         # First-step actions, one-hot over all factors' controls: q_pi @ this = action marginals.
         self.control_offsets = np.concatenate([[0], np.cumsum(nc)]).astype(int)
         first = policies[:, 0, :] + self.control_offsets[:-1]
-        self.first_actions = np.zeros((n_pol, int(self.control_offsets[-1])))
+        self.first_actions = np.zeros((len(policies), int(self.control_offsets[-1])))
         np.put_along_axis(self.first_actions, first, 1.0, axis=1)
 
-    @staticmethod
-    def _b_flat(model: GenerativeModel) -> list[np.ndarray]:
-        """Per factor (S, U*S): ``q @ B_flat`` = predictions under every action at once."""
-        return [np.ascontiguousarray(b.transpose(1, 2, 0).reshape(b.shape[0], -1)) for b in model.B]
+    def set_E(self, E: np.ndarray | None) -> None:
+        """The prior over policies (habits); ``None`` is uniform."""
+        n_pol = len(self.policies)
+        if E is not None and len(E) != n_pol:
+            raise UsageError(f"E has {len(E)} entries; expected one per policy ({n_pol})")
+        self.ln_E = np.log((np.full(n_pol, 1.0 / n_pol) if E is None else np.asarray(E)) + self.conv.log_eps)
+        self.ln_E_list = self.ln_E.tolist()
 
-    def refresh(self, model: GenerativeModel) -> None:
-        """Recompute what depends on A, B and C; the compiled policy structure is kept."""
-        self.B_flat = self._b_flat(model)
+    @property
+    def use_param_info_gain(self) -> bool:
+        """Add pA and pB novelty to G (their terms are computed when first needed)."""
+        return self._novelty
+
+    @use_param_info_gain.setter
+    def use_param_info_gain(self, value: bool) -> None:
+        if value and not self._novelty:
+            self._novelty = True
+            self.refresh(self._model, {"pA": None, "pB": None})
+        self._novelty = bool(value)
+
+    def refresh(self, model: GenerativeModel, changes) -> None:
+        """Recompute what depends on changed model arrays.
+
+        ``changes`` maps field names (A, B, C, E, pA, pB) to the changed modalities or
+        factors (``None``: all); a set of names means all of each.
+        """
+        if not isinstance(changes, dict):
+            changes = dict.fromkeys(changes)
+        self._model = model
+        if "B" in changes:
+            for f in _indices(changes["B"], len(model.B)):
+                # (prod S_deps, U*S): ``q @ B_flat`` = predictions under every action at once.
+                self.B_flat[f] = b_flat(model.B[f])
+        if "pB" in changes:
+            self.W_flat = [b_flat(wnorm(p)) for p in model.pB] if self._novelty and model.pB is not None else None
+        mods = set()
+        for key in ("A", "C", "pA"):
+            if key in changes:
+                mods |= set(_indices(changes[key], len(model.A)))
+        if "C" in changes:
+            for m in _indices(changes["C"], len(model.C)):
+                self.ln_C[m] = np.log(softmax(np.asarray(model.C[m])) + self.conv.log_eps)
         for g in self.groups:
-            g.refresh(model, self.conv)
+            if mods & set(g.modalities):
+                g.refresh(model, self.conv, self._novelty, self.ln_C)
+        if "E" in changes:
+            self.set_E(model.E)
 
 
-def predict(cache: PolicyCache, qs: list[np.ndarray]) -> list[np.ndarray]:
-    """Predicted beliefs of every distinct action prefix, stacked over steps, per factor."""
+def _indices(which, count: int) -> list[int]:
+    return list(range(count)) if which is None else list(which)
+
+
+def _predict_simple(cache: PolicyCache, qs: list[np.ndarray], novelty: list | None) -> list[np.ndarray]:
     out = []
-    for tree, b_flat, q in zip(cache.trees, cache.B_flat, qs):
+    w_flat = cache.W_flat if novelty is not None else None
+    for f, (tree, b, q) in enumerate(zip(cache.trees, cache.B_flat, qs)):
         s = q.shape[0]
         x = q[None, :]
         steps = []
-        for sel in tree.select:
-            x = (x @ b_flat).reshape(-1, s)
+        for t, sel in enumerate(tree.select):
+            nxt = (x @ b).reshape(-1, s)
             if sel is not None:
-                x = x[sel]
+                nxt = nxt[sel]
+            if w_flat is not None:
+                z = (x @ w_flat[f]).reshape(-1, s)
+                if sel is not None:
+                    z = z[sel]
+                novelty.append((f, t, -np.einsum("ij,ij->i", nxt, z)))
+            x = nxt
             steps.append(x)
         out.append(steps[0] if len(steps) == 1 else np.concatenate(steps))
     return out
 
 
+def _predict_interacting(cache: PolicyCache, qs: list[np.ndarray], novelty: list | None) -> list[np.ndarray]:
+    prev = [q[None, :] for q in qs]
+    steps: list[list[np.ndarray]] = [[] for _ in qs]
+    for t in range(len(cache.trees[0].sizes)):
+        cur = []
+        for f, deps in enumerate(cache.B_deps):
+            parents, select = cache.links[f][t]
+            joint = prev[deps[0]][parents[0]]
+            for d, idx in zip(deps[1:], parents[1:]):
+                x = prev[d][idx]
+                joint = (joint[:, :, None] * x[:, None, :]).reshape(len(idx), -1)
+            s = qs[f].shape[0]
+            pred = (joint @ cache.B_flat[f]).reshape(-1, s)[select]
+            if novelty is not None and cache.W_flat is not None:
+                z = (joint @ cache.W_flat[f]).reshape(-1, s)[select]
+                novelty.append((f, t, -np.einsum("ij,ij->i", pred, z)))
+            cur.append(pred)
+        for f, x in enumerate(cur):
+            steps[f].append(x)
+        prev = cur
+    return [s[0] if len(s) == 1 else np.concatenate(s) for s in steps]
+
+
+def predict(cache: PolicyCache, qs: list[np.ndarray], novelty: list | None = None) -> list[np.ndarray]:
+    """Predicted beliefs of every distinct action prefix, stacked over steps, per factor.
+
+    With a ``novelty`` list, appends ``(factor, step, pB novelty per prefix)``.
+    """
+    if cache.interacting:
+        return _predict_interacting(cache, qs, novelty)
+    return _predict_simple(cache, qs, novelty)
+
+
+def posterior(cache: PolicyCache, G: np.ndarray, gamma: float, extra: np.ndarray | None = None) -> np.ndarray:
+    """``softmax(gamma * G + ln E [+ extra])``."""
+    if extra is None and G.shape[0] <= SMALL:  # plain floats beat a chain of numpy calls on a few policies
+        x = [gamma * g + e for g, e in zip(G.tolist(), cache.ln_E_list)]
+        top = max(x)
+        e = [math.exp(v - top) for v in x]
+        total = sum(e)
+        return np.array([v / total for v in e])
+    x = gamma * G + cache.ln_E
+    if extra is not None:
+        x = x + extra
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
 def infer_policies(cache: PolicyCache, qs: list[np.ndarray], gamma: float) -> tuple[np.ndarray, np.ndarray]:
     """Posterior over policies and ``G`` (negative expected free energy) per policy."""
-    preds = predict(cache, qs)
-    conv = cache.conv
+    novelty = [] if cache.use_param_info_gain and cache.W_flat is not None else None
+    preds = predict(cache, qs, novelty)
     G = None
     for g in cache.groups:
-        qx = g.joint(preds)
-        score = qx @ g.utility if cache.use_utility else None
-        if cache.use_info:
-            qxm = qx * (qx > conv.prune) if conv.prune > 0 else qx
-            info = g.info_gain(qxm, conv.log_eps)
-            score = info if score is None else score + info
+        score = g.terms.score(cache, g.joint(preds))
         if score is None:
             continue
         if not g.identity:
@@ -228,12 +392,23 @@ def infer_policies(cache: PolicyCache, qs: list[np.ndarray], gamma: float) -> tu
         G = score if G is None else G + score
     if G is None:
         G = np.zeros(len(cache.policies))
-    if G.shape[0] <= SMALL:  # plain floats beat a chain of numpy calls on a few policies
-        x = [gamma * g + e for g, e in zip(G.tolist(), cache.ln_E_list)]
-        top = max(x)
-        e = [math.exp(v - top) for v in x]
-        total = sum(e)
-        return np.array([v / total for v in e]), G
-    x = gamma * G + cache.ln_E
-    e = np.exp(x - x.max())
-    return e / e.sum(), G
+    if novelty:
+        G = G + sum(term[cache.trees[f].inverse[t]] for f, t, term in novelty)
+    return posterior(cache, G, gamma), G
+
+
+def score_beliefs(cache: PolicyCache, beliefs: list[np.ndarray]) -> np.ndarray:
+    """Utility, information gain and pA novelty of per-factor beliefs given row by row.
+
+    ``beliefs[f]`` is ``(N, S_f)``; returns ``(N,)``. Used to score the beliefs that
+    marginal message passing computes per policy and time.
+    """
+    total = np.zeros(beliefs[0].shape[0])
+    for g in cache.groups:
+        qx = beliefs[g.factors[0]]
+        for f in g.factors[1:]:
+            qx = (qx[:, :, None] * beliefs[f][:, None, :]).reshape(qx.shape[0], -1)
+        score = g.terms.score(cache, qx)
+        if score is not None:
+            total = total + score
+    return total

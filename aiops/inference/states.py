@@ -25,6 +25,7 @@ import numpy as np
 
 from aiops.inference.conventions import Conventions
 from aiops.inference.model import GenerativeModel
+from aiops.inference.novelty import by_action
 
 TABLE_LIMIT = 250_000  # floats per precomputed table (2 MB)
 
@@ -36,6 +37,14 @@ def _strides(sizes: list[int]) -> list[int]:
         out.append(acc)
         acc *= n
     return out[::-1]
+
+
+def outer_flat(vectors: list[np.ndarray]) -> np.ndarray:
+    """The outer product of vectors, flattened (last index fastest)."""
+    out = vectors[0]
+    for v in vectors[1:]:
+        out = np.multiply.outer(out, v).reshape(-1)
+    return out
 
 
 @dataclass
@@ -69,8 +78,11 @@ class StateCache:
         self.q_uniform = np.concatenate([np.full(s, 1.0 / s) for s in ns])
         self.log_q_uniform = np.log(self.q_uniform + self.eps)
         self.neg_entropy_uniform = float(self.q_uniform @ self.log_q_uniform)
-        self.log_D = np.log(np.concatenate(model.D) + self.eps)
-        self.B_by_action = [np.ascontiguousarray(b.transpose(2, 0, 1)) for b in model.B]
+        self.log_D = np.log(np.concatenate([np.asarray(d) for d in model.D]) + self.eps)
+        # Per factor (U, S_f, prod S_g for g in B_factor_list[f]): one matrix per action.
+        self.B_by_action = [by_action(b) for b in model.B]
+        self.B_deps = [list(fs) for fs in model.B_factor_list]
+        self.interacting = model.interacting
         self.iterate = len(ns) > 1
         # With tiny epsilons one exp over all factors could underflow a whole factor.
         self.per_factor_max = -np.log(self.eps) * (len(model.A) + 1) > 600.0
@@ -83,7 +95,7 @@ class StateCache:
         self._tabulate(model, table_limit)
         nc = model.num_controls
         self.block_B = None
-        if self.iterate and np.prod(nc) * n * n <= table_limit:
+        if self.iterate and not self.interacting and np.prod(nc) * n * n <= table_limit:
             self.action_strides = _strides(nc)
             self.block_B = np.zeros((int(np.prod(nc)), n, n))
             for i, combo in enumerate(itertools.product(*[range(u) for u in nc])):
@@ -91,7 +103,7 @@ class StateCache:
                     self.block_B[i, sl, sl] = model.B[f][:, :, u]
 
     def _group(self, model, fs, ms) -> _Group:
-        log_a = np.concatenate([np.log(model.A[m] + self.eps).reshape(model.A[m].shape[0], -1) for m in ms])
+        log_a = np.concatenate([np.log(np.asarray(model.A[m]) + self.eps).reshape(model.A[m].shape[0], -1) for m in ms])
         rows = np.concatenate([[0], np.cumsum([model.A[m].shape[0] for m in ms])[:-1]]).astype(int)
         letters = string.ascii_letters[: len(fs)]
         einsums = [letters + "," + ",".join(c for c in letters if c != k) + "->" + k for k in letters]
@@ -116,6 +128,32 @@ class StateCache:
             if pair is not None:
                 self.pair_table[i] = pair
 
+    def update(self, model: GenerativeModel, changes: dict) -> bool:
+        """Recompute what changed A or B arrays affect; False if a full rebuild is needed.
+
+        ``changes`` maps ``"A"`` / ``"B"`` to the changed modalities / factors
+        (``None``: all). The per-observation tables cannot be patched.
+        """
+        if self.static_table is not None and "A" in changes:
+            return False
+        if "A" in changes:
+            mods = set(range(len(model.A)) if changes["A"] is None else changes["A"])
+            self.groups = [self._group(model, g.factors, list(g.modalities)) if mods & set(g.modalities.tolist())
+                           else g for g in self.groups]
+            self.high = [g for g in self.groups if len(g.factors) > 2]
+        if "B" in changes:
+            for f in range(len(model.B)) if changes["B"] is None else changes["B"]:
+                self.B_by_action[f] = by_action(model.B[f])
+            if self.block_B is not None:
+                for i, combo in enumerate(itertools.product(*[range(u) for u in model.num_controls])):
+                    for f, (sl, u) in enumerate(zip(self.slices, combo)):
+                        self.block_B[i, sl, sl] = self.B_by_action[f][u]
+        return True
+
+    def set_D(self, D: list[np.ndarray]) -> None:
+        """A new prior over initial states (nothing else depends on D)."""
+        self.log_D = np.log(np.concatenate([np.asarray(d) for d in D]) + self.eps)
+
     def observation_terms(self, obs: np.ndarray):
         """Expected-log-likelihood terms of one observation: constant vector, pair matrix."""
         static = np.zeros(self.size)
@@ -136,6 +174,11 @@ class StateCache:
             return self.log_D
         if not self.iterate:
             return np.log(self.B_by_action[0][action[0]] @ q + self.eps)
+        if self.interacting:
+            qs = [q[sl] for sl in self.slices]
+            pred = [bu[a] @ outer_flat([qs[g] for g in deps])
+                    for bu, a, deps in zip(self.B_by_action, action, self.B_deps)]
+            return np.log(np.concatenate(pred) + self.eps)
         if self.block_B is not None:
             idx = sum(a * s for a, s in zip(action, self.action_strides))
             return np.log(self.block_B[idx] @ q + self.eps)

@@ -12,8 +12,13 @@ GRID_ACTIONS = ("UP", "RIGHT", "DOWN", "LEFT", "STAY")
 MAX_GRID = 40
 
 
-def tmaze_model(reward_prob: float = 0.98, reward_pref: float = 3.0) -> GenerativeModel:
-    """The T-maze: states [4, 2], outcomes [4, 3, 2], controls [4, 1] (as pymdp's TMazeEnv)."""
+def tmaze_model(reward_prob: float = 0.98, reward_pref: float = 3.0, interacting: bool = False) -> GenerativeModel:
+    """The T-maze: states [4, 2], outcomes [4, 3, 2], controls [4, 1] (as pymdp's TMazeEnv).
+
+    With ``interacting`` the context's (static) dynamics are written as depending on
+    the location too (``B_factor_list = [[0], [0, 1]]``): the same agent, through the
+    interacting-factor code paths.
+    """
     A = [np.zeros((4, 4, 2)), np.zeros((3, 4, 2)), np.zeros((2, 4, 2))]
     for loc in range(4):
         for ctx in range(2):
@@ -33,13 +38,16 @@ def tmaze_model(reward_prob: float = 0.98, reward_pref: float = 3.0) -> Generati
     for u in range(4):
         b_loc[u, :, u] = 1.0  # the action is the destination
     B = [b_loc, np.eye(2).reshape(2, 2, 1)]
+    if interacting:
+        B[1] = np.broadcast_to(np.eye(2)[:, None, :, None], (2, 4, 2, 1)).copy()
     C = [np.zeros(4), np.array([0.0, reward_pref, -reward_pref]), np.zeros(2)]
     D = [np.array([1.0, 0.0, 0.0, 0.0]), np.array([0.5, 0.5])]
     labels = {
         "factors": ["location", "context"], "modalities": ["location", "reward", "cue"],
         "location": ["centre", "left", "right", "cue"],
     }
-    return GenerativeModel(A=A, B=B, C=C, D=D, name="tmaze", labels=labels)
+    return GenerativeModel(A=A, B=B, C=C, D=D, name="tmaze", labels=labels,
+                           B_factor_list=[[0], [0, 1]] if interacting else None)
 
 
 def grid_model(n: int, noise: float = 0.1, goal: int | None = None) -> GenerativeModel:
@@ -69,15 +77,48 @@ def grid_model(n: int, noise: float = 0.1, goal: int | None = None) -> Generativ
     return GenerativeModel(A=[a_loc, a_goal], B=[B], C=C, D=[D], name=f"grid:{n}", labels=labels)
 
 
+def key_grid_model(n: int, noise: float = 0.1, key: int | None = None) -> GenerativeModel:
+    """An n x n grid where the goal pays only with the key: interacting factors.
+
+    Factors: location (n*n states, 5 actions as :func:`grid_model`) and key
+    [without, with], picked up on the key cell (its dynamics depend on location and
+    key: ``B_factor_list = [[0], [0, 1]]``). Modalities: location (noisy, as
+    :func:`grid_model`), reward [none, reward] at the goal with the key (depends on
+    both factors), and whether the key is held (depends on the key alone).
+    """
+    base = grid_model(n, noise)
+    s = n * n
+    goal = s - 1
+    key = (n - 1) if key is None else key  # top-right by default
+    b_key = np.zeros((2, s, 2, 1))
+    b_key[1, :, 1, 0] = 1.0  # a held key stays held
+    b_key[0, :, 0, 0] = 1.0
+    b_key[:, key, 0, 0] = [0.0, 1.0]  # picked up on the key cell
+    a_reward = np.zeros((2, s, 2))
+    a_reward[0] = 1.0
+    a_reward[:, goal, 1] = [0.0, 1.0]
+    a_key = np.eye(2)
+    C = [base.C[0], np.array([0.0, 4.0]), np.array([0.0, 0.5])]
+    D_key = np.array([1.0 - 1e-3, 1e-3])
+    labels = {"factors": ["location", "key"], "modalities": ["location", "reward", "key"],
+              "actions": list(GRID_ACTIONS)}
+    return GenerativeModel(A=[base.A[0], a_reward, a_key], B=[base.B[0], b_key], C=C, D=[base.D[0], D_key],
+                           A_factor_list=[[0], [0, 1], [1]], B_factor_list=[[0], [0, 1]],
+                           name=f"keygrid:{n}", labels=labels)
+
+
 def random_model(
     seed: int, num_factors: int | None = None, num_modalities: int | None = None,
     max_states: int = 4, max_obs: int = 4, factorised: bool = False, concentration: float = 0.5,
+    interacting: bool = False,
 ) -> GenerativeModel:
     """A seeded random model with 2-3 factors and 2-3 modalities (unless given).
 
     Every array is strictly positive (Dirichlet draws); factor 0 is always
     controllable. With ``factorised`` each modality depends on a random non-empty
-    subset of the factors (``A_factor_list``) instead of all of them.
+    subset of the factors (``A_factor_list``) instead of all of them; with
+    ``interacting`` each factor's dynamics depend on itself and a random subset of
+    the other factors (``B_factor_list``), at least one factor on another.
     """
     rng = np.random.default_rng(seed)
     nf = int(num_factors or rng.integers(2, 4))
@@ -95,13 +136,23 @@ def random_model(
         shape = [ns[f] for f in fs]
         cols = _dirichlet(rng, o, int(np.prod(shape)), concentration)
         A.append(cols.reshape([o] + shape))
-    B = [
-        np.stack([_dirichlet(rng, s, s, concentration) for _ in range(u)], axis=-1)
-        for s, u in zip(ns, nu)
-    ]
+    deps = [[f] for f in range(nf)]
+    if interacting:
+        for f in range(nf):
+            others = [g for g in range(nf) if g != f and rng.random() < 0.5]
+            deps[f] = sorted([f] + others)
+        if all(d == [f] for f, d in enumerate(deps)):
+            f = int(rng.integers(nf))
+            deps[f] = sorted({f, (f + 1) % nf})
+    B = []
+    for f, (s, u) in enumerate(zip(ns, nu)):
+        shape = [ns[g] for g in deps[f]]
+        cols = [_dirichlet(rng, s, int(np.prod(shape)), concentration).reshape([s] + shape) for _ in range(u)]
+        B.append(np.stack(cols, axis=-1))
     C = [rng.normal(0.0, 1.0, size=o) for o in no]
     D = [_dirichlet(rng, s, 1, 2.0)[:, 0] for s in ns]
-    return GenerativeModel(A=A, B=B, C=C, D=D, A_factor_list=factor_list, name=f"random:{seed}")
+    return GenerativeModel(A=A, B=B, C=C, D=D, A_factor_list=factor_list,
+                           B_factor_list=deps if interacting else None, name=f"random:{seed}")
 
 
 def _dirichlet(rng: np.random.Generator, n: int, cols: int, concentration: float) -> np.ndarray:

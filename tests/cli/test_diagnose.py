@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from aiops.inference import save_model, tmaze_model
+from tests.fakes.json_contract import validate
 
 STEPS = textwrap.dedent('''
     import time
@@ -178,3 +179,16 @@ def test_real_process_json_and_exit_code(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["steps"] == 20
+
+
+@pytest.mark.parametrize("command", ["profile", "memory", "bench"])
+def test_the_agent_seed_is_shown_in_json_and_table(cli, mod, command):
+    quiet = ["--threshold", "1e9"] if command == "memory" else []  # 3 steps are too few for a verdict
+    default = cli("diagnose", command, "-n", "3", *quiet, "-o", "json")
+    assert default.exit_code == 0 and default.json()["seed"] == 0  # fixed unless asked otherwise
+    seeded = cli("diagnose", command, "-n", "3", "--seed", "7", *quiet, "-o", "table")
+    assert seeded.exit_code == 0 and "(policy length 1), seed 7:" in " ".join(seeded.stdout.split())
+    callable_ = cli("diagnose", command, "--target", f"{mod}:clean", "-n", "3", *quiet, "-o", "json")
+    assert callable_.exit_code == 0 and callable_.json()["seed"] is None
+    for result in (default, callable_):
+        validate(result.json(), f"aiops.diagnose.{command}/v1")  # the schemas declare the seed

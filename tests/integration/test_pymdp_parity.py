@@ -13,11 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aiops.inference import GenerativeModel, ModelEnv, TMazeEnv, grid_model, random_model, tmaze_model
+from aiops.inference import (
+    GenerativeModel, ModelEnv, TMazeEnv, construct_policies, grid_model, random_model, tmaze_model,
+)
 from aiops.inference import learning
 from aiops.inference.envs import GridWorldEnv
 from tests.conftest import require
-from tests.integration.pymdp_reference import max_errors, pymdp_trace, replay, unpack
+from tests.integration.pymdp_reference import (
+    aiops_session, max_errors, pymdp_session, pymdp_trace, replay, session_errors, unpack,
+)
 
 TOL = 1e-9
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,3 +197,150 @@ def test_fixture_is_what_the_script_makes(pymdp):
                 continue
             np.testing.assert_allclose(np.asarray(value, dtype=float), np.asarray(GOLDEN[name][key], dtype=float),
                                        rtol=0, atol=1e-12, err_msg=f"{name}/{key}")
+
+
+# -- every pymdp agent setting, over whole sessions, on 30 seeded random models each -----------------
+
+SEEDS = range(30)
+
+
+def _policies(model: GenerativeModel, rng, limit: int = 16, longest: int = 2) -> dict:
+    """Policy length (2 when affordable) and, past ``limit`` policies, a random subset (pymdp is slow)."""
+    policy_len = longest if np.prod(model.num_controls) ** longest <= 64 else 1
+    policies = construct_policies(model.num_controls, policy_len)
+    if len(policies) > limit:
+        policies = policies[np.sort(rng.choice(len(policies), size=limit, replace=False))]
+    return {"policy_len": policy_len, "policies": policies}
+
+
+def _with_dirichlet(model: GenerativeModel, rng, *names: str) -> GenerativeModel:
+    for name, arrays in (("pA", model.A), ("pB", model.B), ("pD", model.D)):
+        if name in names:
+            setattr(model, name, [a * rng.uniform(0.5, 6.0) + rng.uniform(0.02, 0.5) for a in arrays])
+    return model
+
+
+def setting_case(setting: str, seed: int) -> tuple[GenerativeModel, dict, dict]:
+    """(model, session options, agent options) of one seeded parity case."""
+    rng = np.random.default_rng(1000 + seed)
+    session = {"steps": 4, "episodes": 1, "learn": "", "mode": "explicit" if seed % 2 else "perception"}
+    if setting == "param_info_gain":
+        joint = seed % 7 == 3
+        model = random_model(seed, factorised=seed % 3 == 1 and not joint, interacting=seed % 5 == 2 and not joint)
+        _with_dirichlet(model, rng, "pA", "pB")
+        session["learn"] = "AB" if seed % 3 else ""
+        session["info_gain"] = "joint" if joint else "per_modality"
+        return model, session, {"use_param_info_gain": True, **_policies(model, rng)}
+    if setting == "interacting":
+        model = random_model(seed, interacting=True, factorised=seed % 2 == 1)
+        if seed % 4 == 0:
+            _with_dirichlet(model, rng, "pB")
+            session["learn"] = "B"
+        return model, session, _policies(model, rng)
+    if setting == "learning":
+        model = _with_dirichlet(random_model(seed, factorised=seed % 3 == 2, interacting=seed % 4 == 1),
+                                rng, "pA", "pB", "pD")
+        opts = {"lr_pA": float(rng.uniform(0.3, 2.0)), "lr_pB": float(rng.uniform(0.3, 2.0)),
+                "lr_pD": float(rng.uniform(0.3, 2.0))}
+        if seed % 3:
+            opts["modalities_to_learn"] = sorted(int(m) for m in rng.choice(
+                model.num_modalities, size=int(rng.integers(1, model.num_modalities + 1)), replace=False))
+            opts["factors_to_learn"] = sorted(int(f) for f in rng.choice(
+                model.num_factors, size=int(rng.integers(1, model.num_factors + 1)), replace=False))
+        session.update(steps=3, episodes=2, learn="ABD")
+        return model, session, opts
+    if setting == "mmp":
+        model = random_model(seed, factorised=seed % 2 == 1, interacting=seed % 3 == 0)
+        horizon = 2 + seed % 3
+        opts = {"inference_algo": "MMP", "inference_horizon": horizon,
+                **_policies(model, rng, limit=6, longest=2 if seed % 5 == 0 else 1)}
+        if seed % 4 == 1:
+            _with_dirichlet(model, rng, "pA")
+            opts["use_param_info_gain"] = True
+        if seed % 6 == 5:
+            opts["inference_params"] = {"num_iter": int(rng.integers(2, 16)), "tau": float(rng.uniform(0.1, 0.6))}
+        session["steps"] = horizon + 1  # the window fills, then slides
+        return model, session, opts
+    if setting == "full_sampling":
+        model = random_model(seed, factorised=seed % 3 == 1)
+        opts = {"sampling_mode": "full", **_policies(model, rng),
+                "action_selection": "stochastic" if seed % 2 else "deterministic",
+                "alpha": float(rng.uniform(1.0, 16.0))}
+        if seed % 5 == 0:
+            opts.update(inference_algo="MMP", inference_horizon=2, **_policies(model, rng, limit=6, longest=1))
+        return model, session, opts
+    if setting == "from_arrays":
+        model = random_model(seed, factorised=seed % 2 == 1, interacting=seed % 3 == 0)
+        if seed % 4 == 2:
+            _with_dirichlet(model, rng, "pA", "pB")
+            session["learn"] = "AB"
+        session["from_arrays"] = True
+        return model, session, _policies(model, rng)
+    raise ValueError(setting)
+
+
+SETTINGS = ("param_info_gain", "interacting", "learning", "mmp", "full_sampling", "from_arrays")
+
+
+def run_setting(setting: str, seed: int) -> tuple[dict, dict, dict]:
+    """pymdp's session and ours on one case; (errors, our records, pymdp's records)."""
+    model, session, opts = setting_case(setting, seed)
+    session = dict(session)
+    mode, from_arrays = session.pop("mode"), session.pop("from_arrays", False)
+    info_gain = session.pop("info_gain", "per_modality")
+    ref = pymdp_session(model, ModelEnv(model, seed=seed), seed=seed, info_gain=info_gain, **session, **opts)
+    ours = aiops_session(model, ref, mode=mode, from_arrays=from_arrays, info_gain=info_gain, **session, **opts)
+    return session_errors(ours, ref), ours, ref
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_agent_settings_match_pymdp(pymdp, setting, seed):
+    model, session, opts = setting_case(setting, seed)
+    errors, ours, ref = run_setting(setting, seed)
+    assert max(v for k, v in errors.items() if k != "action") <= TOL, errors
+    assert errors["action"] == 0, errors  # the same choices wherever the choice was not a tie
+    agent = ours["agent"]
+    # ... and each setting took effect:
+    if setting == "param_info_gain":
+        assert agent.use_param_info_gain and agent.pA is not None
+    elif setting in ("interacting",):
+        assert agent.model.interacting and any(b.ndim > 3 for b in agent.B)
+    elif setting == "learning":
+        for name, which in (("pA", opts.get("modalities_to_learn", "all")), ("pB", opts.get("factors_to_learn", "all")),
+                            ("pD", opts.get("factors_to_learn", "all"))):
+            for i, (new, old) in enumerate(zip(getattr(agent, name), getattr(model, name))):
+                assert (not np.array_equal(new, old)) == (which == "all" or i in which), (name, i)
+    elif setting == "mmp":
+        horizon, policy_len = opts["inference_horizon"], opts["policy_len"]
+        assert agent.qs_pi[0].shape[1] == horizon + policy_len  # the window filled and slid
+    elif setting == "full_sampling":
+        if opts["action_selection"] == "deterministic":
+            assert all(c is not None and tuple(c[0]) in c[1] for c in ours["chosen"])
+        else:
+            assert len(ref["p"]) == session["steps"]
+    elif setting == "from_arrays":
+        assert agent.model.name == "arrays"
+
+
+def test_mmp_with_horizon_1_matches_pymdp_on_its_first_step(pymdp):
+    # pymdp.legacy keeps every past action in the window when inference_horizon == 1
+    # (prev_actions[-0:]), misaligning later steps; ours keeps none. The first step agrees.
+    for seed in range(5):
+        model = random_model(seed)
+        ref = pymdp_session(model, ModelEnv(model, seed=seed), 1, seed=seed, inference_algo="MMP", inference_horizon=1)
+        ours = aiops_session(model, ref, 1, inference_algo="MMP", inference_horizon=1)
+        errors = session_errors(ours, ref)
+        assert max(v for k, v in errors.items() if k != "action") <= TOL, errors
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_inference_params_without_vfe_match_pymdp(pymdp, seed):
+    # compute_vfe=False: every one of num_iter iterations, whatever dF_tol says.
+    model = random_model(seed, num_factors=3)
+    params = {"num_iter": 25, "dF_tol": 0.5, "compute_vfe": False}
+    ref = pymdp_session(model, ModelEnv(model, seed=seed), 3, seed=seed, inference_params=params)
+    ours = aiops_session(model, ref, 3, inference_params=params)
+    errors = session_errors(ours, ref)
+    assert max(v for k, v in errors.items() if k != "action") <= TOL, errors
+    assert ours["agent"].iterations == 25

@@ -46,3 +46,15 @@ def test_resolve_step_prefers_the_target(steps_module, tmp_path):
         resolve_step(None, model="maze")
     with pytest.raises(UsageError, match="policy length"):
         resolve_step(None, policy_len=0)
+
+
+def test_every_report_carries_the_core_agent_seed():
+    from aiops.diagnostics import bench, memory, profile
+
+    for seed in (0, 11):
+        step = CoreStep("tmaze", seed=seed)
+        assert step.seed == seed == step.agent.seed
+        for report in (bench(step, 3, warmup=0), profile(step, 3, top=3), memory(step, 3, warmup=0)):
+            assert report.seed == seed and report.to_dict()["seed"] == seed
+    for report in (bench(lambda: None, 3), profile(lambda: None, 3), memory(lambda: None, 3)):
+        assert report.seed is None and report.to_dict()["seed"] is None

@@ -140,3 +140,80 @@ def test_policies_are_in_pymdp_order():
     assert pols.shape == (36, 2, 3)
     expected = list(itertools.product(range(2), range(1), range(3), range(2), range(1), range(3)))
     assert [tuple(p.ravel()) for p in pols] == expected
+
+
+def _outer(vectors):
+    out = vectors[0]
+    for v in vectors[1:]:
+        out = np.multiply.outer(out, v)
+    return out
+
+
+def _wnorm(p):
+    x = p + 1e-16
+    return (1.0 / x.sum(axis=0) - 1.0 / x) * (p > 0)
+
+
+def naive_G_full(model, qs, policies, novelty=False):
+    """Policy by policy: interacting dynamics (B_factor_list) and pA/pB novelty, in loops."""
+    out = []
+    for pol in policies:
+        g, beliefs = 0.0, [q.copy() for q in qs]
+        for t in range(pol.shape[0]):
+            prev = beliefs
+            beliefs = [np.tensordot(b[..., u], _outer([prev[d] for d in deps]), axes=len(deps))
+                       for b, u, deps in zip(model.B, pol[t], model.B_factor_list)]
+            for m, (a, c) in enumerate(zip(model.A, model.C)):
+                qx = _outer([beliefs[f] for f in model.A_factor_list[m]])
+                g += _mutual_info([a], qx)
+                qo = a.reshape(a.shape[0], -1) @ qx.ravel()
+                pc = np.exp(c - c.max())
+                g += qo @ np.log(pc / pc.sum() + LOG_EPS)
+                if novelty and model.pA is not None:
+                    w = _wnorm(model.pA[m]).reshape(a.shape[0], -1)
+                    g -= qo @ (w @ qx.ravel())
+            if novelty and model.pB is not None:
+                for f, (p, u, deps) in enumerate(zip(model.pB, pol[t], model.B_factor_list)):
+                    w = _wnorm(p)[..., u]
+                    g -= beliefs[f] @ np.tensordot(w, _outer([prev[d] for d in deps]), axes=len(deps))
+        out.append(g)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed,policy_len", [(s, 1 + s % 3) for s in range(8)])
+def test_interacting_factors_match_reference(seed, policy_len):
+    model = random_model(seed, interacting=True, factorised=seed % 2 == 1)
+    policies = construct_policies(model.num_controls, policy_len)
+    if len(policies) > 60:
+        policies = policies[np.random.default_rng(seed).choice(len(policies), 60, replace=False)]
+    cache = PolicyCache(model, policies, Conventions())
+    qs = _beliefs(model, seed)
+    np.testing.assert_allclose(infer_policies(cache, qs, 16.0)[1], naive_G_full(model, qs, policies),
+                               atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("seed,interacting", [(s, s % 2 == 1) for s in range(8)])
+def test_parameter_information_gain_matches_reference(seed, interacting):
+    model = random_model(seed, interacting=interacting, factorised=seed % 3 == 0)
+    rng = np.random.default_rng(seed)
+    model.pA = [a * rng.uniform(0.5, 5.0) + 0.05 for a in model.A]
+    model.pB = [b * rng.uniform(0.5, 5.0) + 0.05 for b in model.B]
+    model.pA[0][0] = 0.0  # zero counts carry no novelty
+    policies = construct_policies(model.num_controls, 1 + seed % 2)
+    qs = _beliefs(model, seed)
+    on = PolicyCache(model, policies, Conventions(), use_param_info_gain=True)
+    off = PolicyCache(model, policies, Conventions())
+    G_on, G_off = infer_policies(on, qs, 16.0)[1], infer_policies(off, qs, 16.0)[1]
+    np.testing.assert_allclose(G_on, naive_G_full(model, qs, policies, novelty=True), atol=1e-10, rtol=0)
+    np.testing.assert_allclose(G_off, naive_G_full(model, qs, policies), atol=1e-10, rtol=0)
+    assert np.max(G_on - G_off) > 1e-3  # novelty is a bonus
+
+
+def test_novelty_is_largest_where_counts_are_fewest():
+    model = tmaze_model()
+    model.pA = [a * 100.0 + 1e-3 for a in model.A]
+    model.pA[2][:, 3, :] = 0.5  # barely any experience of the cue
+    cache = PolicyCache(model, construct_policies(model.num_controls, 1), Conventions(), use_param_info_gain=True,
+                        use_utility=False, use_states_info_gain=False)
+    G = infer_policies(cache, [np.array([1.0, 0, 0, 0]), np.array([0.5, 0.5])], 1.0)[1]
+    assert np.argmax(G) == 3

@@ -1,0 +1,113 @@
+"""Learning in an agent: Dirichlet updates of pA, pB and pD, at perception time or on request."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aiops.core.errors import UsageError
+from aiops.inference import learning
+from aiops.inference.frozen import FrozenList, freeze_array
+
+
+class AgentLearning:
+    """:class:`~aiops.inference.agent.Agent`'s learning (a mixin).
+
+    With ``learn_A`` / ``learn_B`` / ``learn_D`` the agent learns inside
+    :meth:`infer_states`; :meth:`update_A`, :meth:`update_B` and :meth:`update_D` do it
+    when called (pymdp's way). Either way only ``modalities_to_learn`` /
+    ``factors_to_learn`` are updated, and only the caches they affect are recomputed.
+    With ``inference_algo="MMP"`` learning uses :attr:`qs`, the policy average of the
+    beliefs about the current time (pymdp.legacy's agent cannot learn A or B with MMP,
+    so this has no reference to agree with).
+    """
+
+    def _learn_at_perception(self, o: list[int], first: bool) -> None:
+        """``learn_A`` every step, ``learn_B`` once an action was taken, ``learn_D`` at the first step."""
+        changes: dict = {}
+        if self.learn_A:
+            changes.update(self._learn_A(o))
+        if self.learn_B and self.action is not None:
+            changes.update(self._learn_B(self.qs_prev))
+        if self.learn_D and first:
+            changes.update(self._learn_D(self._qs))
+        if changes:
+            self._refresh(changes)
+
+    def _learn_A(self, o: list[int]) -> dict:
+        m = self._model
+        which = _which(self.modalities_to_learn, m.num_modalities)
+        pA = learning.update_pA(m.pA, m.A, o, self._qs, m.A_factor_list, self.lr_pA, which)
+        return self._store("A", pA, which)
+
+    def _learn_B(self, qs_prev: list[np.ndarray]) -> dict:
+        m = self._model
+        which = _which(self.factors_to_learn, m.num_factors)
+        pB = learning.update_pB(m.pB, m.B, self.action, self._qs, qs_prev, self.lr_pB, which, m.B_factor_list)
+        return self._store("B", pB, which)
+
+    def _learn_D(self, qs_t0: list[np.ndarray]) -> dict:
+        which = _which(self.factors_to_learn, self._model.num_factors)
+        return self._store("D", learning.update_pD(self._model.pD, qs_t0, self.lr_pD, which), which)
+
+    def _store(self, name: str, params: list[np.ndarray], which: list[int]) -> dict:
+        """Commit learned concentrations (``which`` entries) and their expected values.
+
+        As pymdp, every array becomes the expected value of its concentrations; that
+        changes only the learned ones unless the two were assigned apart (or, for D,
+        given apart: pymdp never derives D from pD before learning it).
+        """
+        m = self._model
+        p, x = list(getattr(m, "p" + name)), list(getattr(m, name))
+        every = name == "D" or name in self._apart
+        for i in which:
+            p[i] = freeze_array(params[i], f"agent.model.p{name}[{i}]", copy=False)
+        for i in range(len(x)) if every else which:
+            x[i] = freeze_array(params[i] / params[i].sum(axis=0), f"agent.model.{name}[{i}]", copy=False)
+        self._apart.discard(name)
+        m.commit("p" + name, FrozenList(p, f"agent.model.p{name}"))
+        m.commit(name, FrozenList(x, f"agent.model.{name}"))
+        return {name: None if every else which, "p" + name: which}
+
+    def update_A(self, obs) -> list[np.ndarray]:
+        """Learn pA from ``obs`` and the current beliefs now (pymdp's ``update_A``); returns pA.
+
+        Only ``modalities_to_learn`` are updated; A becomes the expected value of pA.
+        """
+        if self._model.pA is None:
+            raise UsageError("update_A needs the model's pA (Dirichlet concentrations over A)")
+        self._refresh(self._learn_A(self._check_obs(obs)))
+        return self._model.pA
+
+    def update_B(self, qs_prev=None) -> list[np.ndarray]:
+        """Learn pB from the last action, ``qs_prev`` and the current beliefs now; returns pB.
+
+        ``qs_prev`` defaults to the beliefs before the latest :meth:`infer_states`.
+        Only ``factors_to_learn`` are updated; B becomes the expected value of pB.
+        """
+        if self._model.pB is None:
+            raise UsageError("update_B needs the model's pB (Dirichlet concentrations over B)")
+        if self.action is None:
+            raise UsageError("update_B needs an action taken: call it after the second infer_states")
+        qs_prev = self.qs_prev if qs_prev is None else [np.asarray(q) for q in qs_prev]
+        self._refresh(self._learn_B(qs_prev))
+        return self._model.pB
+
+    def update_D(self, qs_t0=None) -> list[np.ndarray]:
+        """Learn pD from beliefs about the initial state now (pymdp's ``update_D``); returns pD.
+
+        ``qs_t0`` defaults to the first posterior since :meth:`reset` (with MMP, as
+        pymdp: the prior of the current window, :attr:`latest_belief`). Only
+        ``factors_to_learn`` are updated; D becomes the expected value of pD.
+        """
+        if self._model.pD is None:
+            raise UsageError("update_D needs the model's pD (Dirichlet concentrations over D)")
+        if qs_t0 is None:
+            qs_t0 = self.latest_belief if self._algo == "MMP" else self._qs_first
+            if qs_t0 is None:
+                raise UsageError("update_D needs beliefs about the initial state: call infer_states first")
+        self._refresh(self._learn_D([np.asarray(q) for q in qs_t0]))
+        return self._model.pD
+
+
+def _which(selection, count: int) -> list[int]:
+    return list(range(count)) if isinstance(selection, str) else list(selection)
