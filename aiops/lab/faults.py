@@ -75,7 +75,7 @@ FAULTS: tuple[FaultKind, ...] = (
               high=100.0, unit="nats"),
     FaultKind("training-stall", "stop running training episodes"),
     FaultKind("not-ready", "answer /ready with 503"),
-    FaultKind("crash", "exit with status 1 after VALUE seconds", default=0.0, high=3600.0,
+    FaultKind("crash", "exit 1 VALUE seconds after it is set (at start: once ready)", default=0.0, high=3600.0,
               unit="s", low_inclusive=True),
     # noise (benign by design: see the module docstring)
     FaultKind("client-errors", "bad clients send VALUE invalid /infer requests a second (4xx)",

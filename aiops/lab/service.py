@@ -143,6 +143,7 @@ class LabService:
                                interval=config.train_interval, window=config.accuracy_window,
                                seed=config.seed)
         self.ready = False
+        self.ready_at: float | None = None  # when warm-up finished: a startup crash counts from here
         self.load_error: str | None = None
         self.shipper: Any = None  # set by the server when logs are shipped
         self.tracing: Any = NO_TRACING  # set by the server when spans are exported
@@ -183,6 +184,7 @@ class LabService:
             event(log_service, logging.CRITICAL, "Model warm-up failed", exc_info=exc)
             return
         self.ready = True
+        self.ready_at = self._clock()
         event(log_service, logging.INFO, "Service ready", model=self.config.model)
 
     def shutdown(self) -> None:
@@ -203,7 +205,10 @@ class LabService:
                 self._leaked_bytes += size
         self._noise(seconds)
         crash = next((f for f in self.faults.snapshot() if f.name == "crash"), None)
-        if crash is not None and self._clock() >= crash.since + (crash.value or 0.0):
+        # counted from when the fault was set or the service became ready, whichever is later: a
+        # slow start (a loaded machine) never eats the delay that `--fault crash=N` promises
+        if crash is not None and self.ready_at is not None \
+                and self._clock() >= max(crash.since, self.ready_at) + (crash.value or 0.0):
             event(log_service, logging.CRITICAL, "Fatal error: process terminating", fault="crash")
             self._crash()
 

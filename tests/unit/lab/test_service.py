@@ -143,9 +143,23 @@ def test_crash_fires_after_its_delay(tmp_path):
     crashes = []
     svc = LabService(LabConfig(disk_path=str(tmp_path)), clock=lambda: now[0],
                      crash=lambda: crashes.append(now[0]))
-    svc.faults.set("crash", 2.0)
-    svc.tick(0.25)
-    assert not crashes
-    now[0] += 2
-    svc.tick(0.25)
-    assert crashes == [1002.0]
+    try:
+        svc.faults.set("crash", 2.0)  # set at start (--fault crash=2): counts from when the lab is ready
+        now[0] += 5  # a slow warm-up, as on a loaded machine
+        svc.tick(0.25)
+        assert not crashes  # not ready yet: the promised two seconds have not begun
+        svc.warm_up()
+        svc.tick(0.25)
+        assert not crashes
+        now[0] += 2
+        svc.tick(0.25)
+        assert crashes == [1007.0]
+        svc.faults.set("crash", 1.0)  # set while serving: counts from now
+        now[0] += 0.5
+        svc.tick(0.25)
+        assert crashes == [1007.0]
+        now[0] += 0.5
+        svc.tick(0.25)
+        assert crashes == [1007.0, 1008.0]
+    finally:
+        svc.shutdown()
