@@ -56,11 +56,17 @@ class FileBackend:
         """Nothing to release (files are opened per call); here for the backend interface."""
 
     def paths(self) -> list[str]:
-        """The files to read, in a stable order; UsageError when none match."""
-        if glob.has_magic(self.pattern):
+        """The files to read, in a stable order; UsageError when none match.
+
+        An existing file is taken literally, even when its name has glob characters
+        (``we[ir]d*.jsonl``); only otherwise is the pattern expanded as a glob.
+        """
+        if os.path.isfile(self.pattern):
+            found = [self.pattern]
+        elif glob.has_magic(self.pattern):
             found = sorted(p for p in glob.glob(self.pattern) if os.path.isfile(p))
         else:
-            found = [self.pattern] if os.path.isfile(self.pattern) else []
+            found = []
         if not found:
             what = "no file matches" if glob.has_magic(self.pattern) else "no such file:"
             raise UsageError(f"{what} '{self.pattern}'", hint="pass --file PATH or a quoted glob")
