@@ -65,6 +65,9 @@ def check(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
     with output.progress("probing", total=len(opts["targets"])) as advance:
         report = run_check(**opts, deadline=deadline, progress=advance)
     output.render(report, table=health_table)
+    problem = report.problem()
+    if problem:  # the data is on stdout; the verdict in one line on stderr, as for every error
+        output.error(*problem)
     raise typer.Exit(report.exit_code())
 
 

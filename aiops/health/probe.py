@@ -110,6 +110,23 @@ class HealthReport:
             return errors.UNREACHABLE
         return errors.OK
 
+    def problem(self) -> tuple[str, str] | None:
+        """(one-line error, hint) when the exit code is 2 (malformed) or 5 (unreachable)."""
+        code = self.exit_code()
+        if code == errors.USAGE:
+            bad = [t for t in self.targets if t.invalid]
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            return (f"{len(bad)} of {len(self.targets)} target(s) malformed: {bad[0].invalid}{more}",
+                    "a target is http[s]://host:port, or host:port for http")
+        if code == errors.UNREACHABLE:
+            down = [t for t in self.targets if t.verdict == "unreachable"]
+            first = down[0]
+            more = f" (and {len(down) - 1} more)" if len(down) > 1 else ""
+            return (f"{len(down)} of {len(self.targets)} target(s) unreachable: "
+                    f"{first.url or first.target}: {'; '.join(first.reasons)}{more}",
+                    "check the URL, the network and that the service is running")
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "checked_at": self.checked_at, "verdict": self.verdict,
                 "duration_ms": round(self.duration_ms, 1), "timeout_s": self.timeout_s,
