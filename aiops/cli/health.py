@@ -106,6 +106,7 @@ _COLOURS = {"healthy": "green", "degraded": "yellow", "unhealthy": "red", "unrea
 
 def health_table(report):
     """One row per target: verdict, each endpoint's status and latency, the failing reasons."""
+    from rich.markup import escape
     from rich.table import Table
 
     s = report.summary
@@ -128,5 +129,5 @@ def health_table(report):
             code = ep.status_code if ep.status_code is not None else "ERR"
             cells.append(f"{mark} {code} {ep.latency_ms:.0f}ms")
         colour = _COLOURS[t.verdict]
-        table.add_row(t.url or t.target, f"[{colour}]{t.verdict}[/]", *cells, "\n".join(t.reasons))
+        table.add_row(escape(t.shown), f"[{colour}]{t.verdict}[/]", *cells, escape("\n".join(t.reasons)))
     return table

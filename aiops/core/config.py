@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from aiops.core.errors import ConfigError
+from aiops.core.redact import redact_data
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ class Config:
             value = self.values[s.key]
             if s.secret and value:
                 value = mask(str(value))
+            elif isinstance(value, (str, list)):
+                value = redact_data(value)  # a URL's user-info or token parameter
             out.append({"key": s.key, "value": value, "source": self.sources[s.key],
                         "env_var": s.env_var, "help": s.help})
         return out

@@ -16,6 +16,7 @@ from aiops.catalog import APPLICATION_METRICS, METRICS
 from aiops.core import errors
 from aiops.core.errors import UsageError
 from aiops.core.http import DEFAULT_MAX_BODY, FetchError, Response, fetch, normalise_url, ssl_context
+from aiops.core.redact import redact
 from aiops.health.rules import judge_health_body, judge_metrics
 
 ENDPOINTS = ("/health", "/ready", "/live", "/metrics")
@@ -50,6 +51,11 @@ class TargetResult:
     invalid: str | None = None  # why the target is not a usable URL
 
     @property
+    def shown(self) -> str:
+        """The target as people see it: its URL with any credentials masked."""
+        return redact(self.url or self.target)
+
+    @property
     def reasons(self) -> list[str]:
         if self.invalid:
             return [self.invalid]
@@ -69,7 +75,8 @@ class TargetResult:
         return "degraded" if failed else "healthy"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "url": self.url, "verdict": self.verdict,
+        return {"target": redact(self.target), "url": redact(self.url) if self.url else None,
+                "verdict": self.verdict,
                 "reasons": self.reasons,
                 "endpoints": {p: ep.to_dict() for p, ep in self.endpoints.items()},
                 "health": self.health,
@@ -123,7 +130,7 @@ class HealthReport:
             first = down[0]
             more = f" (and {len(down) - 1} more)" if len(down) > 1 else ""
             return (f"{len(down)} of {len(self.targets)} target(s) unreachable: "
-                    f"{first.url or first.target}: {'; '.join(first.reasons)}{more}",
+                    f"{first.shown}: {'; '.join(first.reasons)}{more}",
                     "check the URL, the network and that the service is running")
         return None
 

@@ -230,7 +230,11 @@ def add_note(pd: PagerDuty, ref: str, content: str, *, dry_run: bool = False,
              audit: AuditLog | None = None) -> ActionReport:
     """Add a note to one incident. After an unclear failure the notes are read back: a note is
     never added twice."""
+    from aiops.core.redact import redact
+
     actor = pd.settings.require_from()
+    # a note is read by everyone on the incident: never a credential (a target URL's user-info)
+    content = redact(content, [pd.settings.token or "", pd.settings.routing_key or ""])
     if not content.strip():
         from aiops.core.errors import UsageError
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiops.core.errors import AuthError, UpstreamError, UsageError
 from aiops.core.http import FetchError, fetch, normalise_url, ssl_context
+from aiops.core.redact import redact
 from aiops.lab.faults import format_fault, parse_fault
 
 SCHEMA = "aiops.lab.faults/v1"
@@ -57,7 +58,7 @@ def faults(target: str, action: str = "list", specs: list[str] | tuple[str, ...]
         raise UsageError(f"unknown action '{action}'")
     tls = ssl_context(ca_bundle, insecure)
     body = asyncio.run(_send(url, requests, token, timeout, tls))
-    return FaultReport(url, body.get("active", []), body.get("available", []), changed)
+    return FaultReport(redact(url), body.get("active", []), body.get("available", []), changed)
 
 
 async def _send(url: str, requests: list[tuple[str, str, Any]], token: str, timeout: float,

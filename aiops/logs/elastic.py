@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiops.core.redact import redact
 from aiops.logs.cluster import Failure, api_failure, root_reason
 
 
@@ -21,7 +22,7 @@ class ElasticClient:
     def __init__(self, url: str, *, timeout: float, api_key: str | None = None,
                  username: str | None = None, password: str | None = None,
                  ca_bundle: str | None = None, insecure: bool = False, es: Any = None) -> None:
-        self.url = url
+        self.url = redact(url)  # for messages; the client library gets the real one
         if es is None:
             from elasticsearch import Elasticsearch
 

@@ -18,7 +18,7 @@ from aiops.incidents.clock import compute_clock, severity_of
 from aiops.postmortem import timeline as tl
 from aiops.postmortem.metrics import summarise
 from aiops.postmortem.model import Draft, Gap
-from aiops.postmortem.redact import Redactor
+from aiops.core.redact import Redactor
 from aiops.postmortem.sources import IncidentData, Sources
 
 LEAD = dt.timedelta(minutes=30)
