@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from aiops.core import safejson
 from aiops.core.fsutil import fsync_dir
 from aiops.core.redact import redact_data
 from aiops.incidents import audit_chain as chain
@@ -187,7 +188,7 @@ def read(path: str | os.PathLike, *, incident: str | None = None, action: str | 
         if not line.strip():
             continue
         try:
-            entry = AuditEntry.from_dict(json.loads(line))
+            entry = AuditEntry.from_dict(safejson.loads(line))
         except (ValueError, KeyError, TypeError, AttributeError):
             skipped += 1
             continue
@@ -239,8 +240,8 @@ def _count_lines(fd: int, size: int) -> int:
 
 def _loads(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
-    except ValueError:
+        return safejson.loads(raw)
+    except (ValueError, UnicodeDecodeError):
         return None
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiops.core import safejson
+
 GENESIS = "audit.genesis"  # the genesis record's action
 ZERO = "0" * 64  # the genesis's prev when nothing came before it
 VERIFY_SCHEMA = "aiops.incidents.audit-verify/v1"
@@ -148,8 +150,8 @@ def verify(path: str | os.PathLike) -> Verification:
 
 def _parse(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
-    except ValueError:
+        return safejson.loads(raw)
+    except (ValueError, UnicodeDecodeError):
         return None
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiops.core import safejson
 from aiops.core.errors import AuthError, UpstreamError, UsageError
 from aiops.core.http import FetchError, fetch, normalise_url, ssl_context
 from aiops.core.redact import redact
@@ -89,6 +89,6 @@ async def _send(url: str, requests: list[tuple[str, str, Any]], token: str, time
 
 def _decode(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
-    except ValueError:
+        return safejson.loads(raw)
+    except (ValueError, UnicodeDecodeError):
         return None

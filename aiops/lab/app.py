@@ -228,38 +228,17 @@ def parse_body(raw: bytes) -> Any:
     """Decode a JSON body; ObservationError(400) for anything that is not strict, shallow JSON.
 
     Strict: ``NaN`` and ``Infinity`` are not JSON. Shallow: a document nested deeper than
-    MAX_DEPTH is refused before anything walks it (deep nesting otherwise ends in a
-    RecursionError somewhere, and a client could turn that into a 500).
+    MAX_DEPTH is refused (deep nesting otherwise ends in a RecursionError somewhere, and a
+    client could turn that into a 500).
     """
+    from aiops.core import safejson
+
     if not raw.strip():
         raise ObservationError(400, "empty body; expected JSON like {\"observation\": [0, 0, 0]}")
     try:
-        value = json.loads(raw, parse_constant=_not_json)
-    except RecursionError:
-        raise ObservationError(400, f"invalid JSON: nested deeper than {MAX_DEPTH} levels") from None
+        return safejson.loads(raw, max_depth=MAX_DEPTH, strict=True)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ObservationError(400, f"invalid JSON: {exc}") from None
-    if _depth_exceeds(value, MAX_DEPTH):
-        raise ObservationError(400, f"invalid JSON: nested deeper than {MAX_DEPTH} levels")
-    return value
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _depth_exceeds(value: Any, limit: int) -> bool:
-    """True when containers nest more than ``limit`` levels (iterative: no recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            if depth > limit:
-                return True
-            stack.extend((child, depth + 1) for child in item if isinstance(child, (list, dict)))
-    return False
 
 
 def _client_gone(exc: BaseException) -> bool:

@@ -14,6 +14,7 @@ import os
 from collections import Counter
 from typing import Any, Iterator
 
+from aiops.core import safejson
 from aiops.core.errors import UsageError
 from aiops.logs.model import (
     CORRELATION_ID,
@@ -36,6 +37,7 @@ from aiops.logs.scan import CorruptFile, matching_lines, needle_for
 from aiops.logs.sorting import external_sort
 from aiops.logs.timeline import Trace
 
+DEPTH_CHECK = safejson.MAX_DEPTH  # fewer brackets than this cannot nest deeper
 ERROR_NEEDLES = tuple(b'"' + v.encode() + b'"' for v in ERROR_LEVEL_VALUES)
 
 
@@ -145,8 +147,9 @@ def _parse(line: bytes, skipped: Skipped, *, counted: bool) -> dict[str, Any] | 
     """The line as a JSON object, or None (counted as invalid when it held the needle)."""
     if not line.strip():
         return None
-    try:
-        record = json.loads(line)
+    try:  # a line with many brackets is checked for nesting (the renderers recurse)
+        record = safejson.loads(line) if line.count(b"[") + line.count(b"{") > DEPTH_CHECK \
+            else json.loads(line)
     except ValueError:
         record = None
     if not isinstance(record, dict):

@@ -48,10 +48,18 @@ def parse(text: str, target: str, at: float) -> Snapshot:
     try:
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
-                snap.samples.setdefault(sample.name, {})[frozenset(sample.labels.items())] = float(sample.value)
+                snap.samples.setdefault(sample.name, {})[frozenset(sample.labels.items())] = _number(sample.value)
     except (ValueError, TypeError, IndexError) as exc:
         return Snapshot(target, at, error=f"unparsable /metrics: {str(exc)[:120]}")
     return snap
+
+
+def _number(value: Any) -> float:
+    """A sample value as a float; an integer too large for one is +/-Inf, as Prometheus reads it."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 async def _scrape_all(http: Any, targets: list[str], timeout: float, max_body: int) -> list[Snapshot]:

@@ -28,7 +28,7 @@ class Fault:
 
     method: str
     path: str
-    kind: str                     # status | drop | delay | malformed
+    kind: str                     # status | drop | delay | malformed | mutate
     times: int = 1
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
@@ -52,6 +52,7 @@ class Exchange:
     body: Any = None
     raw: bytes = b""
     injected: bool = False
+    mutated: bool = False  # the answer was deliberately changed (fuzzing): not the sim's own
     at: float = field(default_factory=time.monotonic)
 
 
@@ -123,7 +124,9 @@ def make_handler(sim: Any) -> type:
                 status, x.injected = fault.status, True
                 payload = fault.body if fault.body is not None else fault_body(fault.status)
                 headers.update(fault.headers)
-            data = json.dumps(payload).encode()
+            if fault and fault.kind == "mutate":  # body(payload) -> any JSON value, or raw bytes
+                payload, x.injected, x.mutated = fault.body(payload), True, True
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             if fault and fault.kind == "malformed":
                 data, x.injected = data[: max(1, len(data) // 2)], True
             x.status, x.body, x.raw = status, payload, data

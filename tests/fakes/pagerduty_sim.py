@@ -14,7 +14,7 @@ at the origin root, ``self`` links under the base URL. It implements what aiops 
 - 401 for a bad token, 400 for a write without a known ``From`` user, rate-limit headers on
   every answer and a real 960-requests-a-minute limit, PagerDuty's error bodies;
 - fault injection: :meth:`PagerDutySim.fail` (any status, optionally after applying the
-  change), :meth:`rate_limit`, :meth:`delay`, :meth:`drop`, :meth:`malformed`.
+  change), :meth:`rate_limit`, :meth:`delay`, :meth:`drop`, :meth:`malformed`, :meth:`mutate`.
 
 Every exchange is recorded (``sim.exchanges``) so tests can check what was sent and validate
 every answer against PagerDuty's OpenAPI spec (``tests/fakes/pagerduty_contract.py``). The
@@ -142,6 +142,10 @@ class PagerDutySim:
 
     def malformed(self, method: str, path: str, *, times: int = 1) -> Fault:
         return self._add(Fault(method, path, "malformed", times))
+
+    def mutate(self, method: str, path: str, change: Any, *, times: int = 1) -> Fault:
+        """Answer with ``change(real JSON answer)``: any JSON value, or raw bytes (fuzzing)."""
+        return self._add(Fault(method, path, "mutate", times, body=change))
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:

@@ -1,0 +1,58 @@
+"""PagerDuty's answers, mutated: the real client against the simulator, one answer changed.
+
+Each example picks a command and one of the requests it makes, and the simulator answers that
+request with a mutation of its real answer (a changed or dropped field, another JSON value,
+random bytes, the body cut short, deep nesting). The command must end with a documented exit
+code (0, 3 or 5; 4 never, the token is right), one ``error:`` line when it fails, no traceback;
+a write leaves the audit log complete and its hash chain intact.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.fakes.pagerduty_sim import pagerduty_sim  # noqa: F401 (fixture)
+from tests.fuzz.conftest import examples
+from tests.fuzz.strategies import MUTATIONS
+
+# command -> the requests it makes (method, path regex); {id} is the incident's ID
+COMMANDS = {
+    ("incident", "list"): [("GET", "/incidents")],
+    ("incident", "show", "{id}"): [("GET", "/incidents/[^/]+"), ("GET", "/incidents/.+/log_entries"),
+                                   ("GET", "/incidents/.+/notes")],
+    ("incident", "oncall"): [("GET", "/oncalls")],
+    ("incident", "ack", "{id}", "--yes"): [("GET", "/incidents/[^/]+"), ("PUT", "/incidents")],
+    ("incident", "note", "{id}", "checking"): [("GET", "/incidents/[^/]+"),
+                                               ("POST", "/incidents/.+/notes"),
+                                               ("GET", "/incidents/.+/notes")],
+}
+
+
+@examples(40)
+@given(st.sampled_from(sorted(COMMANDS)), st.data(), MUTATIONS)
+def test_mutated_pagerduty_answers(cli, pagerduty_sim, tmp_path, door, command, data, mutation):
+    from aiops.incidents.audit import verify
+
+    door("PagerDuty JSON answers")()
+    sim = pagerduty_sim
+    inc = sim.create_incident()
+    method, path = data.draw(st.sampled_from(COMMANDS[command]))
+    sim.faults.clear()
+    sim.mutate(method, path, mutation, times=5)
+    audit = tmp_path / f"audit-{inc['id']}.jsonl"
+    args = [a.replace("{id}", inc["id"]) for a in command]
+    result = cli(*args, "-o", "json", env=sim.env(AIOPS_AUDIT_PATH=str(audit), AIOPS_TIMEOUT="5"))
+    sim.faults.clear()
+    assert "Traceback" not in result.stderr
+    assert result.exit_code in (0, 3, 5), (args, method, path, mutation, result.stderr[-600:])
+    if result.exit_code == 5:
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1, result.stderr
+    if result.stdout.strip():
+        json.loads(result.stdout)
+    if audit.exists():  # a write happened or was attempted: recorded whole, chain intact
+        assert audit.read_bytes().endswith(b"\n")
+        assert verify(audit).status == "verified"
