@@ -19,6 +19,9 @@ from tests.fakes.scripted_http import ALERTMANAGER, PROMETHEUS, ScriptedServer
 from tests.fuzz.conftest import examples
 from tests.fuzz.strategies import DEEP, TEXT, body_of, nested
 
+# hypothesis warns when a generated example is large to print (10 MB bodies are the point)
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
+
 CONTENT_TYPES = st.sampled_from(["application/json", "text/html", "text/plain", "", "application/x-www-form-urlencoded",
                                  "application/json; charset=latin-1", "image/png"])
 

@@ -12,11 +12,15 @@ import gzip
 import json
 import os
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.fuzz.conftest import examples
 from tests.fuzz.strategies import JSON, SCALARS, TEXT, nested
+
+# hypothesis warns when a generated example is large to print (10 MB bodies are the point)
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 
 VALID_CONFIG = b"""timeout = 5
 targets = ["http://127.0.0.1:8000"]

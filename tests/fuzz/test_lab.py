@@ -8,7 +8,6 @@ service is healthy, counted no error of its own and logged no unhandled error.
 from __future__ import annotations
 
 import http.client
-import json
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,6 +17,9 @@ from hypothesis import strategies as st
 from tests.fakes.lab import start_lab
 from tests.fuzz.conftest import examples
 from tests.fuzz.strategies import AWKWARD_NUMBERS, DEEP, JSON, SCALARS, TEXT, dumps
+
+# hypothesis warns when a generated example is large to print (10 MB bodies are the point)
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 
 CONTENT_TYPES = st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain",
                                  "application/x-www-form-urlencoded", "multipart/form-data", "",
