@@ -11,7 +11,7 @@ from aiops.cli.common import TimeoutOpt, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
 
-_COLOURS = {"recommended": "red", "not needed": "green", "no data": "magenta", "error": "red"}
+_COLOURS = {"recommended": "red", "not_needed": "green", "no_data": "magenta", "error": "red"}
 
 
 @app.command()
@@ -58,5 +58,5 @@ def capacity_table(report):
         if rec.note:
             lines.append(f"[dim]{escape(rec.note)}[/]")
         colour = _COLOURS[rec.status]
-        table.add_row(rec.action, f"[{colour}]{rec.status}[/]", rec.rule, "\n".join(lines) or "-")
+        table.add_row(rec.action.replace("_", " "), f"[{colour}]{rec.status.replace('_', ' ')}[/]", rec.rule, "\n".join(lines) or "-")
     return table

@@ -47,7 +47,8 @@ def init(
 
     written = init_file(path or (Path("aiops.toml") if local else None))
     output.info(f"wrote {written}")
-    output.render({"path": str(written)}, table=lambda r: f"Wrote {r['path']}")
+    output.render({"schema": "aiops.config-init/v1", "path": str(written)},
+                  table=lambda r: f"Wrote {r['path']}")
 
 
 def _table(report: dict):

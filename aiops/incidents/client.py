@@ -25,6 +25,8 @@ from typing import Any, Callable
 from aiops.core import safejson, shapes
 from aiops.core.errors import AuthError, CheckFailed, ConfigError, UpstreamError, UsageError
 
+SANDBOX_HEADER = "X-Aiops-Sandbox"  # on every answer of ``aiops lab pagerduty`` (aiops.lab.pagerduty)
+
 REGIONS = {"us": ("https://api.pagerduty.com", "https://events.pagerduty.com"),
            "eu": ("https://api.eu.pagerduty.com", "https://events.eu.pagerduty.com")}
 log = logging.getLogger("aiops.incidents")
@@ -184,6 +186,8 @@ def client_classes() -> tuple[type, type]:
 
         def postprocess(self, response: Any, *args: Any) -> None:
             super().postprocess(response, *args)  # type: ignore[misc]
+            if SANDBOX_HEADER in response.headers:  # ``aiops lab pagerduty``, not PagerDuty
+                self.aiops_sandbox = response.headers[SANDBOX_HEADER]
             if response.status_code == 429 or response.status_code >= 500:
                 raise _Retryable(response)
 
@@ -263,6 +267,11 @@ class PagerDuty:
 
     def close(self) -> None:
         self.client.close()
+
+    @property
+    def sandbox(self) -> str | None:
+        """The sandbox's notice when the endpoint answered as ``aiops lab pagerduty``, else None."""
+        return getattr(self.client, "aiops_sandbox", None)
 
     # Each call may name the shape of the answer aiops reads (aiops.incidents.models: INCIDENT,
     # NOTE, ...): an answer of another shape is a malformed body (exit 5), never a crash later.

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from aiops.core.errors import UsageError
 from aiops.core.redact import redact
+from aiops.core.timewindow import rfc3339
 from aiops.prometheus.alerts import parse_ts
 
 _MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$')
@@ -105,7 +106,7 @@ def _ends(silence: Silence) -> dt.datetime:
 
 
 def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return rfc3339(value)
 
 
 @dataclass

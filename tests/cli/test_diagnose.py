@@ -86,7 +86,7 @@ def test_memory_passes_a_clean_target_and_the_core(cli, mod):
     res = cli("diagnose", "memory", "--target", f"{mod}:clean", "-n", "60", "-o", "json")
     assert res.exit_code == 0 and res.json()["leaking"] is False
     res = cli("diagnose", "memory", "--model", "tmaze", "-n", "150", "-o", "json")
-    assert res.exit_code == 0 and res.json()["verdict"] == "no leak"
+    assert res.exit_code == 0 and res.json()["verdict"] == "no_leak"
 
 
 def test_memory_threshold_and_line_mode(cli, mod):

@@ -75,7 +75,7 @@ def test_unknown_job_is_no_data_everywhere_not_zero(cli, stack):
     result = check(cli, prom.url, "--job", "no-such-job")
     assert result.exit_code == 0, result.stderr
     doc = result.json()
-    assert {r["verdict"] for r in doc["rows"]} == {"no data"}
+    assert {r["verdict"] for r in doc["rows"]} == {"no_data"}
     assert all(r["value"] is None for r in doc["rows"])
     assert "no series for job 'no-such-job'" in result.stderr and doc["warnings"]
 
@@ -130,8 +130,8 @@ def test_capacity_without_history_or_queue_metric(cli, stack):
     result = cli("capacity", "check", "-o", "json", env={"AIOPS_PROMETHEUS_URL": prom.url})
     assert result.exit_code == 0, result.stderr
     recs = {r["action"]: r for r in result.json()["recommendations"]}
-    assert recs["scale up"]["status"] == "not needed"  # CPU 50%: below 70
-    evidence = next(iter(recs["scale up"]["evidence"].values()))
+    assert recs["scale_up"]["status"] == "not_needed"  # CPU 50%: below 70
+    evidence = next(iter(recs["scale_up"]["evidence"].values()))
     assert evidence["now"] == 50.0 and evidence["covered"] is False
-    assert recs["scale out"]["status"] == "no data"
-    assert "request_queue_length" in recs["scale out"]["note"]
+    assert recs["scale_out"]["status"] == "no_data"
+    assert "request_queue_length" in recs["scale_out"]["note"]
