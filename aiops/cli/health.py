@@ -157,12 +157,14 @@ def health_table(report, all_targets: bool = False):
     80 columns); its failing reasons on the lines below, however long they are."""
     from rich import box
     from rich.markup import escape
+
+    from aiops.core.redact import redact
     from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
     s = report.summary
-    where = "" if report.source == "probe" else f" from Prometheus {escape(report.prometheus_url or '')}"
+    where = "" if report.source == "probe" else f" from Prometheus {escape(redact(report.prometheus_url or ''))}"
     table = Table(title=f"{s['targets']} target(s){where}: {s['healthy']} healthy, {s['degraded']} "
                         f"degraded, {s['unhealthy']} unhealthy, {s['unreachable']} unreachable "
                         f"({report.duration_ms / 1000:.2f}s)", title_justify="left", box=box.SIMPLE_HEAD,

@@ -37,7 +37,9 @@ class Store:
 
     @property
     def label(self) -> str:
-        return f"{self.backend.title()} at {self.url}"
+        from aiops.core.redact import redact
+
+        return f"{self.backend.title()} at {redact(self.url)}"
 
     def headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}

@@ -37,7 +37,8 @@ def urls_env(tmp_path, dead):
             "AIOPS_ALERTMANAGER_URL": creds(dead), "AIOPS_LOGS_URL": creds(dead),
             "AIOPS_PAGERDUTY_BASE_URL": creds(dead, "https"), "AIOPS_PAGERDUTY_TOKEN": "x" * 20,
             "AIOPS_PAGERDUTY_FROM_EMAIL": "oncall@example.com", "AIOPS_TARGETS": creds(dead, query=False),
-            "AIOPS_AUDIT_PATH": str(tmp_path / "audit.jsonl"), "AIOPS_LAB_ADMIN_TOKEN": "y" * 20}
+            "AIOPS_AUDIT_PATH": str(tmp_path / "audit.jsonl"), "AIOPS_LAB_ADMIN_TOKEN": "y" * 20,
+            "AIOPS_TRACING_URL": creds(dead)}
 
 
 COMMANDS = [
@@ -54,6 +55,11 @@ COMMANDS = [
     ["lab", "fault", "list", "--target", "{target}"],
     ["incident", "list"],
     ["config", "show"],
+    ["health", "check", "--via", "prometheus"],
+    ["dashboard", "main", "--once", "--source", "prometheus"],
+    ["dashboard", "main", "--once", "--target", "{target}"],
+    ["trace", "search"],
+    ["trace", "show", "0af7651916cd43dd8448eb211c80319c"],
     ["postmortem", "new", "--since", "1h", "--until", "now", "--out", "pm", "--force"],
 ]
 
