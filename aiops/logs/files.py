@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 from aiops.core import safejson
 from aiops.core.errors import UsageError
+from aiops.core.fsutil import files_matching
 from aiops.logs.model import (
     CORRELATION_ID,
     ERROR_LEVEL_VALUES,
@@ -63,12 +64,7 @@ class FileBackend:
         An existing file is taken literally, even when its name has glob characters
         (``we[ir]d*.jsonl``); only otherwise is the pattern expanded as a glob.
         """
-        if os.path.isfile(self.pattern):
-            found = [self.pattern]
-        elif glob.has_magic(self.pattern):
-            found = sorted(p for p in glob.glob(self.pattern) if os.path.isfile(p))
-        else:
-            found = []
+        found = files_matching(self.pattern)
         if not found:
             what = "no file matches" if glob.has_magic(self.pattern) else "no such file:"
             raise UsageError(f"{what} '{self.pattern}'", hint="pass --file PATH or a quoted glob")
