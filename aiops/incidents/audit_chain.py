@@ -114,7 +114,9 @@ class Verification:
         return f"FAILED: {self.problem}"
 
     def to_dict(self) -> dict[str, Any]:
-        when = self.checked_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+        from aiops.core.timewindow import rfc3339
+
+        when = rfc3339(self.checked_at)
         return {"schema": VERIFY_SCHEMA, "path": self.path, "checked_at": when,
                 "status": self.status, "verified": self.ok, "records": self.records,
                 "adopted_lines": self.adopted_lines, "line": self.line, "problem": self.problem,

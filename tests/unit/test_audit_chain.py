@@ -19,11 +19,9 @@ import pytest
 
 from aiops.incidents import audit_chain
 from aiops.incidents.audit import AuditLog, read, verify
-from tests.conftest import require
 
 T0 = dt.datetime(2026, 1, 28, 10, 0, tzinfo=dt.timezone.utc)
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((ROOT / "schemas" / "audit-verify.schema.json").read_text())
 
 
 def clock_from(start: dt.datetime):
@@ -122,6 +120,9 @@ def test_the_head_file_catches_truncation_and_a_lagging_head_is_not_tampering(tm
     lines = build(path)
     head = audit_chain.head_path(path)
     saved = head.read_text()
+    from tests.fakes.json_contract import validate
+
+    validate(json.loads(saved), "aiops.incidents.audit-head/v1")
     rewrite(path, lines[:-2])
     assert verify(path).problem.startswith("line 6: 2 record(s) after line 5 (#5-#6) were removed")
     # an append after a truncation continues from the head: the gap stays visible
@@ -169,18 +170,19 @@ def test_concurrent_processes_never_break_the_chain(tmp_path):
 
 
 def test_cli_verify_exit_codes_and_json(cli, tmp_path):
-    jsonschema = require("jsonschema")
+    from tests.fakes.json_contract import validate
+
     path = tmp_path / "audit.jsonl"
     lines = build(path)
     env = {"AIOPS_AUDIT_PATH": str(path)}
     ok = cli("incident", "audit", "--verify", "-o", "json", env=env)
     assert ok.exit_code == 0, ok.stderr
-    jsonschema.validate(ok.json(), SCHEMA)
+    validate(ok.json(), "aiops.incidents.audit-verify/v1")
     assert ok.json()["status"] == "verified" and ok.json()["records"] == 7
     rewrite(path, [lines[0], lines[1], lines[3], lines[2], *lines[4:]])
     bad = cli("incident", "audit", "--verify", "-o", "json", env=env)
     assert bad.exit_code == 3
-    jsonschema.validate(bad.json(), SCHEMA)
+    validate(bad.json(), "aiops.incidents.audit-verify/v1")
     errors = [line for line in bad.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: audit log {path}: FAILED: line 3: is out of order: record #3 where "
                       "#2 belongs"]
