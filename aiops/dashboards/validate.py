@@ -214,8 +214,10 @@ def check_panel(file: str, panel: dict) -> list[Problem]:
     unit = defaults.get("unit")
     if not unit:
         problems.append(Problem(file, name, "no unit"))
-    elif not isinstance(unit, str) or not is_unit(unit):
+    elif not isinstance(unit, str):
         problems.append(Problem(file, name, f"unit {json.dumps(unit)[:80]} is not a Grafana unit ID"))
+    elif not is_unit(unit):
+        problems.append(Problem(file, name, f"unit '{unit}' is not a Grafana unit ID"))
     steps = _list(_dict(defaults.get("thresholds")).get("steps"))
     if steps:
         values = [s.get("value") if isinstance(s, dict) else s for s in steps]
