@@ -78,7 +78,9 @@ def check(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
 
     if via not in ("probe", "prometheus"):
         raise UsageError(f"--via must be probe or prometheus, got '{via}'")
-    stream = JsonStream(sys.stdout.write) if output.output_format() == "json" else None
+    # JSON streams one target per line; --jq needs the whole document, so it waits for it
+    streaming = output.output_format() == "json" and get_state().jq_program is None
+    stream = JsonStream(sys.stdout.write) if streaming else None
     if via == "prometheus":
         from aiops.health.prometheus import check as read_prometheus
 

@@ -9,7 +9,7 @@ import typer
 from aiops.cli.common import global_options
 
 
-@global_options
+@global_options(json_output=False)  # a server: its first stdout line is its announcement
 def pagerduty(
     host: Annotated[str, typer.Option("--host", metavar="HOST",
                                       help="address to listen on (loopback unless --allow-remote)")] = "127.0.0.1",

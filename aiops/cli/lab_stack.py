@@ -114,5 +114,5 @@ def down_table(report):
     for name in ("component", "pid", "outcome"):
         table.add_column(name, no_wrap=True)
     for row in report.stopped:
-        table.add_row(escape(row["name"]), str(row["pid"]), escape(row["outcome"]))
+        table.add_row(escape(row["name"]), str(row["pid"]), escape(row["outcome"].replace("_", " ")))
     return table

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated, Optional
 
@@ -59,8 +58,8 @@ def show(
 
     A correlation ID (the X-Correlation-ID of a request) is looked up in the logs, whose
     records carry the trace ID. Default window: the last 24h. Exit 3 when there is no such
-    trace, 5 when the trace store cannot be reached within --timeout. -o json gives the
-    spans with OTLP's field names.
+    trace, 5 when the trace store cannot be reached within --timeout. -o json gives every
+    span with its times, attributes, events and resource (aiops.trace/v1).
 
     Examples:
 
@@ -80,9 +79,8 @@ def show(
     for warning in view.warnings:
         output.warn(warning)
     _report_skipped(view.skipped)
-    if output.output_format() == "json":  # already plain JSON types: straight to the encoder
-        sys.stdout.write(json.dumps(view.to_dict(), ensure_ascii=False,
-                                    indent=2 if sys.stdout.isatty() else None) + "\n")
+    if output.output_format() == "json":
+        output.write_json(view.to_dict())
         sys.stdout.flush()
         return
     from aiops.cli.trace_render import waterfall

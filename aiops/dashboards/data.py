@@ -22,6 +22,8 @@ from typing import Any, Callable
 from aiops.catalog.dashboards import Dashboard, Panel
 from aiops.core.errors import AiopsError, UpstreamError, UsageError
 from aiops.core.redact import redact
+from aiops.core.timewindow import rfc3339
+from aiops.prometheus.results import json_number
 
 SCHEMA = "aiops.dashboard/v1"
 POINTS = 120
@@ -105,13 +107,11 @@ class Frame:
 
 
 def _num(value: float | None) -> float | str | None:
-    if value is None:
-        return None
-    return value if math.isfinite(value) else str(value)
+    return None if value is None else json_number(value)
 
 
 def _utc(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return rfc3339(dt.datetime.fromtimestamp(ts, dt.timezone.utc))
 
 
 def legend(fmt: str, labels: dict[str, str]) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from aiops.core.errors import AiopsError
+from aiops.core.timewindow import rfc3339
 from aiops.drills.report import DrillReport, ScenarioResult
 from aiops.drills.scoring import named_instance, score
 from aiops.drills.watch import Watch, priority_order
@@ -48,7 +49,7 @@ def run_drills(scenarios: list[Any], *, speed: float = 60.0, jobs: int = 4, work
     binary("prometheus"), binary("prometheus-alertmanager")  # exit 2 before anything starts
     say = progress or (lambda message: None)
     began = time.monotonic()
-    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    started_at = rfc3339(dt.datetime.now(dt.timezone.utc))
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="aiops-drill-"))
     cancel = threading.Event()
     pool = concurrent.futures.ThreadPoolExecutor(max(1, jobs))

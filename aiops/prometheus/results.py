@@ -21,8 +21,12 @@ def _number(raw: Any) -> float:
     return float(raw)
 
 
-def _json_number(value: float) -> float | str:
-    return value if math.isfinite(value) else str(value)
+def json_number(value: float) -> float | str:
+    """A value for a JSON document: NaN and infinities, which JSON cannot hold, as the strings
+    ``"NaN"``, ``"+Inf"`` and ``"-Inf"`` (Prometheus's own spelling; docs/json.md)."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if value != value else "+Inf" if value > 0 else "-Inf"
 
 
 @dataclass
@@ -51,9 +55,9 @@ class Series:
         if instant:
             ts, value = self.samples[-1] if self.samples else (None, None)
             return {"labels": self.labels, "timestamp": None if ts is None else _utc(ts),
-                    "value": None if value is None else _json_number(value)}
+                    "value": None if value is None else json_number(value)}
         return {"labels": self.labels,
-                "values": [[_utc(ts), _json_number(v)] for ts, v in self.samples]}
+                "values": [[_utc(ts), json_number(v)] for ts, v in self.samples]}
 
 
 @dataclass

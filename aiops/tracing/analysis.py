@@ -9,11 +9,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiops.tracing.model import Skipped, Span
+from aiops.tracing.model import Skipped, Span, iso_ns
 
 SCHEMA = "aiops.trace/v1"
 
@@ -96,12 +95,13 @@ class TraceView:
             "duration_ms": round(self.duration_ns / 1e6, 3), "span_count": len(self.rows),
             "error_count": self.errors, "root": self.root.name,
             "services": sorted({r.span.service for r in self.rows}),
-            "slowest": {"spanId": slow.span.span_id, "name": slow.span.name, "service": slow.span.service,
+            "slowest": {"span_id": slow.span.span_id, "name": slow.span.name, "service": slow.span.service,
                         "instance": slow.span.instance, "self_ms": round(slow.self_ns / 1e6, 3),
                         "share": round(self.share(slow), 4)},
             "summary": self.summary(),
             "critical_path": [r.span.span_id for r in self.rows if r.critical],
-            "spans": [r.span.to_dict() for r in self.rows],
+            "spans": [{**r.span.to_dict(self.start_ns), "depth": r.depth, "self_ms": round(r.self_ns / 1e6, 3)}
+                      for r in self.rows],
             "skipped": self.skipped.to_dict(), "warnings": self.warnings,
         }
         if self.logs is not None:
@@ -120,11 +120,6 @@ def seconds(ns: int) -> str:
     from aiops.core.timewindow import human_duration
 
     return human_duration(ns / 1e9)
-
-
-def iso_ns(ns: int) -> str:
-    when = dt.datetime.fromtimestamp(ns / 1e9, dt.timezone.utc)
-    return when.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def build(trace_id: str, spans: list[Span], source: str, skipped: Skipped | None = None) -> TraceView:

@@ -2,8 +2,8 @@
 
 OTLP JSON encodes IDs as hex (Tempo's older responses use base64: both are read), 64-bit
 timestamps as decimal strings and attribute values as ``AnyValue`` objects. A span keeps its
-original ``attributes``, ``events`` and ``status`` so ``-o json`` gives them back with OTLP's
-field names.
+original OTLP object (``raw``) for its events and status; ``-o json`` gives every span in aiops'
+own JSON (snake_case keys, RFC 3339 times, plain attribute maps).
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from typing import Any, Iterator
 from aiops.core.errors import UsageError
 
 STATUS_ERROR = 2  # OTLP Status.code: 0 unset, 1 ok, 2 error
+# OTLP's JSON gives an enumeration as its number (OTLP/HTTP) or its name (protobuf's JSON mapping)
+STATUS_CODES = {0: "unset", 1: "ok", 2: "error", "STATUS_CODE_UNSET": "unset", "STATUS_CODE_OK": "ok",
+                "STATUS_CODE_ERROR": "error"}
 KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+KIND_NAMES = {f"SPAN_KIND_{name.upper()}": number for number, name in KINDS.items()}
+MAX_NS = 253_402_300_799 * 10**9  # 9999-12-31T23:59:59Z: the last time a timestamp can show
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{16}$")
 
@@ -94,6 +99,8 @@ def _nanos(value: Any) -> int:
         raise BadSpan(f"time {str(value)[:40]!r} is not a number") from None
     if number < 0:
         raise BadSpan("negative time")
+    if number > MAX_NS:
+        raise BadSpan(f"time {number} is past the year 9999")
     return number
 
 
@@ -111,7 +118,6 @@ class Span:
     attrs: dict[str, Any] = field(default_factory=dict)
     resource: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)  # the OTLP span object
-    raw_resource: list[Any] = field(default_factory=list)
     error: bool = False  # status ERROR (or an ``error: true`` attribute)
 
     @property
@@ -127,18 +133,54 @@ class Span:
         value = self.resource.get("service.instance.id") or self.resource.get("host.name")
         return str(value) if value is not None else None
 
-    def to_dict(self) -> dict[str, Any]:
-        """The span with OTLP's JSON field names (IDs in hex), plus its resource's attributes."""
-        out = {"traceId": self.trace_id, "spanId": self.span_id, "parentSpanId": self.parent_id or "",
-               "name": self.name, "kind": self.kind, "startTimeUnixNano": str(self.start_ns),
-               "endTimeUnixNano": str(self.end_ns),
-               "attributes": self.raw.get("attributes") or [], "events": self.raw.get("events") or [],
-               "status": self.raw.get("status") or {}}
-        out["resource"] = {"attributes": self.raw_resource}
+    @property
+    def status(self) -> dict[str, Any]:
+        """OTLP's status as a document gives it: ``{"code": "unset|ok|error", "message": ...}``."""
+        raw = self.raw.get("status")
+        raw = raw if isinstance(raw, dict) else {}
+        code = raw.get("code")
+        code = STATUS_CODES.get(code, "unset") if isinstance(code, (int, str)) else "unset"
+        message = raw.get("message")
+        return {"code": code, "message": message if isinstance(message, str) and message else None}
+
+    def to_dict(self, origin_ns: int) -> dict[str, Any]:
+        """The span in aiops' JSON (``aiops.trace/v1``): snake_case keys, its start as an RFC 3339
+        timestamp plus its offset from ``origin_ns`` (the trace's start) in milliseconds (to the
+        microsecond), OTLP's enumerations as words, attributes as plain ``{key: value}`` maps."""
+        kind = KINDS.get(self.kind, "unspecified")
+        return {"trace_id": self.trace_id, "span_id": self.span_id, "parent_span_id": self.parent_id,
+                "name": self.name, "kind": kind, "service": self.service, "instance": self.instance,
+                "start": iso_ns(self.start_ns), "offset_ms": round((self.start_ns - origin_ns) / 1e6, 3),
+                "duration_ms": round(self.duration_ns / 1e6, 3), "error": self.error, "status": self.status,
+                "attributes": self.attrs, "events": self.events(origin_ns), "resource": self.resource}
+
+    def events(self, origin_ns: int) -> list[dict[str, Any]]:
+        """The span's events (an exception, ...): name, time, offset from ``origin_ns``, attributes."""
+        out = []
+        for event in self.raw.get("events") or []:
+            if not isinstance(event, dict):
+                continue
+            try:
+                at: int | None = _nanos(event.get("timeUnixNano"))
+            except BadSpan:
+                at = None
+            out.append({"name": str(event.get("name") or "(unnamed)"),
+                        "time": None if at is None else iso_ns(at),
+                        "offset_ms": None if at is None else round((at - origin_ns) / 1e6, 3),
+                        "attributes": attributes(event.get("attributes"))})
         return out
 
 
-def parse_span(obj: Any, resource: dict[str, Any], raw_resource: list[Any]) -> Span:
+def iso_ns(ns: int) -> str:
+    """Epoch nanoseconds as the one timestamp format of aiops' JSON (RFC 3339, UTC, milliseconds)."""
+    import datetime as dt
+
+    from aiops.core.timewindow import rfc3339
+
+    return rfc3339(dt.datetime.fromtimestamp(ns // 1000 / 1e6, dt.timezone.utc))
+
+
+def parse_span(obj: Any, resource: dict[str, Any]) -> Span:
     """One OTLP JSON span; :class:`BadSpan` when it lacks what a waterfall needs."""
     if not isinstance(obj, dict):
         raise BadSpan("span is not an object")
@@ -151,9 +193,10 @@ def parse_span(obj: Any, resource: dict[str, Any], raw_resource: list[Any]) -> S
     return Span(
         trace_id=normalise_id(obj.get("traceId"), 16), span_id=normalise_id(obj.get("spanId"), 8),
         parent_id=normalise_id(parent, 8) if parent else None,
-        name=str(obj.get("name") or "(unnamed)"), kind=kind if isinstance(kind, int) else 0,
+        name=str(obj.get("name") or "(unnamed)"),
+        kind=kind if isinstance(kind, int) else KIND_NAMES.get(kind, 0) if isinstance(kind, str) else 0,
         start_ns=start, end_ns=max(start, end), attrs=attrs, resource=resource, raw=obj,
-        raw_resource=raw_resource, error=code in (STATUS_ERROR, "STATUS_CODE_ERROR") or attrs.get("error") is True)
+        error=code in (STATUS_ERROR, "STATUS_CODE_ERROR") or attrs.get("error") is True)
 
 
 @dataclass
@@ -191,15 +234,14 @@ def spans_of(document: Any, skipped: Skipped, place: str = "", trace_id: str | N
         if not isinstance(rs, dict):
             skipped.bad_spans += 1
             continue
-        raw_resource = ((rs.get("resource") or {}).get("attributes") or []) if isinstance(rs.get("resource"), dict) else []
-        resource = attributes(raw_resource)
+        resource = attributes(rs["resource"].get("attributes")) if isinstance(rs.get("resource"), dict) else {}
         for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or []:
             for obj in (ss.get("spans") or []) if isinstance(ss, dict) else []:
                 if trace_id is not None and isinstance(obj, dict) and isinstance(obj.get("traceId"), str) \
                         and len(obj["traceId"]) == 32 and obj["traceId"].lower() != trace_id:
                     continue
                 try:
-                    yield parse_span(obj, resource, raw_resource)
+                    yield parse_span(obj, resource)
                 except BadSpan:
                     skipped.bad_spans += 1
                     skipped.note(place)

@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiops.tracing.analysis import TraceView, build, iso_ns, seconds
-from aiops.tracing.model import Skipped, Span
+from aiops.core.timewindow import rfc3339
+from aiops.tracing.analysis import TraceView, build, seconds
+from aiops.tracing.model import Skipped, Span, iso_ns
 
 SCHEMA = "aiops.trace.search/v1"
 
@@ -44,7 +45,7 @@ class SearchReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "source": self.source,
-                "window": {"start": _iso(self.start), "end": _iso(self.end)},
+                "window": {"start": rfc3339(self.start), "end": rfc3339(self.end)},
                 "min_duration_seconds": self.min_duration_s, "errors_only": self.errors_only,
                 "limit": self.limit, "matched": self.matched,
                 "traces": [t.to_dict() for t in self.traces], "skipped": self.skipped.to_dict()}
@@ -53,10 +54,6 @@ class SearchReport:
         """``1.51 s  POST /infer  policy evaluation: 99 % of 1.51 s  <trace id>`` per trace."""
         return [f"{seconds(t.view.duration_ns)} {t.view.root.name}: {t.view.phase_line()} "
                 f"(trace {t.view.trace_id})" for t in self.traces]
-
-
-def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def rank(spans: list[Span], source: str, start: dt.datetime, end: dt.datetime, *,

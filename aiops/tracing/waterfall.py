@@ -14,7 +14,7 @@ from typing import Any
 from aiops.tracing.analysis import Row, TraceView, seconds
 
 MIN_BAR = 10
-FIXED = 25  # marker 2, offset 1+10, duration 1+9, gap 2
+OFFSET_W, DURATION_W = 10, 9  # the columns' usual widths; wider when a trace needs it (days, years)
 _CONTROL = str.maketrans(dict.fromkeys([*range(32), 0x7f], " "))
 
 Line = list[tuple[str, str]]
@@ -46,36 +46,40 @@ def lines(view: TraceView, width: int = 80) -> list[Line]:
     """The waterfall: a header, one line per span (log lines interleaved by time), the summary."""
     width = max(60, width)
     total = max(1, view.duration_ns)
-    name_w = min(max(len(_tree(r)) + len(r.span.name) for r in view.rows), max(20, (width - FIXED) // 2))
-    bar_w = max(MIN_BAR, width - name_w - FIXED)
+    off_w = max(OFFSET_W, *(len(_offset(r.offset_ns)) for r in view.rows))
+    dur_w = max(DURATION_W, *(len(seconds(r.span.duration_ns)) for r in view.rows))
+    fixed = 2 + 1 + off_w + 1 + dur_w + 2  # marker, offset, duration, gap
+    name_w = max(1, min(max(len(_tree(r)) + len(r.span.name) for r in view.rows), max(20, (width - fixed) // 2),
+                        width - fixed - MIN_BAR))
+    bar_w = max(MIN_BAR, width - name_w - fixed)
     head = (f"trace {view.trace_id}: {len(view.rows)} spans, {seconds(view.duration_ns)}, "
             f"{', '.join(sorted({r.span.service for r in view.rows}))}")
     out: list[Line] = [[(fit(clean(head), width), "bold")]]
     if view.correlation_id:
         out.append([(fit(clean(f"correlation ID {view.correlation_id}"), width), "")])
     out.append([(fit(clean(f"from {view.source}"), width), "dim")])
-    out.append([(f"  {'span':<{name_w}} {'start':>10} {'duration':>9}  {'* critical path, ! error':<{bar_w}}"[:width],
-                 "dim")])
+    header = f"  {'span':<{name_w}} {'start':>{off_w}} {'duration':>{dur_w}}  {'* critical path, ! error':<{bar_w}}"
+    out.append([(header[:width], "dim")])
     logs = sorted(view.logs or [], key=lambda e: e.time)
     pending = 0
     for row in view.rows:
         while pending < len(logs) and logs[pending].time.timestamp() * 1e9 < row.span.start_ns:
             out.append(_log_line(logs[pending], view, width))
             pending += 1
-        out.append(_span_line(row, name_w, bar_w, total))
+        out.append(_span_line(row, name_w, bar_w, total, off_w, dur_w))
     out += [_log_line(entry, view, width) for entry in logs[pending:]]
     out.append([(fit(clean(view.summary()), width), "bold red" if view.errors else "bold")])
     return out
 
 
-def _span_line(row: Row, name_w: int, bar_w: int, total: int) -> Line:
+def _span_line(row: Row, name_w: int, bar_w: int, total: int, off_w: int, dur_w: int) -> Line:
     span = row.span
     left = min(int(row.offset_ns / total * bar_w), bar_w - 1)
     length = min(max(1, round(span.duration_ns / total * bar_w)), bar_w - left)
     return [(("*" if row.critical else " ") + ("!" if span.error else " "), "bold red" if span.error else "bold yellow"),
             (fit(_tree(row) + clean(span.name), name_w).ljust(name_w),
              "bold red" if span.error else ("bold" if row.critical else "")),
-            (f" {_offset(row.offset_ns):>10} {seconds(span.duration_ns):>9}  ", "cyan"),
+            (f" {_offset(row.offset_ns):>{off_w}} {seconds(span.duration_ns):>{dur_w}}  ", "cyan"),
             (" " * left, ""),
             ("█" * length, "red" if span.error else ("yellow" if row.critical else "blue"))]
 

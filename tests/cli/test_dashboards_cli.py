@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
+from tests.fakes.json_contract import validate
 
-ROOT = Path(__file__).resolve().parents[2]
 FILES = ["aiops-infrastructure.json", "aiops-main.json", "aiops-performance.json"]
-
-
-def schema_check(document: dict, name: str) -> None:
-    jsonschema = require("jsonschema")
-    schema = json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text())
-    jsonschema.Draft202012Validator.check_schema(schema)
-    jsonschema.validate(document, schema)
 
 
 @pytest.fixture
@@ -31,7 +23,7 @@ def test_export_writes_three_dashboards(exported):
     out, result = exported
     assert sorted(p.name for p in out.iterdir()) == FILES
     doc = result.json()
-    schema_check(doc, "dashboards-export")
+    validate(doc, "aiops.dashboards-export/v1")
     assert [f["uid"] for f in doc["files"]] == ["aiops-main", "aiops-performance", "aiops-infrastructure"]
     main = json.loads((out / "aiops-main.json").read_text())
     assert main["uid"] == "aiops-main"
@@ -66,7 +58,8 @@ def test_export_is_byte_identical_and_never_overwrites_without_force(cli, export
     forced = cli("dashboards", "export", "--out", str(out), "--force")
     assert forced.exit_code == 0, forced.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
-    cli("dashboards", "export", "--out", str(tmp_path / "again"))
+    again = cli("dashboards", "export", "--out", str(tmp_path / "again"))
+    assert again.exit_code == 0, again.stderr
     assert {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()} == first
 
 
@@ -83,7 +76,7 @@ def test_validate_passes_the_export(cli, exported):
     result = cli("dashboards", "validate", str(out), "-o", "json")
     assert result.exit_code == 0, result.stderr
     doc = result.json()
-    schema_check(doc, "dashboards-validate")
+    validate(doc, "aiops.dashboards-validate/v1")
     assert doc["ok"] and sum(f["queries"] for f in doc["files"]) >= 25
 
 

@@ -78,6 +78,6 @@ def test_stack_tables(width, tmp_path):
     assert "https://127.0.0.1:44513" in text and "[red]state" in text
     assert [line.split("│")[-2].strip() for line in text.splitlines() if "lab-" in line] == ["yes", "no", "yes"]
     down = DownReport("/tmp/s", [{"name": "prometheus", "pid": 4101, "outcome": "stopped"},
-                                 {"name": "lab-1", "pid": 4001, "outcome": "not running"}], [])
+                                 {"name": "lab-1", "pid": 4001, "outcome": "not_running"}], [])
     text = render(down_table(down), width)
     assert "not running" in text and max(len(line) for line in text.splitlines()) <= width

@@ -9,6 +9,8 @@ starts a comment). The HTML comment right before a block may say how:
 - ``<!-- example: repo -->``: it runs in the checkout (it reads the repository, writes nothing);
 - ``<!-- example: finally -->``: its last command runs even when an earlier one failed (it stops
   what the block started).
+- ``<!-- example: walkthrough -->``: the README's incident walkthrough; a test of its own runs it
+  and checks what each step shows, beyond exit codes.
 
 A command's expected exit code is 0 unless its comment says ``(exit 3)`` (or ``(exit 0 or 3)``);
 ``(until Ctrl-C)`` means it runs until interrupted: the runner sends SIGINT after a few seconds

@@ -9,7 +9,8 @@ directory with the installed ``aiops`` first on PATH. Each command's exit code i
 (``(exit N)`` in its comment, else 0), and what it writes: a command with JSON output must
 print documents that validate against their schemas; anything else must print something.
 A block marked ``<!-- example: clean -->`` gets no ``AIOPS_*`` settings (it starts its own
-servers: the walkthrough). ```json documents must validate, ```toml files must load.
+servers). The README's walkthrough (``walkthrough``) runs in a test of its own, which also checks
+what each step shows. ```json documents must validate, ```toml files must load.
 See ``tests/docs/examples.py`` for the markers.
 """
 
@@ -23,12 +24,12 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from tests.conftest import require
-from tests.docs.examples import (Block, Command, MissingCommand, blocks, doc_files, output_mode,
-                                 resolve)
+from tests.docs.examples import Block, Command, blocks, doc_files, output_mode, resolve
 from tests.fakes.json_contract import validate
 from tests.fakes.stack import Stack, start_stack
 
@@ -47,30 +48,11 @@ def _root_command():
     return typer.main.get_command(app)
 
 
-def _missing(block: Block) -> str | None:
-    """The first command of ``block`` this build lacks (issue 14's `aiops lab stack`, until it is merged)."""
-    root = _root_command()
-    for command in block.commands():
-        args = command.aiops_args()
-        if args is None:
-            continue
-        try:
-            resolve(args, root)
-        except MissingCommand as exc:
-            return str(exc)
-    return None
-
-
 def _params():
     for block in BASH:
-        if "not-run" in block.options:
-            continue  # test_every_block_that_does_not_run_says_why holds it to a reason
-        marks = []
-        missing = _missing(block)
-        if missing:
-            marks.append(pytest.mark.xfail(raises=MissingCommand, strict=True,
-                                           reason=f"{missing} is not in this build yet (lab stack: issue 14)"))
-        yield pytest.param(block, id=block.id, marks=marks)
+        if "not-run" in block.options or "walkthrough" in block.options:
+            continue  # not-run: test_every_block_that_does_not_run_says_why; walkthrough: its own test
+        yield pytest.param(block, id=block.id)
 
 
 @pytest.fixture(scope="module")
@@ -96,13 +78,18 @@ def _apply(text: str, subs: dict[str, str]) -> str:
     return text
 
 
-def _environment(stack: Stack, home: Path, clean: bool) -> dict[str, str]:
+def _environment(stack: Stack | None, home: Path, clean: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
     env.update({"PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "NO_COLOR": "1", "COLUMNS": "100",
                 "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data"),
                 "XDG_STATE_HOME": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache")})
     if not clean:
         env.update(stack.env())
+        # the pages' `--env prod` is the test's lab (the environment of docs/configuration.md)
+        config = home / "config" / "aiops" / "config.toml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(f'[environments.prod]\ntargets = ["{stack.lab.url}"]\n'
+                          f'prometheus.url = "{stack.prometheus.url}"\n', encoding="utf-8")
     return env
 
 
@@ -158,9 +145,6 @@ def _check_output(command: Command, result: subprocess.CompletedProcess) -> str 
 @pytest.mark.parametrize("block", list(_params()))
 def test_example_runs(block: Block, stack, tmp_path):
     options = block.options
-    missing = _missing(block)
-    if missing:
-        raise MissingCommand(missing)
     subs = _substitutions(stack)
     env = _environment(stack, tmp_path / "home", clean="clean" in options)
     timeout = float(options.get("timeout") or PAGE_TIMEOUT)
@@ -179,18 +163,102 @@ def test_example_runs(block: Block, stack, tmp_path):
 
 
 def _run_one(command: Command, subs: dict[str, str], env: dict[str, str], cwd: Path, timeout: float,
-             block: Block, failures: list[str]) -> bool:
-    """Run one command and record what is wrong; False when its exit code was not the expected one."""
+             block: Block, failures: list[str]) -> subprocess.CompletedProcess | None:
+    """Run one command and record what is wrong; None when its exit code was not the expected one."""
     result = _run(command, _apply(command.shell, subs), env, cwd, timeout)
     where = f"{block.path.name}:{command.line}: {command.text.strip()}"
     if result.returncode not in command.exits:
         failures.append(f"{where}\n  exit {result.returncode}, expected {command.exits}\n  stderr: "
                         f"{result.stderr.strip()[-800:]}\n  stdout: {result.stdout.strip()[-300:]}")
-        return False
+        return None
     problem = _check_output(command, result)
     if problem:
         failures.append(f"{where}\n  {problem}")
-    return True
+    return result
+
+
+WALKTHROUGH = [b for b in BASH if "walkthrough" in b.options]
+Check = Callable[[subprocess.CompletedProcess, Path], "str | None"]
+
+
+def _shows(*words: str) -> Check:
+    def check(result: subprocess.CompletedProcess, cwd: Path) -> str | None:
+        missing = [w for w in words if w not in result.stdout]
+        return f"does not show {missing}: {result.stdout[-600:]!r}" if missing else None
+    return check
+
+
+def _document(test: Callable[[dict, Path], bool], what: str) -> Check:
+    def check(result: subprocess.CompletedProcess, cwd: Path) -> str | None:
+        doc = json.loads(result.stdout)
+        return None if test(doc, cwd) else f"expected {what}: {result.stdout[-600:]!r}"
+    return check
+
+
+def _postmortem(doc: dict, cwd: Path) -> bool:
+    text = (cwd / doc["path"]).read_text(encoding="utf-8")
+    acknowledged = doc["clock"]["milestones"][0]
+    return "MemoryLeak" in doc["title"] and "MemoryLeak" in text and acknowledged["status"] == "met"
+
+
+STACK = ["lab-1", "lab-2", "lab-3", "pagerduty", "alertmanager", "prometheus"]
+# What each step of the walkthrough shows, by command: the README's comments, checked.
+WALKTHROUGH_SHOWS: dict[str, Check] = {
+    "lab stack up": _document(lambda d, cwd: [c["name"] for c in d["components"]] == STACK
+                              and d["timing"]["speed"] == 60 and all(c["running"] for c in d["components"])
+                              and (cwd / "aiops.toml").is_file(),
+                              f"{STACK} running at speed 60, and ./aiops.toml"),
+    "lab fault set": _document(lambda d, _: [f["name"] for f in d["active"]] == ["memory-leak"], "memory-leak active"),
+    "alerts list": _shows("MemoryLeak", "firing", "P1"),
+    "triage": _shows("CRITICAL", "MemoryLeak", "memory-leak"),
+    "incident list": _shows("MemoryLeak", "triggered"),
+    "incident ack": _document(lambda d, _: d["summary"] == {"acknowledged": 1}, "one incident acknowledged"),
+    "postmortem new": _document(_postmortem, "a draft about MemoryLeak, acknowledged in time"),
+    "lab stack down": _document(lambda d, cwd: {c["outcome"] for c in d["components"]} == {"stopped"}
+                                and len(d["components"]) == 6 and not (cwd / "aiops.toml").exists(),
+                                "all six components stopped and ./aiops.toml removed"),
+}
+
+
+@pytest.mark.timeout(900)  # a couple of minutes; a crowded machine needs more
+@pytest.mark.parametrize("block", WALKTHROUGH, ids=lambda b: b.id)
+def test_the_walkthrough_runs_and_shows_what_the_readme_says(block: Block, tmp_path):
+    """The README's incident walkthrough, for real and as written: the stack, the fault, the page,
+    triage, the acknowledgement, the post-mortem and `down`; each step's exit code and what it shows."""
+    require("prometheus", binary=True)
+    require("prometheus-alertmanager", binary=True)
+    env = _environment(None, tmp_path / "home", clean=True)
+    timeout = float(block.options.get("timeout") or PAGE_TIMEOUT)
+    failures: list[str] = []
+    commands = block.commands()
+    teardown = commands.pop()  # "finally": lab stack down
+    shown: set[str] = set()
+
+    def step(command: Command) -> bool:
+        result = _run_one(command, {}, env, tmp_path, timeout, block, failures)
+        args = command.aiops_args()
+        name = resolve(args, _root_command())[0] if args is not None else None
+        if result is None or name not in WALKTHROUGH_SHOWS:
+            return result is not None
+        shown.add(name)
+        problem = WALKTHROUGH_SHOWS[name](result, tmp_path)
+        if problem:
+            failures.append(f"{block.path.name}:{command.line}: aiops {name} {problem}")
+        return True
+
+    try:
+        for command in commands:
+            if not step(command):
+                break  # later steps build on this one
+    finally:
+        step(teardown)
+    assert not failures, "\n".join(failures)
+    assert shown == set(WALKTHROUGH_SHOWS), set(WALKTHROUGH_SHOWS) - shown
+
+
+def test_the_readme_has_the_walkthrough():
+    assert [b.path.name for b in WALKTHROUGH] == ["README.md"]
+    assert {"clean", "finally"} <= set(WALKTHROUGH[0].options)
 
 
 def test_every_block_that_does_not_run_says_why():
@@ -200,7 +268,7 @@ def test_every_block_that_does_not_run_says_why():
         if reason is not None:
             assert len(reason.split()) >= 3, f"{block.id}: a not-run marker needs a reason, got {reason!r}"
         assert block.commands(), f"{block.id}: an empty bash block"
-    known = {"not-run", "clean", "timeout", "repo", "finally"}
+    known = {"not-run", "clean", "timeout", "repo", "finally", "walkthrough"}
     for block in ALL_BLOCKS:
         assert set(block.options) <= known, f"{block.id}: unknown example option {block.marker!r}"
         if block.marker and block.lang not in ("bash", "sh", "shell", "console"):
@@ -225,8 +293,12 @@ def test_toml_examples_are_valid_configuration(block, tmp_path):
     load(config_path=path, environ={})
 
 
-@pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.lang == "yaml" and b.text.startswith("name:")],
-                         ids=lambda b: b.id)
+def _is_scenario(block: Block) -> bool:
+    return "\nexpect:" in block.text or "\nfaults:" in block.text
+
+
+@pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.lang == "yaml" and b.text.startswith("name:")
+                                   and not _is_scenario(b)], ids=lambda b: b.id)
 def test_playbook_examples_validate(block):
     from aiops.playbooks.library import check_text
 
@@ -234,8 +306,18 @@ def test_playbook_examples_validate(block):
     assert playbook is not None and not problems, [p.to_dict() for p in problems]
 
 
+@pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.lang == "yaml" and _is_scenario(b)],
+                         ids=lambda b: b.id)
+def test_drill_scenario_examples_validate(block, tmp_path):
+    from aiops.drills.scenario import load_file
+
+    path = tmp_path / "scenario.yaml"
+    path.write_text(block.text, encoding="utf-8")
+    assert load_file(path).name  # ScenarioInvalid (with file, line and field) when the page is wrong
+
+
 def test_links_between_pages_resolve():
-    """Relative links in README.md and docs/ point at files that exist (docs/lab.md: issue 14)."""
+    """Relative links in README.md and docs/ point at files that exist."""
     missing = []
     for path in doc_files():
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8")):
@@ -243,7 +325,4 @@ def test_links_between_pages_resolve():
                 continue
             if not (path.parent / target).resolve().exists():
                 missing.append(f"{path.relative_to(ROOT)} -> {target}")
-    pending = [m for m in missing if m.endswith("lab.md")]
-    if pending and len(pending) == len(missing) and not (ROOT / "docs" / "lab.md").exists():
-        pytest.xfail(f"docs/lab.md is written in issue 14: {pending}")
     assert not missing, missing

@@ -4,7 +4,8 @@
 has errors), a real Alertmanager, a real Prometheus scraping the lab as job
 ``active-inference`` with the runbook's rules shortened to fire within seconds, and the
 PagerDuty simulator with a few incidents. ``stack.env()`` gives the ``AIOPS_*`` variables that
-point aiops at all of them (the lab's log file is the ``file`` log backend). The JSON contract
+point aiops at all of them (the lab's log file is the ``file`` log backend; with ``traces=True``
+the lab also records a sample of its requests as OTLP JSON lines, the ``file`` trace source). The JSON contract
 tests and the documentation-example runner share it.
 """
 
@@ -30,6 +31,7 @@ class Stack:
     pagerduty: Any
     workdir: Path
     incidents: list[dict] = field(default_factory=list)
+    trace_file: Path | None = None
 
     def env(self) -> dict[str, str]:
         """``AIOPS_*`` variables pointing aiops at every server of the stack."""
@@ -37,6 +39,7 @@ class Stack:
                 "AIOPS_ALERTMANAGER_URL": self.alertmanager.url,
                 "AIOPS_LOGS_BACKEND": "file", "AIOPS_LOGS_FILE": str(self.lab.log_file),
                 "AIOPS_LAB_ADMIN_TOKEN": self.lab.admin_token,
+                **({"AIOPS_TRACING_FILE": str(self.trace_file)} if self.trace_file else {}),
                 **self.pagerduty.env()}
 
     def firing(self, name: str) -> bool:
@@ -51,14 +54,18 @@ class Stack:
 
 
 def start_stack(workdir: Path, *, faults: tuple[str, ...] = ("error-rate=0.3",),
-                wait_alert: str | None = "HighErrorRate") -> Stack:
-    """Start the lab, Alertmanager, Prometheus and the PagerDuty simulator; wait for ``wait_alert``."""
+                wait_alert: str | None = "HighErrorRate", traces: bool = False) -> Stack:
+    """Start the lab, Alertmanager, Prometheus and the PagerDuty simulator; wait for ``wait_alert``.
+
+    ``traces``: the lab traces a fifth of its requests (its own synthetic traffic: a few traces
+    a second) into ``workdir/traces.jsonl``."""
     from tests.fakes.pagerduty_sim import PagerDutySim
 
     workdir = Path(workdir)
+    trace_file = workdir / "traces.jsonl" if traces else None
     started: list[Any] = []
     try:
-        lab = start_lab(faults)
+        lab = start_lab(faults, extra_args=("--trace-file", str(trace_file), "--trace-sample", "0.2") if traces else ())
         started.append(lab)
         am = start_alertmanager(workdir)
         started.append(am)
@@ -67,7 +74,7 @@ def start_stack(workdir: Path, *, faults: tuple[str, ...] = ("error-rate=0.3",),
                                 alertmanager=am.url)
         started.append(prom)
         pagerduty = PagerDutySim()
-        stack = Stack(lab, prom, am, pagerduty, workdir)
+        stack = Stack(lab, prom, am, pagerduty, workdir, trace_file=trace_file)
         stack.incidents = [pagerduty.create_incident("HighErrorRate: Sim Lab API returns 5xx", priority="P1"),
                            pagerduty.create_incident("MemoryLeak on simlab-2", status="acknowledged")]
         policy = pagerduty.service["escalation_policy"]["id"]

@@ -7,9 +7,7 @@ The same panels must also show data in degraded mode, scraped straight from the 
 from __future__ import annotations
 
 import asyncio
-import json
 import urllib.parse
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +15,8 @@ from aiops.catalog.dashboards import DASHBOARDS
 from aiops.dashboards.data import Feed
 from aiops.lab.resources import Cgroup
 from tests.fakes.prom_stack import get_json, start_prometheus, wait_for
-from tests.conftest import require
+from tests.fakes.json_contract import validate
 
-ROOT = Path(__file__).resolve().parents[2]
 CGROUP = Cgroup.discover()
 # panels whose data the machine may not account (absent, not zero): what this machine has
 MACHINE = {"container_cpu": CGROUP.cpu_seconds() is not None,
@@ -82,13 +79,12 @@ def test_the_alerts_annotation_runs_in_prometheus(stack):
 
 
 def test_dashboard_once_json_is_the_documented_frame(cli, stack):
-    jsonschema = require("jsonschema")
     service, prom = stack
     result = cli("dashboard", "main", "--once", "--since", "2m", "-o", "json",
                  env={"AIOPS_PROMETHEUS_URL": prom.url})
     assert result.exit_code == 0, result.stderr
     doc = result.json()
-    jsonschema.validate(doc, json.loads((ROOT / "schemas" / "dashboard.schema.json").read_text()))
+    validate(doc, "aiops.dashboard/v1")
     assert doc["source"] == "prometheus" and doc["window_seconds"] == 120
     p95 = next(p for p in doc["panels"] if p["key"] == "response_time_p95")
     assert p95["series"][0]["band"] == "ok" and p95["series"][0]["labels"]["instance"] in service.url

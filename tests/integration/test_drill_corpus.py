@@ -15,7 +15,7 @@ import pytest
 from aiops.drills.scenario import builtin_dir
 from tests.conftest import require
 from tests.fakes.aiops_process import run_aiops
-from tests.fakes.schemas import check_schema
+from tests.fakes.json_contract import validate
 
 WRONG = """\
 name: wrong-expectation
@@ -37,7 +37,7 @@ def test_builtin_corpus_meets_the_bars(tmp_path):
                     env={}, tmp=tmp_path, timeout=900)
     assert run.returncode == 3, run.stderr[-3000:]
     report = json.loads(run.stdout)
-    check_schema(report)
+    validate(report, "aiops.drill-report/v1")
     by_name = {s["name"]: s for s in report["scenarios"]}
     failed = by_name.pop("wrong-expectation")
     assert failed["passed"] is False and failed["checks"]["verdict"] is False and failed["error"] is None
@@ -82,7 +82,7 @@ def test_drill_list_validates_and_describes_the_corpus(tmp_path):
     run = run_aiops("drill", "list", "-o", "json", env={}, tmp=tmp_path, timeout=60)
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
-    check_schema(doc)
+    validate(doc, "aiops.drill-scenarios/v1")
     assert len(doc["scenarios"]) == len(list(builtin_dir().glob("*.yaml")))
 
 

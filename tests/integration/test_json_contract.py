@@ -1,6 +1,7 @@
 """The JSON contract, for real: every command with JSON output runs against the real servers
-(the lab, Prometheus, Alertmanager, the PagerDuty simulator) and its document validates
-against its schema in ``schemas/``; ``--jq`` works on every one of them.
+(the lab, tracing into a file, Prometheus, Alertmanager, the PagerDuty simulator; `lab stack`
+and `drill run` start their own) and its document validates against its schema in
+``schemas/``; ``--jq`` works on every one of them.
 
 The table below is the list of JSON commands: a test fails when the CLI grows a command that
 is neither in it nor in ``NO_JSON``.
@@ -13,14 +14,20 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from pathlib import Path
+
 import pytest
 
+from aiops.drills.scenario import builtin_dir
 from tests.conftest import leaf_commands, require, run_cli
 from tests.fakes.json_contract import validate
 from tests.fakes.stack import Stack, start_stack
 
-# Commands that never write a JSON document (a live view; a server, whose first line is checked below).
-NO_JSON = {"health watch", "lab serve"}
+# Commands that never write a JSON document: a live view; servers, whose first stdout line is a
+# document all the same (lab serve's is checked below, lab pagerduty's where lab stack runs it).
+NO_JSON = {"health watch", "lab serve", "lab pagerduty"}
+# The shortest scenario of the corpus (ApplicationDown: `for: 1m`, a second at --speed 60).
+DRILL = builtin_dir() / "alert-application-down.yaml"
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class Case:
     schema: str
     exits: tuple[int, ...] = (0,)
     label: str = ""
+    check: Callable[[Stack, dict[str, Any]], None] | None = None  # more documents the command wrote
 
     @property
     def name(self) -> str:
@@ -42,6 +50,20 @@ class Case:
 def _first_error_id(stack: Stack, _: dict) -> str:
     return next(r["correlation_id"] for r in stack.lab.logs()
                 if r.get("level") == "ERROR" and r.get("correlation_id"))
+
+
+def _lab_stack_dir(stack: Stack) -> str:
+    return str(stack.workdir / "lab-stack")
+
+
+def _lab_stack_files(stack: Stack, doc: dict) -> None:
+    """What `lab stack up` leaves in its state directory: stack.json, the PagerDuty sandbox's state
+    file, and the first stdout line of the `aiops lab pagerduty` it started."""
+    state = Path(doc["state_dir"])
+    validate(json.loads((state / "stack.json").read_text()), "aiops.lab.stack-state/v1")
+    validate(json.loads((state / "pagerduty.json").read_text()), "aiops.lab.pagerduty-state/v1")
+    first = (state / "pagerduty.out").read_text().split("\n", 1)[0]
+    validate(json.loads(first), "aiops.lab.pagerduty/v1")
 
 
 CASES: tuple[Case, ...] = (
@@ -60,6 +82,15 @@ CASES: tuple[Case, ...] = (
     Case("alerts silence expire", lambda s, d: [d["alerts silence add"]["silence"]["id"]], "aiops.silence/v1"),
     Case("logs trace", lambda s, d: [_first_error_id(s, d)], "aiops.logs.trace/v1"),
     Case("logs errors", lambda s, d: ["--since", "1h"], "aiops.logs.errors/v1"),
+    Case("trace search", lambda s, d: ["--since", "10m"], "aiops.trace.search/v1"),
+    Case("trace show", lambda s, d: [d["trace search"]["traces"][0]["trace_id"], "--logs"], "aiops.trace/v1"),
+    Case("dashboard", lambda s, d: ["main", "--once", "--since", "2m"], "aiops.dashboard/v1"),
+    Case("dashboard", lambda s, d: ["infrastructure", "--once", "--since", "2m"], "aiops.dashboard/v1",
+         label="dashboard infrastructure"),
+    Case("dashboard", lambda s, d: ["performance", "--once", "--since", "2m", "--source", "scrape",
+                                    "--target", s.lab.url], "aiops.dashboard/v1", label="dashboard scrape"),
+    Case("dashboards export", lambda s, d: ["--out", str(s.workdir / "dashboards")], "aiops.dashboards-export/v1"),
+    Case("dashboards validate", lambda s, d: [d["dashboards export"]["out_dir"]], "aiops.dashboards-validate/v1"),
     Case("incident list", lambda s, d: [], "aiops.incidents/v1"),
     Case("incident show", lambda s, d: [str(s.incidents[0]["incident_number"])], "aiops.incident/v1"),
     Case("incident log", lambda s, d: [str(s.incidents[0]["incident_number"])], "aiops.incident-log/v1"),
@@ -92,6 +123,13 @@ CASES: tuple[Case, ...] = (
     Case("config show", lambda s, d: [], "aiops.config/v1"),
     Case("config init", lambda s, d: ["--path", str(s.workdir / "aiops.toml")], "aiops.config-init/v1"),
     Case("demo", lambda s, d: ["--fault", "memory-leak", "--wait", "2"], "aiops.drills.demo/v1"),
+    # after config init: ./aiops.toml exists, so `up` writes only its state directory
+    Case("lab stack up", lambda s, d: ["-d", _lab_stack_dir(s), "--speed", "60"], "aiops.lab.stack/v1",
+         check=_lab_stack_files),
+    Case("lab stack status", lambda s, d: ["-d", _lab_stack_dir(s)], "aiops.lab.stack/v1"),
+    Case("lab stack down", lambda s, d: ["-d", _lab_stack_dir(s)], "aiops.lab.stack-down/v1"),
+    Case("drill list", lambda s, d: [], "aiops.drill-scenarios/v1"),
+    Case("drill run", lambda s, d: [str(DRILL), "--speed", "60"], "aiops.drill-report/v1", (0, 3)),
 )
 
 
@@ -101,8 +139,12 @@ def stack(tmp_path_factory):
     require("prometheus-alertmanager", binary=True)
     require("trustme")
     workdir = tmp_path_factory.mktemp("contract")
-    running = start_stack(workdir)
+    running = start_stack(workdir, traces=True)
     yield running
+    if (workdir / "lab-stack" / "stack.json").exists():  # the cases stopped before `lab stack down`
+        from aiops.lab.stack import down
+
+        down(workdir / "lab-stack")
     running.close()
     from tests.fakes.pagerduty_contract import check_exchanges
 
@@ -123,7 +165,8 @@ def _run(stack: Stack, *args: str) -> Any:
 
 # Run once, through `--jq .` (the document itself): they change something, or take long.
 ONCE = {"incident ack", "incident resolve", "incident trigger", "incident note", "alerts silence add",
-        "alerts silence expire", "config init", "postmortem new", "lab fault set", "lab fault clear", "demo"}
+        "alerts silence expire", "config init", "postmortem new", "lab fault set", "lab fault clear", "demo",
+        "dashboards export", "lab stack up", "lab stack down", "drill run"}
 
 
 def test_every_json_command_validates_and_filters_with_jq(stack):
@@ -144,6 +187,11 @@ def test_every_json_command_validates_and_filters_with_jq(stack):
             failures.append(f"{where}: {exc}")
             continue
         docs[case.name] = doc
+        if case.check is not None:
+            try:
+                case.check(stack, doc)
+            except (OSError, ValueError, AssertionError) as exc:
+                failures.append(f"{where}: {exc}")
         if case.command not in ONCE:
             jq = _run(stack, *argv, "--jq", ".schema")
             if jq.stdout != case.schema + "\n" or jq.exit_code != result.exit_code:

@@ -162,7 +162,7 @@ def test_aiops_logs_reads_the_lab_log_file(svc, cli):
 def test_unknown_paths_and_methods_do_not_grow_label_sets(svc):
     for i in range(3):
         svc.request("GET", f"/scan/{i}")
-    svc.request("BREW", "/health")
+    svc.request("PROPFIND", "/health")  # a WebDAV method: known to HTTP parsers, not to the lab
     assert svc.sample("http_requests_total", method="GET", path="other", status="404") >= 3
     assert svc.sample("http_requests_total", method="other", path="/health", status="405") == 1
     paths = {s.labels["path"] for s in svc.metrics()["http_requests"].samples}

@@ -16,7 +16,7 @@ from aiops.lab.process import read_announcement, stop_process
 from tests.conftest import require
 from tests.fakes.aiops_process import run_aiops
 from tests.fakes.pagerduty_contract import check_exchanges
-from tests.fakes.schemas import check_schema
+from tests.fakes.json_contract import validate
 
 
 def start(state, tmp_path):
@@ -43,11 +43,16 @@ def test_command_announces_keeps_state_across_restart_and_incident_says_sandbox(
     state = tmp_path / "pd" / "state.json"
     proc, info = start(state, tmp_path)
     try:
-        check_schema(info)
+        validate(info, "aiops.lab.pagerduty/v1")
         assert info["sandbox"] is True and info["url"].startswith("https://127.0.0.1:")
-        assert set(info["settings"]) == {"pagerduty.base_url", "pagerduty.events_url",
-                                         "pagerduty.ca_bundle", "pagerduty.from_email"}
+        settings = {s["key"]: s["value"] for s in info["settings"]}
+        assert settings == {"pagerduty.base_url": info["url"], "pagerduty.events_url": info["url"],
+                            "pagerduty.ca_bundle": info["ca_bundle"], "pagerduty.from_email": "oncall@example.com"}
+        assert [s["env_var"] for s in info["settings"]][0] == "AIOPS_PAGERDUTY_BASE_URL"
         saved = json.loads(state.read_text())
+        validate(saved, "aiops.lab.pagerduty-state/v1")
+        assert [saved[s["state_file_key"]] for s in info["secret_settings_in_state_file"]] == \
+            [saved["token"], saved["routing_key"]]
         assert oct(state.stat().st_mode & 0o777) == "0o600"
         assert saved["token"] not in json.dumps(info)  # secrets stay in the state file
         status, header, body = enqueue(info, saved["routing_key"], "[FIRING:1] MemoryLeak lab")

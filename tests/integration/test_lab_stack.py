@@ -13,7 +13,7 @@ import psutil
 
 from tests.conftest import require, wait_for
 from tests.fakes.aiops_process import run_aiops
-from tests.fakes.schemas import check_schema
+from tests.fakes.json_contract import validate
 
 
 def test_up_alert_incident_ack_triage_postmortem_down(tmp_path):
@@ -23,7 +23,7 @@ def test_up_alert_incident_ack_triage_postmortem_down(tmp_path):
                    tmp=tmp_path, timeout=120)
     assert up.returncode == 0, up.stderr
     stack = json.loads(up.stdout)
-    check_schema(stack)
+    validate(stack, "aiops.lab.stack/v1")
     assert (tmp_path / "aiops.toml").is_file() and "aiops --env lab" in up.stderr
     pids = [c["pid"] for c in stack["components"]]
     try:
@@ -57,7 +57,7 @@ def test_up_alert_incident_ack_triage_postmortem_down(tmp_path):
     finally:
         down = run_aiops("lab", "stack", "down", "-o", "json", env={}, tmp=tmp_path, timeout=60)
     assert down.returncode == 0, down.stderr
-    check_schema(json.loads(down.stdout))
+    validate(json.loads(down.stdout), "aiops.lab.stack-down/v1")
     assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in pids)
     assert not (tmp_path / "aiops.toml").exists()  # ours, unchanged: removed
     assert (tmp_path / "aiops-lab" / "prometheus.yml").is_file()  # configs and logs stay
@@ -73,13 +73,15 @@ def test_down_leaves_a_reused_pid_alone_and_up_refuses_twice(tmp_path):
     stranger = subprocess.Popen(["sleep", "120"])
     state = tmp_path / "aiops-lab" / "stack.json"
     data = json.loads(state.read_text())
+    validate(data, "aiops.lab.stack-state/v1")  # it holds the settings: mode 0600
+    assert oct(state.stat().st_mode & 0o777) == "0o600"
     real = data["procs"][0]["pid"]
     data["procs"][0]["pid"] = stranger.pid  # as if lab-1's PID had been reused by another process
     state.write_text(json.dumps(data))
     try:
         down = run_aiops("lab", "stack", "down", "-o", "json", env={}, tmp=tmp_path, timeout=60)
         outcomes = {c["name"]: c["outcome"] for c in json.loads(down.stdout)["components"]}
-        assert outcomes["lab-1"] == "not running" and stranger.poll() is None
+        assert outcomes["lab-1"] == "not_running" and stranger.poll() is None
         assert outcomes["prometheus"] == "stopped"
     finally:
         stranger.kill()

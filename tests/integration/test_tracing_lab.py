@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import require, wait_for
 from tests.fakes.jaeger import JaegerServer
 from tests.fakes.jaeger_openapi import validate
+from tests.fakes.json_contract import validate as validate_document
 from tests.fakes.lab import lab, start_lab  # noqa: F401 (fixture)
 
 QUIET = ("--synthetic-rps", "0")
@@ -69,15 +70,20 @@ def test_slow_request_waterfall_from_its_correlation_id(lab, cli, tmp_path):
     assert trace["slowest"]["name"] == "policy evaluation" and trace["slowest"]["share"] > 0.9
     assert trace["slowest"]["instance"] == svc.url
     by_name = {s["name"]: s for s in trace["spans"]}
-    server = {a["key"]: a["value"] for a in by_name["POST /infer"]["attributes"]}
-    assert server["correlation_id"] == {"stringValue": "req-slow-1"}
-    assert record["span_id"] == by_name["POST /infer"]["spanId"]  # the log line names its span
-    assert server["ai.model"] == {"stringValue": "tmaze"} and int(server["ai.policy_count"]["intValue"]) == 4
+    validate_document(trace, "aiops.trace/v1")
+    root = by_name["POST /infer"]
+    server = root["attributes"]
+    assert server["correlation_id"] == "req-slow-1"
+    assert record["span_id"] == root["span_id"]  # the log line names its span
+    assert root["kind"] == "server" and root["parent_span_id"] is None and root["depth"] == 0
+    assert root["resource"]["service.instance.id"] == svc.url and root["instance"] == svc.url
+    assert server["ai.model"] == "tmaze" and server["ai.policy_count"] == 4
     assert "ai.iterations" in server and "ai.free_energy" in server
-    assert server["http.route"] == {"stringValue": "/infer"} and server["http.response.status_code"] == {"intValue": "200"}
-    policy = {a["key"]: a["value"] for a in by_name["policy evaluation"]["attributes"]}
-    assert policy["lab.fault"] == {"stringValue": "slow-inference"}
-    assert set(trace["critical_path"]) >= {by_name[n]["spanId"] for n in ("POST /infer", "policy evaluation")}
+    assert server["http.route"] == "/infer" and server["http.response.status_code"] == 200
+    policy = by_name["policy evaluation"]
+    assert policy["attributes"]["lab.fault"] == "slow-inference" and policy["parent_span_id"] == root["span_id"]
+    assert policy["duration_ms"] >= 400 and 0 <= policy["offset_ms"] < root["duration_ms"]
+    assert set(trace["critical_path"]) >= {by_name[n]["span_id"] for n in ("POST /infer", "policy evaluation")}
 
     table = cli("trace", "show", "req-slow-1", "--file", str(traces), "--log-file", str(svc.log_file),
                 "--logs", "-o", "table", env={"COLUMNS": "80"})
@@ -145,7 +151,7 @@ def test_errors_are_recorded_on_the_span(lab, cli, tmp_path):
     assert found["traces"][0]["error_count"] == 1 and found["traces"][0]["correlation_ids"] == ["req-err"]
     doc = cli("trace", "show", found["traces"][0]["trace_id"], "--file", str(traces), "-o", "json").json()
     failed = doc["spans"][0]
-    assert failed["name"] == "POST /infer" and failed["status"]["code"] == 2
+    assert failed["name"] == "POST /infer" and failed["status"]["code"] == "error" and failed["error"] is True
     assert failed["events"][0]["name"] == "exception" and "model backend error" in json.dumps(failed["events"])
 
 
@@ -187,7 +193,7 @@ def test_otlp_http_into_the_jaeger_compatible_server(lab, cli):
 
         tempo = cli("trace", "show", trace_id, "--backend", "tempo", "--url", jaeger.url, "-o", "json")
         assert tempo.exit_code == 0, tempo.stderr
-        assert [s["spanId"] for s in tempo.json()["spans"]] == [s["spanId"] for s in doc["spans"]]
+        assert [s["span_id"] for s in tempo.json()["spans"]] == [s["span_id"] for s in doc["spans"]]
     finally:
         jaeger.close()
     problems = [p for route, status, body in jaeger.responses for p in validate(route, status, body)]

@@ -50,6 +50,12 @@ def test_results_keep_their_type_and_no_data_is_not_zero():
     assert not zero.no_data and zero.to_dict()["series"][0]["value"] == 0.0
 
 
+def test_values_json_cannot_hold_are_spelled_as_prometheus_does():
+    kind, series = parse_result([{"metric": {}, "values": [[1.0, "NaN"], [2.0, "+Inf"], [3.0, "-Inf"], [4.0, "1.5"]]}])
+    doc = QueryResult("x", kind, series).to_dict()
+    assert [v for _, v in doc["series"][0]["values"]] == ["NaN", "+Inf", "-Inf", 1.5]
+
+
 def test_alertmanager_and_prometheus_error_bodies():
     am = Server("Alertmanager", "http://am:9093", 1.0, setting="alertmanager.url")
     assert server_message('{"code":601,"message":"silenceID in path must be of type uuid"}') == \

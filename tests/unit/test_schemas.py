@@ -14,9 +14,11 @@ from tests.fakes.json_contract import NAME, ROOT, SCHEMAS, schema_path, validate
 
 SHARED = {"common.schema.json"}
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-# a number under one of these names is a duration: its unit must be in the key
-DURATION_WORDS = re.compile(r"(duration|timeout|latency|elapsed|took|interval|window|span|uptime|"
-                            r"wait|delay|age|ttl|time_left|late)")
+# a number under one of these names is a duration: its unit must be in the key. "span" is a
+# duration in "time_span", but in tracing a span is an operation: a number of spans
+# (`span_count`, `bad_spans`) is a count, not a duration, so "spans" and "span_count" are not.
+DURATION_WORDS = re.compile(r"(duration|timeout|latency|elapsed|took|interval|window|span(?!s|_count)|"
+                            r"uptime|wait|delay|age|ttl|time_left|late)")
 BARE_UNITS = re.compile(r"_(s|sec|secs|msec|millis|minutes?|hours?)$")
 TIMESTAMP_KEYS = re.compile(r"(_at|^time|^timestamp|^since|^start|^end|^due|^happened|^now|_seen|_time)$")
 ENUM_VALUE = re.compile(r"^[a-z0-9]+([_.-][a-z0-9]+)*$")
@@ -135,3 +137,11 @@ def test_a_document_that_breaks_its_schema_is_caught():
                 {"schema": "aiops.nope/v1", "path": "x"}, {"path": "x"}):
         with pytest.raises(AssertionError):
             validate(bad)
+
+
+def test_docs_json_lists_every_document():
+    """docs/json.md's table names every schema, with a link to its file."""
+    page = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"\| `(aiops\.[a-z0-9.-]+/v\d+)` \| \[[^]]+\]\(\.\./schemas/([^)]+)\)", page))
+    assert {schema_path(name).name for name, _ in listed} == {p.name for p in _schema_files()}
+    assert all(schema_path(name).name == file for name, file in listed), listed

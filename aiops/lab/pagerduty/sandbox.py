@@ -148,14 +148,19 @@ class PagerDutySandbox:
 
     def announcement(self) -> dict[str, Any]:
         """The first stdout line of ``aiops lab pagerduty``: where it listens and the settings
-        to use. The tokens and routing key are not in it: they are in the state file."""
+        to use (``{key, value, env_var}``, as ``aiops config show`` lists them). The tokens and
+        routing key are not in it: they are in the state file, under ``state_file_key``."""
+        from aiops.core.config import BY_KEY
+
+        values = {"pagerduty.base_url": self.url, "pagerduty.events_url": self.url,
+                  "pagerduty.ca_bundle": self.ca_path, "pagerduty.from_email": FROM_EMAIL}
+        secret = {"pagerduty.token": "token", "pagerduty.routing_key": "routing_key"}
         return {"schema": "aiops.lab.pagerduty/v1", "url": self.url, "pid": os.getpid(), "sandbox": True,
                 "events_url": self.url + "/v2/enqueue", "ca_bundle": self.ca_path,
                 "state_file": str(self.state_file) if self.state_file else None,
-                "settings": {"pagerduty.base_url": self.url, "pagerduty.events_url": self.url,
-                             "pagerduty.ca_bundle": self.ca_path, "pagerduty.from_email": FROM_EMAIL},
-                "secret_settings_in_state_file": ["pagerduty.token (token)",
-                                                  "pagerduty.routing_key (routing_key)"]}
+                "settings": [{"key": k, "value": v, "env_var": BY_KEY[k].env_var} for k, v in values.items()],
+                "secret_settings_in_state_file": [{"key": k, "env_var": BY_KEY[k].env_var, "state_file_key": f}
+                                                  for k, f in secret.items()]}
 
     # -- set-up helpers --------------------------------------------------------------------------
     def env(self, **extra: str) -> dict[str, str]:

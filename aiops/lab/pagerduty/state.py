@@ -327,15 +327,15 @@ def _decode(value: Any) -> Any:
 def dump(account: Account) -> dict[str, Any]:
     """The account's data as JSON-ready values (datetimes tagged ``{"$dt": ISO}``)."""
     with account.lock:
-        return {name: _encode(getattr(account, name)) for name in _SAVED}
+        return {name.lstrip("_"): _encode(getattr(account, name)) for name in _SAVED}
 
 
 def restore(account: Account, data: dict[str, Any]) -> None:
     """Load what :func:`dump` wrote into an empty account (links use the account's base URL)."""
     with account.lock:
         for name in _SAVED:
-            if name in data:
-                setattr(account, name, _decode(data[name]))
+            if name.lstrip("_") in data:  # saved without the attribute's underscore: a snake_case key
+                setattr(account, name, _decode(data[name.lstrip("_")]))
         account.by_number = {rec["number"]: iid for iid, rec in account.incidents.items()}
         for rec in account.incidents.values():  # the first entry is the same object as log[0]
             rec["first_entry"] = rec["log"][0]

@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from aiops.core.errors import UpstreamError, UsageError
+from aiops.core.timewindow import rfc3339
 from aiops.lab.stack import configs
 from aiops.lab.stack.procs import Proc, aiops_argv, announcement, binary, free_port, spawn, wait_http
 from aiops.lab.stack.timing import Timing, rule_groups, timing
 
 SCHEMA = "aiops.lab.stack/v1"
+STATE_SCHEMA = "aiops.lab.stack-state/v1"  # stack.json: the public view plus what down needs
 STATE_FILE = "stack.json"
 CONFIG_FILE = "aiops.toml"
 ENV = "lab"
@@ -60,9 +62,10 @@ class Stack:
         return [p for p in self.procs if p.name.startswith("lab-")]
 
     def save(self) -> None:
-        data = {"schema": SCHEMA, "state_dir": str(self.state_dir), "speed": self.speed,
-                "started_at": self.started_at, "settings": self.settings, "cwd_config": self.cwd_config,
-                "procs": [p.to_dict() for p in self.procs]}
+        data = {"schema": STATE_SCHEMA, "state_dir": str(self.state_dir), "speed": self.speed,
+                "started_at": self.started_at,
+                "settings": [{"key": k, "value": v} for k, v in self.settings.items()],
+                "cwd_config": self.cwd_config, "procs": [p.to_dict() for p in self.procs]}
         _private_write(self.state_dir / STATE_FILE, json.dumps(data, indent=2))
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,10 +98,10 @@ def load(state_dir: str | Path) -> Stack:
         raise UsageError(f"no lab stack in {path.parent}", hint="start one with 'aiops lab stack up'") from None
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path}: unreadable stack state: {exc}") from None
-    if data.get("schema") != SCHEMA:
-        raise UsageError(f"{path}: not a lab stack state file")
-    return Stack(Path(data["state_dir"]), float(data["speed"]), [Proc(**p) for p in data["procs"]],
-                 data["settings"], data["started_at"], data.get("cwd_config"))
+    if not isinstance(data, dict) or data.get("schema") != STATE_SCHEMA:
+        raise UsageError(f"{path}: not a lab stack state file (schema {STATE_SCHEMA} expected)")
+    return Stack(Path(data["state_dir"]), float(data["speed"]), [Proc.from_dict(p) for p in data["procs"]],
+                 {s["key"]: s["value"] for s in data["settings"]}, data["started_at"], data.get("cwd_config"))
 
 
 def status(state_dir: str | Path) -> Stack:
@@ -173,8 +176,7 @@ def _up(state_dir: Path, t: Timing, instances: int, lab_args: list[str], timeout
                 "pagerduty.token": pd["token"], "pagerduty.routing_key": pd["routing_key"],
                 "lab.admin_token": token, "audit.path": str(state_dir / "audit.jsonl")}
     _private_write(state_dir / CONFIG_FILE, configs.aiops_toml(settings, ENV))
-    stack = Stack(state_dir, t.speed, [p for p, _ in started], settings,
-                  dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"))
+    stack = Stack(state_dir, t.speed, [p for p, _ in started], settings, rfc3339(dt.datetime.now(dt.timezone.utc)))
     if cwd_config is not None and not cwd_config.exists():
         text = configs.aiops_toml(settings, ENV)
         _private_write(cwd_config, text)

@@ -33,7 +33,21 @@ class Proc:
     argv: list[str]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As ``stack.json`` records it (its start time an RFC 3339 timestamp)."""
+        import datetime as dt
+
+        from aiops.core.timewindow import rfc3339
+
+        out = asdict(self)
+        out["started_at"] = rfc3339(dt.datetime.fromtimestamp(out.pop("started"), dt.timezone.utc))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Proc":
+        import datetime as dt
+
+        started = dt.datetime.fromisoformat(data["started_at"].replace("Z", "+00:00")).timestamp()
+        return cls(data["name"], int(data["pid"]), started, data["url"], data["log"], list(data["argv"]))
 
     def alive(self) -> bool:
         """Still running, and still the process this stack started."""
@@ -46,11 +60,11 @@ class Proc:
             return False
 
     def stop(self, timeout: float = 10.0) -> str:
-        """SIGTERM (SIGKILL after ``timeout``); 'stopped', 'killed' or 'not running'."""
+        """SIGTERM (SIGKILL after ``timeout``); 'stopped', 'killed' or 'not_running'."""
         import psutil
 
         if not self.alive():
-            return "not running"
+            return "not_running"
         proc = psutil.Process(self.pid)
         proc.send_signal(signal.SIGTERM)
         try:

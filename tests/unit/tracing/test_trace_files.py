@@ -13,6 +13,7 @@ import pytest
 
 from aiops.tracing.analysis import build
 from aiops.tracing.model import Skipped, spans_of
+from tests.fakes.json_contract import validate
 
 ROOT = Path(__file__).resolve().parents[3]
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -208,14 +209,6 @@ def test_the_lab_without_tracing_never_loads_opentelemetry():
     assert out.returncode == 0 and out.stdout.strip() == "", out.stdout + out.stderr
 
 
-def _schema_check(doc: dict, name: str) -> None:
-    import jsonschema
-
-    schema = json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text())
-    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator,
-                        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-
-
 def test_json_outputs_validate_against_their_schemas(cli, tmp_path):
     path = write(tmp_path / "t.jsonl", export(*SLOW) + "torn\n")
     logs = tmp_path / "lab.log"
@@ -226,11 +219,11 @@ def test_json_outputs_validate_against_their_schemas(cli, tmp_path):
     assert shown.exit_code == 0, shown.stderr
     doc = shown.json()
     assert doc["logs"][0]["message"] == "m" and doc["correlation_id"] == "req-1"
-    _schema_check(doc, "trace")
+    validate(doc, "aiops.trace/v1")
     found = cli("trace", "search", "--file", str(path), "--since", "2027-01-14T00:00:00Z",
                 "--until", "2027-01-16T00:00:00Z", "-o", "json")
     assert found.exit_code == 0 and found.json()["matched"] == 1
-    _schema_check(found.json(), "trace-search")
+    validate(found.json(), "aiops.trace.search/v1")
 
 
 def test_colours_on_a_terminal_keep_the_width_and_drop_hostile_escapes(tmp_path):
