@@ -122,3 +122,20 @@ def cli(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     return run_cli
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The fuzz tests' example counts per door (tests/fuzz/conftest.py records them)."""
+    from collections import Counter
+
+    totals: Counter = Counter()
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for key, value in getattr(report, "user_properties", ()):
+                if key == "fuzz_examples":
+                    label, _, n = value.rpartition("=")
+                    totals[label] += int(n)
+    if totals:
+        terminalreporter.section("fuzz examples per door")
+        for label, n in sorted(totals.items()):
+            terminalreporter.write_line(f"{n:>7}  {label}")

@@ -1,7 +1,7 @@
 """Where output goes: the stdout and stderr consoles, one-line messages, progress, logging.
 
-stdout is for data, stderr for everything else. Every configured secret is scrubbed from what
-is written to stderr and to the log. Nothing here knows about commands or options:
+stdout is for data, stderr for everything else. Everything written to stderr and to the log
+is redacted (configured secrets, URL credentials, secret query parameters). Nothing here knows about commands or options:
 :mod:`aiops.cli.state` configures it.
 """
 
@@ -52,11 +52,11 @@ def configure(state: Any) -> None:
 
 
 def scrub(text: str) -> str:
-    """Remove every configured secret from ``text``."""
-    for secret in _settings["secrets"]:
-        if secret:
-            text = text.replace(secret, "****")
-    return text
+    """``text`` redacted (:func:`aiops.core.redact.redact`): configured secrets, URL
+    credentials, secret query parameters, credential-looking values."""
+    from aiops.core.redact import redact
+
+    return redact(text, _settings["secrets"])
 
 
 def _err_line(prefix: str, style: str, message: str) -> None:

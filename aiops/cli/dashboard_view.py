@@ -172,7 +172,9 @@ def _header(frame: Any, width: int) -> Any:
 
     from rich.text import Text
 
-    where = (f"prometheus {urlsplit(frame.prometheus_url or '').netloc}" if frame.source == "prometheus"
+    from aiops.core.redact import redact
+
+    where = (f"prometheus {urlsplit(redact(frame.prometheus_url or '')).netloc}" if frame.source == "prometheus"
              else f"scraping {len(frame.targets)} target(s): Prometheus did not answer")
     text = Text(frame.dashboard.title.split(": ")[-1], style="bold")
     text.append(f"  {frame.at:%H:%M:%S} UTC  last {_span(frame.window_s)}  ")

@@ -96,6 +96,9 @@ def check(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
         sys.stdout.flush()
     else:
         output.render(report, table=lambda r: health_table(r, all_targets=all_))
+    problem = report.problem()
+    if problem:  # the data is on stdout; the verdict in one line on stderr, as for every error
+        output.error(*problem)
     raise typer.Exit(report.exit_code())
 
 
@@ -156,12 +159,14 @@ def health_table(report, all_targets: bool = False):
     80 columns); its failing reasons on the lines below, however long they are."""
     from rich import box
     from rich.markup import escape
+
+    from aiops.core.redact import redact
     from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
     s = report.summary
-    where = "" if report.source == "probe" else f" from Prometheus {escape(report.prometheus_url or '')}"
+    where = "" if report.source == "probe" else f" from Prometheus {escape(redact(report.prometheus_url or ''))}"
     table = Table(title=f"{s['targets']} target(s){where}: {s['healthy']} healthy, {s['degraded']} "
                         f"degraded, {s['unhealthy']} unhealthy, {s['unreachable']} unreachable "
                         f"({report.duration_ms / 1000:.2f}s)", title_justify="left", box=box.SIMPLE_HEAD,
@@ -180,7 +185,7 @@ def health_table(report, all_targets: bool = False):
                       default=None)
         colour = _COLOURS[t.verdict]
         table.add_row(f"[{colour}]{t.verdict}[/]", marks, "-" if slowest is None else f"{slowest:.0f}ms",
-                      escape(t.url or t.target))
+                      escape(t.shown))
         for reason in t.reasons:  # indented, continuation lines too
             table.add_row("", "", "", Padding(Text(reason, style="dim"), (0, 0, 0, 2)))
     healthy = s["healthy"]

@@ -10,7 +10,8 @@ import typer
 
 from aiops.cli import output
 from aiops.cli.common import DryRunOpt, SinceOpt, TimeoutOpt, UntilOpt, YesOpt, get_state, global_options
-from aiops.cli.incident_render import action_table, audit_table, detail_view, incidents_table, log_table, oncall_table
+from aiops.cli.incident_render import (action_table, audit_table, audit_verify_table, detail_view,
+                                      incidents_table, log_table, oncall_table)
 from aiops.core.errors import INTERRUPTED, UsageError
 
 app = typer.Typer(no_args_is_help=True)
@@ -341,20 +342,41 @@ def audit(incident: Annotated[Optional[str], typer.Option(
               "--action", metavar="ACTION", help="acknowledge, resolve, note or trigger")] = None,
           since: SinceOpt = None,
           limit: Annotated[int, typer.Option("--limit", "-n", metavar="N",
-                                             help="the newest N entries")] = 100) -> None:
+                                             help="the newest N entries")] = 100,
+          verify: Annotated[bool, typer.Option(
+              "--verify", help="walk the hash chain; exit 3 naming the first line that was "
+                               "changed, removed or reordered")] = False) -> None:
     """Show the audit log of changes aiops made.
 
-    Every acknowledge, resolve, note and trigger, oldest first.
+    Every acknowledge, resolve, note and trigger, oldest first. Each record carries the SHA-256
+    of the one before it: --verify proves nothing was edited, removed or reordered.
 
-    Example:
+    Examples:
 
     \b
       aiops incident audit --incident 1234 --since 1d
+      aiops incident audit --verify
     """
     from aiops.core.timewindow import parse_time
     from aiops.incidents.audit import default_path, read
 
     cfg = get_state().config()
+    if verify:
+        _verify_audit(default_path(cfg.get("audit.path")))
+        return
     report = read(default_path(cfg.get("audit.path")), incident=incident, action=action,
                   since=parse_time(since, what="--since") if since else None, limit=limit)
     output.render(report, table=audit_table)
+
+
+def _verify_audit(path: Any) -> None:
+    from aiops.core.errors import CHECK_FAILED
+    from aiops.incidents.audit import verify
+
+    result = verify(path)
+    output.render(result, table=audit_verify_table)
+    if not result.ok:
+        output.error(f"audit log {path}: {result.summary()}",
+                     hint="compare with a backup or the PagerDuty log; the lines after the named "
+                          "one cannot be trusted" if result.status == "failed" else None)
+        raise typer.Exit(CHECK_FAILED)

@@ -129,3 +129,22 @@ def audit_table(report: Any) -> Any:
         table.add_row(_when(e.time), _esc(e.actor), _esc(e.action), _esc(e.incident),
                       _esc(e.outcome.replace("_", " ")), _esc(details))
     return table
+
+
+def audit_verify_table(result: Any) -> Any:
+    """The verdict of ``incident audit --verify``: one line per fact."""
+    from rich.table import Table
+
+    colour = "green" if result.ok else "red"
+    table = Table(title=_esc(f"audit log {result.path}"), title_justify="left", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    table.add_row("verdict", f"[{colour}]{_esc(result.summary())}[/]")
+    table.add_row("records", str(result.records))
+    if result.adopted_lines:
+        table.add_row("adopted", f"{result.adopted_lines} line(s) written before the chain")
+    if result.line:
+        table.add_row("first bad line", str(result.line))
+    for note in result.notes:
+        table.add_row("note", _esc(note))
+    return table

@@ -8,6 +8,7 @@ the selected named environment (``--env NAME``, from whichever file defines it) 
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import tomllib
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from aiops.core.errors import ConfigError
+from aiops.core.redact import redact_data
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,8 @@ class Config:
                 value = mask(str(value))
             elif s.key.endswith(".headers") and value:
                 value = [f"{n}: {mask(v)}" if secret else f"{n}: {v}" for n, v, secret in map(split_header, value)]
+            elif isinstance(value, (str, list)):
+                value = redact_data(value)  # a URL's user-info or token parameter
             out.append({"key": s.key, "value": value, "source": self.sources[s.key],
                         "env_var": s.env_var, "help": s.help})
         return out
@@ -191,9 +195,7 @@ def load(
     explicit = config_path or environ.get("AIOPS_CONFIG")
     if explicit:
         path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist",
-                              hint="create one with 'aiops config init'")
+        _check_explicit(path)
         files = [path]
     else:
         files = [p for p in (user_file or user_config_path(), cwd / "aiops.toml") if p.is_file()]
@@ -234,14 +236,40 @@ def load(
     return Config(values, sources, selected, environments, files, warnings)
 
 
+def _check_explicit(path: Path) -> None:
+    """``--config PATH`` must name a readable regular file: say what it is instead."""
+    if path.is_file():
+        return
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a directory, not a file",
+                          hint=f"pass the TOML file itself, e.g. --config {path / 'aiops.toml'}")
+    if path.exists():
+        raise ConfigError(f"config file {path} is not a regular file")
+    raise ConfigError(f"config file {path} does not exist", hint="create one with 'aiops config init'")
+
+
 def _read_toml(path: Path) -> dict:
+    """Parse one config file; every way it can be wrong is a ConfigError naming the file."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"{path}: not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start} "
+                          f"(line {line}, column {column})",
+                          hint="TOML files are UTF-8; re-save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
 def _flatten(path: Path, data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -254,7 +282,7 @@ def _flatten(path: Path, data: Mapping[str, Any], prefix: str = "") -> dict[str,
         if full not in BY_KEY:
             raise ConfigError(f"{path}: unknown key '{full}'",
                               hint="'aiops config show' lists every setting")
-        out[full] = _coerce(BY_KEY[full], value, f"{path}: '{full}'")
+        out[full] = _coerce(BY_KEY[full], value, f"{path}: '{full}'", text=False)
     return out
 
 
@@ -272,11 +300,16 @@ def _flatten_environments(path: Path, envs: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _coerce(setting: Setting, value: Any, where: str) -> Any:
-    """Check/convert a value to the setting's type; strings come from env vars and flags."""
+def _coerce(setting: Setting, value: Any, where: str, *, text: bool = True) -> Any:
+    """Check/convert a value to the setting's type.
+
+    ``text``: the value is a string typed in an environment variable or a flag, and is
+    converted (``"1.5"`` -> 1.5, ``"a,b"`` -> a list). A config file has types of its own, so
+    there a string where a number or a list belongs is a type error, not a conversion.
+    """
     want = setting.type
     try:
-        if isinstance(value, str) and want is not str:
+        if text and isinstance(value, str) and want is not str:
             value = _from_string(want, value)
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -284,12 +317,22 @@ def _coerce(setting: Setting, value: Any, where: str) -> Any:
             pass
         elif not isinstance(value, want) or (want is not bool and isinstance(value, bool)):
             raise TypeError
+        if want is float and not math.isfinite(value):
+            raise ValueError(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{where} must be {_type_name(want)}, got {value!r}"
+        raise ConfigError(f"{where} must be {_type_name(want)}, got {_shown(value)}"
                           if not setting.secret else f"{where} must be {_type_name(want)}") from None
     if setting.choices and value not in setting.choices:
-        raise ConfigError(f"{where} must be one of {', '.join(setting.choices)}, got {value!r}")
+        raise ConfigError(f"{where} must be one of {', '.join(setting.choices)}, got {_shown(value)}")
     return value
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A wrong value in an error message: its repr (and TOML type), cut short."""
+    text = repr(value)
+    kind = {str: "a string", list: "a list", dict: "a table", bool: "a boolean"}.get(type(value))
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return f"{text} ({kind})" if kind else text
 
 
 def _from_string(want: type, raw: str) -> Any:

@@ -42,9 +42,13 @@ class AiopsError(Exception):
     exit_code = INTERNAL
 
     def __init__(self, message: str, hint: str | None = None) -> None:
+        from aiops.core.redact import redact
+
+        # Messages name URLs and quote servers: mask credentials once, where every error is made.
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint else hint
 
 
 class UsageError(AiopsError):

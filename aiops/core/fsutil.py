@@ -1,7 +1,8 @@
-"""Small file-system helpers for writes that must survive a crash."""
+"""Small file-system helpers: writes that must survive a crash, a path or a glob read."""
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
 
@@ -18,3 +19,13 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def files_matching(pattern: str) -> list[str]:
+    """The regular files ``pattern`` names, sorted: an existing file taken literally, even when
+    its name has glob characters (``we[ir]d*.jsonl``); only otherwise the pattern as a glob."""
+    if os.path.isfile(pattern):
+        return [pattern]
+    if glob.has_magic(pattern):
+        return sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
+    return []

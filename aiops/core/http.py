@@ -43,6 +43,11 @@ class FetchError(Exception):
     status: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        from aiops.core.redact import redact
+
+        self.reason = redact(self.reason)  # e.g. aiohttp's InvalidURL quotes the whole URL
+
     def __str__(self) -> str:
         return self.reason
 

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from aiops.catalog.dashboards import Dashboard, Panel
 from aiops.core.errors import AiopsError, UpstreamError, UsageError
+from aiops.core.redact import redact
 from aiops.core.timewindow import rfc3339
 from aiops.prometheus.results import json_number
 
@@ -99,7 +100,8 @@ class Frame:
         return {"schema": SCHEMA, "dashboard": self.dashboard.name, "title": self.dashboard.title,
                 "uid": self.dashboard.uid, "source": self.source, "at": self.at,
                 "window_seconds": self.window_s, "step_seconds": self.step_s,
-                "prometheus_url": self.prometheus_url, "targets": self.targets,
+                "prometheus_url": redact(self.prometheus_url) if self.prometheus_url else None,
+                "targets": [redact(t) for t in self.targets],
                 "query_ms": round(self.query_ms, 1), "duration_ms": round(self.duration_ms, 1),
                 "warnings": self.warnings, "panels": [p.to_dict() for p in self.panels]}
 

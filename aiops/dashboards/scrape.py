@@ -35,9 +35,9 @@ GAUGES = ("gauge", "percent_of")
 
 
 def instance(target: str) -> str:
-    """The target as Prometheus labels it: ``host:port``."""
+    """The target as Prometheus labels it: ``host:port`` (never the URL's user-info)."""
     parts = urlsplit(target)
-    return parts.netloc or target
+    return parts.netloc.rpartition("@")[2] or target
 
 
 class History:

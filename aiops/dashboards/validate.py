@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiops.core import safejson
 from aiops.core.errors import CHECK_FAILED, OK, UsageError
 
 SCHEMA = "aiops.dashboards-validate/v1"
@@ -99,7 +100,7 @@ def validate_file(path: Path) -> tuple[CheckedFile, list[Problem]]:
     """One file: (what it holds, its problems)."""
     name = path.name
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = safejson.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         return CheckedFile(name, None, None, 0, 0), [Problem(name, None, f"cannot read: {exc}")]
     except ValueError as exc:
@@ -110,20 +111,37 @@ def validate_file(path: Path) -> tuple[CheckedFile, list[Problem]]:
     panels = [p for p in _panels(data) if isinstance(p, dict) and p.get("type") != "row"]
     queries = 0
     for panel in panels:
-        queries += len(panel.get("targets") or [])
+        queries += len(_list(panel.get("targets")))
         problems += check_panel(name, panel)
-    if not data.get("uid"):
+    uid, title = data.get("uid"), data.get("title")
+    if not uid:
         problems.append(Problem(name, None, "no uid: Grafana would make a new dashboard on every import"))
-    return CheckedFile(name, data.get("uid"), data.get("title"), len(panels), queries), problems
+    elif not isinstance(uid, str):
+        problems.append(Problem(name, None, "uid is not a string"))
+        uid = None
+    return CheckedFile(name, uid, title if isinstance(title, str) else None, len(panels), queries), problems
 
 
 def _panels(data: dict) -> list[Any]:
     out: list[Any] = []
-    for panel in data.get("panels") or []:
+    for panel in _list(data.get("panels")):
         out.append(panel)
         if isinstance(panel, dict) and panel.get("type") == "row":
-            out += panel.get("panels") or []
+            out += _list(panel.get("panels"))
     return out
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a JSON array, else empty (the SDK round trip reports the shape)."""
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _round_trip(name: str, data: dict) -> list[Problem]:
@@ -192,24 +210,32 @@ def check_panel(file: str, panel: dict) -> list[Problem]:
     from aiops.dashboards.units import is_unit
 
     name, problems = panel_name(panel), []
-    defaults = (panel.get("fieldConfig") or {}).get("defaults") or {}
+    defaults = _dict(_dict(panel.get("fieldConfig")).get("defaults"))
     unit = defaults.get("unit")
     if not unit:
         problems.append(Problem(file, name, "no unit"))
+    elif not isinstance(unit, str):
+        problems.append(Problem(file, name, f"unit {json.dumps(unit)[:80]} is not a Grafana unit ID"))
     elif not is_unit(unit):
         problems.append(Problem(file, name, f"unit '{unit}' is not a Grafana unit ID"))
-    steps = ((defaults.get("thresholds") or {}).get("steps")) or []
+    steps = _list(_dict(defaults.get("thresholds")).get("steps"))
     if steps:
-        values = [s.get("value") for s in steps]
+        values = [s.get("value") if isinstance(s, dict) else s for s in steps]
         if values[0] is not None:
             problems.append(Problem(file, name, "thresholds do not start with a base step (value null)"))
-        numbers = [v for v in values[1:] if v is not None]
+        numbers = [v for v in values[1:] if _number(v)]
         if numbers != sorted(numbers) or len(numbers) != len(values) - 1:
-            problems.append(Problem(file, name, f"threshold steps are not ascending: {values}"))
-    grid = panel.get("gridPos") or {}
-    if grid.get("x", 0) + grid.get("w", 0) > 24:
-        problems.append(Problem(file, name, f"gridPos x={grid.get('x')} w={grid.get('w')} is wider than 24 columns"))
-    for target in panel.get("targets") or []:
+            problems.append(Problem(file, name, f"threshold steps are not ascending: {json.dumps(values)[:200]}"))
+    grid = _dict(panel.get("gridPos"))
+    x, w = grid.get("x", 0), grid.get("w", 0)
+    if not (_number(x) and _number(w)):
+        problems.append(Problem(file, name, "gridPos x and w are not numbers"))
+    elif x + w > 24:
+        problems.append(Problem(file, name, f"gridPos x={x} w={w} is wider than 24 columns"))
+    for target in _list(panel.get("targets")):
+        if not isinstance(target, dict):
+            problems.append(Problem(file, name, "a target is not a JSON object"))
+            continue
         expr, ref = target.get("expr"), target.get("refId", "?")
         if not isinstance(expr, str) or not expr.strip():
             problems.append(Problem(file, name, f"target {ref} has no PromQL expression"))

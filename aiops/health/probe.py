@@ -30,6 +30,7 @@ from typing import Any, Callable
 from aiops.core import errors
 from aiops.core.errors import UsageError
 from aiops.core.http import DEFAULT_MAX_BODY, normalise_url, ssl_context
+from aiops.core.redact import redact
 
 ENDPOINTS = ("/health", "/ready", "/live", "/metrics")
 VERDICTS = ("healthy", "degraded", "unhealthy", "unreachable")
@@ -66,6 +67,11 @@ class TargetResult:
     invalid: str | None = None  # why the target is not a usable URL
 
     @property
+    def shown(self) -> str:
+        """The target as people see it: its URL with any credentials masked."""
+        return redact(self.url or self.target)
+
+    @property
     def reasons(self) -> list[str]:
         if self.invalid:
             return [self.invalid]
@@ -89,7 +95,8 @@ class TargetResult:
         return "unhealthy" if unhealthy else ("degraded" if failed else "healthy")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "url": self.url, "verdict": self.verdict,
+        return {"target": redact(self.target), "url": redact(self.url) if self.url else None,
+                "verdict": self.verdict,
                 "reasons": self.reasons,
                 "endpoints": {p: ep.to_dict() for p, ep in self.endpoints.items()},
                 "health": self.health,
@@ -133,10 +140,28 @@ class HealthReport:
             return errors.UNREACHABLE
         return errors.OK
 
+    def problem(self) -> tuple[str, str] | None:
+        """(one-line error, hint) when the exit code is 2 (malformed) or 5 (unreachable)."""
+        code = self.exit_code()
+        if code == errors.USAGE:
+            bad = [t for t in self.targets if t.invalid]
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            return (f"{len(bad)} of {len(self.targets)} target(s) malformed: {bad[0].invalid}{more}",
+                    "a target is http[s]://host:port, or host:port for http")
+        if code == errors.UNREACHABLE:
+            down = [t for t in self.targets if t.verdict == "unreachable"]
+            first = down[0]
+            more = f" (and {len(down) - 1} more)" if len(down) > 1 else ""
+            return (f"{len(down)} of {len(self.targets)} target(s) unreachable: "
+                    f"{first.shown}: {'; '.join(first.reasons)}{more}",
+                    "check the URL, the network and that the service is running")
+        return None
+
     def head(self) -> dict[str, Any]:
         """The document's keys known before any target is probed (JSON streams from here)."""
         return {"schema": SCHEMA, "source": self.source, "checked_at": self.checked_at,
-                "timeout_seconds": self.timeout_s, "prometheus_url": self.prometheus_url, "job": self.job}
+                "timeout_seconds": self.timeout_s,
+                "prometheus_url": redact(self.prometheus_url) if self.prometheus_url else None, "job": self.job}
 
     def tail(self) -> dict[str, Any]:
         """The keys known only at the end."""

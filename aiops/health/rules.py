@@ -6,6 +6,8 @@ import datetime as dt
 import json
 from typing import Any
 
+from aiops.core import safejson
+
 REQUIRED_FIELDS = ("status", "timestamp", "version", "checks")
 REQUIRED_CHECKS = ("memory", "disk", "dependencies")
 
@@ -73,11 +75,13 @@ def _parse_json(resp: Any) -> tuple[Any, str | None]:
     if not text:
         return None, "empty body"
     try:
-        return json.loads(text), None
+        return safejson.loads(text), None
     except ValueError as exc:
         if text[:1] == "<" or "html" in (resp.content_type or ""):
             return None, f"expected JSON, got {resp.content_type or 'HTML'}"
-        return None, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        if isinstance(exc, json.JSONDecodeError):
+            return None, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        return None, f"invalid JSON: {exc}"
 
 
 def _is_iso8601(value: Any) -> bool:

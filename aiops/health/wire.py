@@ -20,7 +20,7 @@ import errno
 import socket
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -51,6 +51,7 @@ class Origin:
     port: int
     tls: Any = None  # ssl.SSLContext, or False to skip verification
     authority: str = ""  # host[:port] as the Host header and URLs spell it
+    authorization: str = field(default="", repr=False)  # Basic, from the URL's user-info
 
     @classmethod
     def of(cls, url: str, tls: Any) -> "Origin":
@@ -60,7 +61,14 @@ class Origin:
         port = parts.port or (443 if https else 80)
         shown = f"[{host}]" if ":" in host else host
         authority = shown if port == (443 if https else 80) else f"{shown}:{port}"
-        return cls(parts.scheme, host, port, tls if https else None, authority)
+        authorization = ""
+        if parts.username is not None:  # http://user:pass@host: sent as basic auth, as curl does
+            import base64
+            from urllib.parse import unquote
+
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+        return cls(parts.scheme, host, port, tls if https else None, authority, authorization)
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -79,6 +87,8 @@ class Connection(asyncio.Protocol):
         except UnicodeError:
             host = origin.authority.encode("idna")
         self._head = b"HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n" % (host, USER_AGENT)
+        if origin.authorization:
+            self._head += b"Authorization: %s\r\n" % origin.authorization.encode("ascii")
         self._timer: Any = None
         self._parser = httptools.HttpResponseParser(self)
         self._parser_error = httptools.HttpParserError

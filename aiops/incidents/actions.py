@@ -27,6 +27,8 @@ from aiops.incidents.models import (
     NOTED,
     RESOLVED,
     WOULD,
+    INCIDENT,
+    NOTE,
     ActionReport,
     ActionResult,
     Incident,
@@ -138,7 +140,8 @@ def _body(plan: Plan, ids: Iterable[str]) -> list[dict[str, Any]]:
 def _apply_chunk(pd: PagerDuty, plan: Plan, chunk: list[ActionResult], report: ActionReport,
                  *, retry: bool = True) -> None:
     try:
-        updated = pd.rput("/incidents", _body(plan, (r.id for r in chunk))) or []
+        updated = pd.rput("/incidents", _body(plan, (r.id for r in chunk)),
+                          shape=([{"id?": str, "status?": str}], None)) or []
     except Unavailable as exc:
         return _reconcile(pd, plan, chunk, report, exc, retry)
     except (Rejected, NotFound):  # one bad incident fails the whole request: go one by one
@@ -199,7 +202,7 @@ def _apply_one(pd: PagerDuty, plan: Plan, r: ActionResult, report: ActionReport)
     body = _body(plan, [r.id or r.ref])[0]
     del body["id"]
     try:
-        raw = pd.rput(f"/incidents/{r.id}", body)
+        raw = pd.rput(f"/incidents/{r.id}", body, shape=(INCIDENT, None))
     except NotFound:
         r.outcome, r.reason = NOT_FOUND, "no such incident"
         return
@@ -230,7 +233,11 @@ def add_note(pd: PagerDuty, ref: str, content: str, *, dry_run: bool = False,
              audit: AuditLog | None = None) -> ActionReport:
     """Add a note to one incident. After an unclear failure the notes are read back: a note is
     never added twice."""
+    from aiops.core.redact import redact
+
     actor = pd.settings.require_from()
+    # a note is read by everyone on the incident: never a credential (a target URL's user-info)
+    content = redact(content, [pd.settings.token or "", pd.settings.routing_key or ""])
     if not content.strip():
         from aiops.core.errors import UsageError
 
@@ -257,7 +264,7 @@ def _post_note(pd: PagerDuty, r: ActionResult, content: str, report: ActionRepor
     path = f"/incidents/{r.id}/notes"
 
     def copies() -> int:
-        return sum(n.get("content") == content for n in pd.rget(path) or [])
+        return sum(n.get("content") == content for n in pd.rget(path, shape=([NOTE], None)) or [])
 
     before = copies()  # so that a failure can be told apart from an earlier identical note
     for attempt in (1, 2):

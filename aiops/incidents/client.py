@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from aiops.core import safejson, shapes
 from aiops.core.errors import AuthError, CheckFailed, ConfigError, UpstreamError, UsageError
 
 SANDBOX_HEADER = "X-Aiops-Sandbox"  # on every answer of ``aiops lab pagerduty`` (aiops.lab.pagerduty)
@@ -272,22 +273,30 @@ class PagerDuty:
         """The sandbox's notice when the endpoint answered as ``aiops lab pagerduty``, else None."""
         return getattr(self.client, "aiops_sandbox", None)
 
-    def jget(self, path: str, params: dict | None = None) -> Any:
+    # Each call may name the shape of the answer aiops reads (aiops.incidents.models: INCIDENT,
+    # NOTE, ...): an answer of another shape is a malformed body (exit 5), never a crash later.
+    def jget(self, path: str, params: dict | None = None, *, shape: Any = object) -> Any:
         """GET ``path``; the whole JSON body (for pagination fields)."""
-        return self.call("GET", path, lambda: self.client.jget(path, params=params or {}))
+        return self.call("GET", path, lambda: self.client.jget(path, params=params or {}), shape)
 
-    def rget(self, path: str, params: dict | None = None) -> Any:
+    def rget(self, path: str, params: dict | None = None, *, shape: Any = object) -> Any:
         """GET ``path``; the wrapped entity (``incident`` of ``{"incident": ...}``)."""
-        return self.call("GET", path, lambda: self.client.rget(path, params=params or {}))
+        return self.call("GET", path, lambda: self.client.rget(path, params=params or {}), shape)
 
-    def rput(self, path: str, body: Any) -> Any:
-        return self.call("PUT", path, lambda: self.client.rput(path, json=body))
+    def rput(self, path: str, body: Any, *, shape: Any = object) -> Any:
+        return self.call("PUT", path, lambda: self.client.rput(path, json=body), shape)
 
-    def rpost(self, path: str, body: Any) -> Any:
-        return self.call("POST", path, lambda: self.client.rpost(path, json=body))
+    def rpost(self, path: str, body: Any, *, shape: Any = object) -> Any:
+        return self.call("POST", path, lambda: self.client.rpost(path, json=body), shape)
 
-    def call(self, method: str, path: str, fn: Callable[[], Any]) -> Any:
-        return guarded(fn, f"{method} {path}", self.base_url, self.policy, self.settings.timeout)
+    def call(self, method: str, path: str, fn: Callable[[], Any], shape: Any = object) -> Any:
+        what = f"{method} {path}"
+        value = guarded(fn, what, self.base_url, self.policy, self.settings.timeout)
+        try:
+            return shapes.conform(value, shape, "answer")
+        except ValueError as exc:
+            raise Unavailable(f"PagerDuty answered {what} with a malformed body ({exc})",
+                              "malformed", 200) from None
 
 
 def guarded(fn: Callable[[], Any], what: str, base_url: str, policy: RetryPolicy,
@@ -296,18 +305,27 @@ def guarded(fn: Callable[[], Any], what: str, base_url: str, policy: RetryPolicy
     import pagerduty
 
     try:
-        return fn()
+        value = fn()
+    except RecursionError:  # a body nested thousands of levels deep
+        raise Unavailable(f"PagerDuty answered {what} with a malformed body (nested too deeply)",
+                          "malformed", 200) from None
     except pagerduty.HttpError as exc:
         raise http_error(exc.response, what, policy) from None
     except pagerduty.Error as exc:
         raise network_error(exc, base_url, timeout) from None
+    if safejson.too_deep(value):
+        raise Unavailable(f"PagerDuty answered {what} with a malformed body (nested too deeply)",
+                          "malformed", 200)
+    return value
 
 
 def error_text(response: Any) -> str:
     """PagerDuty's error body in one line: message (code): details."""
     try:
         body = response.json()
-    except ValueError:
+        if safejson.too_deep(body):
+            raise ValueError("nested too deeply")
+    except (ValueError, RecursionError):
         return (response.text or "").strip()[:200] or response.reason_phrase
     err = body.get("error", body) if isinstance(body, dict) else body
     if isinstance(err, str):

@@ -24,11 +24,33 @@ DONE = frozenset({ACKNOWLEDGED, ALREADY_ACKNOWLEDGED, RESOLVED, ALREADY_RESOLVED
 
 
 def parse_time(value: Any) -> dt.datetime | None:
-    """PagerDuty's ISO-8601 timestamps as aware datetimes (None stays None)."""
+    """PagerDuty's ISO-8601 timestamps as aware datetimes (None for none or an unreadable one)."""
     if not value:
         return None
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+# The shapes of PagerDuty's answers, as far as aiops reads them (aiops.core.shapes specs).
+REF = {"id?": str, "type?": str, "summary?": str, "name?": str}
+INCIDENT = {"id": str, "incident_number?": int, "title?": str, "summary?": str, "status?": str,
+            "urgency?": str, "priority?": REF, "service?": REF, "created_at?": str,
+            "last_status_change_at?": str, "resolved_at?": str, "assignments?": [{"assignee?": REF}],
+            "teams?": [REF], "html_url?": str}
+LOG_ENTRY = {"id?": str, "type?": str, "created_at?": str, "agent?": REF, "summary?": str,
+             "channel?": {"type?": str}, "note?": str}
+NOTE = {"id?": str, "created_at?": str, "user?": REF, "content?": str}
+ONCALL = {"user?": REF, "escalation_policy?": REF, "escalation_level?": int, "schedule?": REF,
+          "start?": str, "end?": str}
+USER = {"id": str, "email?": str}
+
+
+def page_of(key: str, item: Any) -> dict[str, Any]:
+    """A classic-pagination answer: ``{key: [item...], "more": bool}``."""
+    return {f"{key}?": [item], "more?": bool}
 
 
 def _summary(ref: Any) -> str | None:

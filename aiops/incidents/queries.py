@@ -9,6 +9,11 @@ from typing import Any, Callable, Iterable, Iterator
 from aiops.core.errors import UsageError
 from aiops.incidents.client import NotFound, PagerDuty, Rejected
 from aiops.incidents.models import (
+    INCIDENT,
+    LOG_ENTRY,
+    NOTE,
+    ONCALL,
+    USER,
     Incident,
     IncidentDetail,
     IncidentList,
@@ -17,8 +22,11 @@ from aiops.incidents.models import (
     Note,
     Oncall,
     OncallList,
+    page_of,
 )
 
+ITEM_SHAPES = {"incidents": INCIDENT, "log_entries": LOG_ENTRY, "oncalls": ONCALL, "users": USER,
+               "services": {"id": str, "name?": str}}
 PAGE = 100            # the largest page PagerDuty serves for incidents and log entries
 OFFSET_CEILING = 10_000  # offset + limit may not exceed this on classic pagination
 STATUSES = ("triggered", "acknowledged", "resolved")
@@ -56,7 +64,8 @@ def paginate(pd: PagerDuty, path: str, key: str, params: dict[str, Any] | None =
             want = OFFSET_CEILING - offset
             if want <= 0:
                 return items, True
-        body = pd.jget(path, {**(params or {}), "limit": want, "offset": offset})
+        body = pd.jget(path, {**(params or {}), "limit": want, "offset": offset},
+                       shape=page_of(key, ITEM_SHAPES.get(key, object)))
         batch = body.get(key) or []
         items.extend(batch)
         offset += len(batch)
@@ -129,7 +138,7 @@ def get_raw(pd: PagerDuty, ref: str) -> dict[str, Any]:
     """The API's incident object for an ID or number; :class:`NotFound` if there is none."""
     key = normalise_ref(ref)
     try:
-        return pd.rget(f"/incidents/{key}")
+        return pd.rget(f"/incidents/{key}", shape=INCIDENT)
     except NotFound:
         raise NotFound(f"incident {ref} not found") from None
 
@@ -155,7 +164,7 @@ def list_log_entries(pd: PagerDuty, ref: str, *, limit: int | None = None) -> li
 
 def list_notes(pd: PagerDuty, incident_id: str) -> list[Note]:
     """An incident's notes (this endpoint is not paginated)."""
-    return [Note.from_api(n) for n in pd.rget(f"/incidents/{incident_id}/notes")]
+    return [Note.from_api(n) for n in pd.rget(f"/incidents/{incident_id}/notes", shape=[NOTE])]
 
 
 def show_incident(pd: PagerDuty, ref: str) -> IncidentDetail:
@@ -186,7 +195,7 @@ def oncalls(pd: PagerDuty, *, schedule_ids: Iterable[str] = (),
 def current_user_id(pd: PagerDuty) -> str:
     """The user behind the token, or (account-level token) the user with the From email."""
     try:
-        return pd.rget("/users/me")["id"]
+        return pd.rget("/users/me", shape=USER)["id"]
     except Rejected:  # 400: an account-level token has no user of its own
         email = pd.settings.require_from()
     for user in iter_users(pd, email):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiops.core import safejson
 from aiops.core.errors import AuthError, UpstreamError, UsageError
 from aiops.core.http import FetchError, fetch, normalise_url, ssl_context
+from aiops.core.redact import redact
 from aiops.lab.faults import format_fault, parse_fault
 
 SCHEMA = "aiops.lab.faults/v1"
@@ -57,7 +58,7 @@ def faults(target: str, action: str = "list", specs: list[str] | tuple[str, ...]
         raise UsageError(f"unknown action '{action}'")
     tls = ssl_context(ca_bundle, insecure)
     body = asyncio.run(_send(url, requests, token, timeout, tls))
-    return FaultReport(url, body.get("active", []), body.get("available", []), changed)
+    return FaultReport(redact(url), body.get("active", []), body.get("available", []), changed)
 
 
 async def _send(url: str, requests: list[tuple[str, str, Any]], token: str, timeout: float,
@@ -88,6 +89,6 @@ async def _send(url: str, requests: list[tuple[str, str, Any]], token: str, time
 
 def _decode(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
-    except ValueError:
+        return safejson.loads(raw)
+    except (ValueError, UnicodeDecodeError):
         return None

@@ -31,8 +31,10 @@ from aiops.lab.logs import _clean, event
 from aiops.lab.service import InferenceFailed, LabService, ObservationError
 
 MAX_BODY = 64 * 1024
+MAX_DEPTH = 32  # nesting levels of a JSON body; /infer needs 2, /admin/faults 3
 TICK = 0.25
 _ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+CLIENT_CLOSED = 499  # the client closed the connection before the answer (nginx's code)
 PATHS = ("/", "/health", "/ready", "/live", "/metrics", "/infer", "/admin/faults")
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")  # others count as "other"
 log_api = logging.getLogger("active_inference.api")
@@ -91,6 +93,9 @@ class RequestMetrics:
         try:
             await self.app(scope, counting_receive, tagging_send)
         except Exception as exc:
+            if _client_gone(exc):  # the client hung up mid-request: its doing, not the service's
+                status = CLIENT_CLOSED
+                return
             status = 500
             event(log_api, logging.ERROR, "Unhandled error", correlation_id=cid, user_id=state["user_id"],
                   exc_info=exc, path=label, method=scope["method"], status=500)
@@ -102,7 +107,8 @@ class RequestMetrics:
             self.service.sessions.seen(state["user_id"])
             m.network.inc(received, direction="received")
             m.network.inc(sent, direction="sent")
-            if label == "/infer":
+            if label == "/infer" and not 400 <= status < 500:
+                # a client's mistake (4xx, or hanging up: 499) is not the service failing
                 self.service.errors.record(status >= 500)
 
 
@@ -163,8 +169,10 @@ def create_app(service: LabService, *, base_url: str | None = None, on_shutdown:
                 if name is not None and name not in {f.name for f in FAULTS}:
                     raise UsageError(f"unknown fault '{name}'")
                 service.faults.clear(name)
-        except (ObservationError, UsageError) as exc:
-            return _json({"error": getattr(exc, "message", str(exc))}, 400)
+        except ObservationError as exc:
+            return _json({"error": str(exc)}, exc.status)
+        except UsageError as exc:
+            return _json({"error": exc.message}, 400)
         return _json({"active": [f.to_dict() for f in service.faults.snapshot()],
                       "available": [f.to_dict() for f in FAULTS]})
 
@@ -209,18 +217,41 @@ def create_app(service: LabService, *, base_url: str | None = None, on_shutdown:
 
 
 async def _read_json(request: Any) -> Any:
+    """The request body as JSON: at most MAX_BODY bytes (read in chunks, so a body without a
+    Content-Length cannot make the service buffer more), at most MAX_DEPTH levels deep."""
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY:
         raise ObservationError(413, f"body larger than {MAX_BODY} bytes")
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ObservationError(413, f"body larger than {MAX_BODY} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise ObservationError(413, f"body larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return parse_body(b"".join(chunks))
+
+
+def parse_body(raw: bytes) -> Any:
+    """Decode a JSON body; ObservationError(400) for anything that is not strict, shallow JSON.
+
+    Strict: ``NaN`` and ``Infinity`` are not JSON. Shallow: a document nested deeper than
+    MAX_DEPTH is refused (deep nesting otherwise ends in a RecursionError somewhere, and a
+    client could turn that into a 500).
+    """
+    from aiops.core import safejson
+
     if not raw.strip():
         raise ObservationError(400, "empty body; expected JSON like {\"observation\": [0, 0, 0]}")
     try:
-        return json.loads(raw)
+        return safejson.loads(raw, max_depth=MAX_DEPTH, strict=True)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ObservationError(400, f"invalid JSON: {exc}") from None
+
+
+def _client_gone(exc: BaseException) -> bool:
+    from starlette.requests import ClientDisconnect
+
+    return isinstance(exc, ClientDisconnect)
 
 
 def _fault_specs(payload: Any) -> list[tuple[str, float | None]]:

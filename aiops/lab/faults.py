@@ -119,12 +119,23 @@ def parse_fault(spec: str, value: Any = None) -> tuple[str, float | None]:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise UsageError(f"fault '{name}': value {value!r} is not a number") from None
+        raise UsageError(f"fault '{name}': value {_shown(value)} is not a number") from None
+    except OverflowError:  # an integer too large for a float: out of every fault's range
+        number = math.inf
     if isinstance(value, bool) or not math.isfinite(number) or number > kind.high or (
             number < kind.low if kind.low_inclusive else number <= kind.low):
         low = "[" if kind.low_inclusive else "("
-        raise UsageError(f"fault '{name}': value {value!r} is outside {low}{kind.low:g}, {kind.high:g}]")
+        raise UsageError(f"fault '{name}': value {_shown(value)} is outside "
+                         f"{low}{kind.low:g}, {kind.high:g}]")
     return name, number
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value for an error message: its repr, cut short (a body may hold a huge one)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10 ** limit:
+        return f"<an integer of about {int(value.bit_length() * 0.30103) + 1} digits>"
+    text = repr(value) if not isinstance(value, (list, dict)) else type(value).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def format_fault(name: str, value: float | None) -> str:

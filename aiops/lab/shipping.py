@@ -35,7 +35,9 @@ class ShipTarget:
     ca_bundle: str | None = None
 
     def describe(self) -> dict[str, str]:
-        return {"backend": self.backend, "url": self.url, "index": self.index}
+        from aiops.core.redact import redact
+
+        return {"backend": self.backend, "url": redact(self.url), "index": self.index}
 
 
 def make_client(target: ShipTarget) -> tuple[Any, Callable[..., Any]]:
@@ -145,12 +147,15 @@ class BulkShipper(logging.Handler):
             self.last_error = None
 
     def _warn(self, reason: str) -> None:
-        self.last_error = reason
+        from aiops.core.redact import redact
+
+        reason = redact(reason, [self.target.password or "", self.target.api_key or ""])
+        self.last_error = reason  # shown by /health: no credentials
         now = time.monotonic()
         if now - self._last_warning >= 60:
             self._last_warning = now
             stream = self._stderr or sys.stderr
-            stream.write(f"warning: shipping logs to {self.target.url} failed: {reason}\n")
+            stream.write(f"warning: shipping logs to {redact(self.target.url)} failed: {reason}\n")
             stream.flush()
 
 

@@ -183,9 +183,10 @@ class ClusterBackend:
                                  hint="check logs.ca_bundle (or set tls.insecure)" if f.tls else HINT_FILES)
         detail = f"{f.status} {f.error_type}".strip()
         if f.status == 406 or f.error_type == "media_type_header_exception":
-            return UsageError(f"the server at {url} refuses {product} 9 requests ({detail})",
-                              hint="for OpenSearch use --backend opensearch; Elasticsearch "
-                                   "must be 9.x for this client")
+            speaks = getattr(self.client, "speaks", product)
+            return UsageError(f"the server at {url} refuses {speaks} requests ({detail})",
+                              hint=f"for OpenSearch use --backend opensearch; {product} must be "
+                                   "8.x or 9.x")
         if f.status == 401:
             return AuthError(f"{product} at {url} rejected the credentials ({detail})",
                              hint="set logs.api_key, or logs.username and logs.password")

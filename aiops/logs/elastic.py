@@ -1,4 +1,8 @@
-"""Elasticsearch 9 through the official client (imported only when this backend is used).
+"""Elasticsearch 8.x and 9.x through the official 8.x client (imported only when used).
+
+The client sends ``compatible-with=8`` media types, which 8.x servers speak natively and 9.x
+servers accept through REST API compatibility; the 9.x client's ``compatible-with=9`` is
+refused by every 8.x server (400 media_type_header_exception).
 
 Tie-breaker: ``_shard_doc``, which with a point in time is unique across every shard of
 every index the pattern matched.
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiops.core.redact import redact
 from aiops.logs.cluster import Failure, api_failure, root_reason
 
 
@@ -16,12 +21,13 @@ class ElasticClient:
 
     name = "elasticsearch"
     product = "Elasticsearch"
+    speaks = "Elasticsearch 8 (compatible-with=8)"  # the media types this client sends
     tiebreak = [{"_shard_doc": {"order": "asc"}}]
 
     def __init__(self, url: str, *, timeout: float, api_key: str | None = None,
                  username: str | None = None, password: str | None = None,
                  ca_bundle: str | None = None, insecure: bool = False, es: Any = None) -> None:
-        self.url = url
+        self.url = redact(url)  # for messages; the client library gets the real one
         if es is None:
             from elasticsearch import Elasticsearch
 

@@ -14,7 +14,9 @@ import os
 from collections import Counter
 from typing import Any, Iterator
 
+from aiops.core import safejson
 from aiops.core.errors import UsageError
+from aiops.core.fsutil import files_matching
 from aiops.logs.model import (
     CORRELATION_ID,
     ERROR_LEVEL_VALUES,
@@ -36,6 +38,7 @@ from aiops.logs.scan import CorruptFile, matching_lines, needle_for
 from aiops.logs.sorting import external_sort
 from aiops.logs.timeline import Trace
 
+DEPTH_CHECK = safejson.MAX_DEPTH  # fewer brackets than this cannot nest deeper
 ERROR_NEEDLES = tuple(b'"' + v.encode() + b'"' for v in ERROR_LEVEL_VALUES)
 
 
@@ -56,11 +59,12 @@ class FileBackend:
         """Nothing to release (files are opened per call); here for the backend interface."""
 
     def paths(self) -> list[str]:
-        """The files to read, in a stable order; UsageError when none match."""
-        if glob.has_magic(self.pattern):
-            found = sorted(p for p in glob.glob(self.pattern) if os.path.isfile(p))
-        else:
-            found = [self.pattern] if os.path.isfile(self.pattern) else []
+        """The files to read, in a stable order; UsageError when none match.
+
+        An existing file is taken literally, even when its name has glob characters
+        (``we[ir]d*.jsonl``); only otherwise is the pattern expanded as a glob.
+        """
+        found = files_matching(self.pattern)
         if not found:
             what = "no file matches" if glob.has_magic(self.pattern) else "no such file:"
             raise UsageError(f"{what} '{self.pattern}'", hint="pass --file PATH or a quoted glob")
@@ -139,8 +143,9 @@ def _parse(line: bytes, skipped: Skipped, *, counted: bool) -> dict[str, Any] | 
     """The line as a JSON object, or None (counted as invalid when it held the needle)."""
     if not line.strip():
         return None
-    try:
-        record = json.loads(line)
+    try:  # a line with many brackets is checked for nesting (the renderers recurse)
+        record = safejson.loads(line) if line.count(b"[") + line.count(b"{") > DEPTH_CHECK \
+            else json.loads(line)
     except ValueError:
         record = None
     if not isinstance(record, dict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiops.core.errors import ConfigError
+from aiops.core.redact import redact
 from aiops.logs.cluster import Failure, api_failure, root_reason
 
 
@@ -24,7 +25,7 @@ class OpenSearchClient:
     def __init__(self, url: str, *, timeout: float, api_key: str | None = None,
                  username: str | None = None, password: str | None = None,
                  ca_bundle: str | None = None, insecure: bool = False, client: Any = None) -> None:
-        self.url = url
+        self.url = redact(url)  # for messages; the client library gets the real one
         if api_key:
             raise ConfigError("logs.api_key is an Elasticsearch API key; OpenSearch takes "
                               "logs.username and logs.password")

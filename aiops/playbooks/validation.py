@@ -47,27 +47,48 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int], list[Proble
         loader.dispose()
     lines: dict[tuple, int] = {(): node.start_mark.line + 1}
     problems: list[Problem] = []
-    _walk(node, (), lines, problems, file)
+    if not _walk(node, lines, problems, file):
+        return None, {}, [Problem(file, 1, "", f"more than {MAX_NODES} values (anchors and aliases "
+                                                "count each time they are used): not a playbook")]
     return data, lines, problems
 
 
-def _walk(node: Any, path: tuple, lines: dict[tuple, int], problems: list[Problem], file: str) -> None:
+MAX_NODES = 20_000  # a playbook has dozens; an alias "bomb" has billions
+
+
+def _walk(root: Any, lines: dict[tuple, int], problems: list[Problem], file: str) -> bool:
+    """Record each value's line and flag duplicate keys; False past MAX_NODES values.
+
+    Iterative (deep nesting needs no recursion) and each node's children are walked once per
+    path it is reached by, up to the budget: an alias loop or an exponential alias tree stops.
+    """
     import yaml
 
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:
-                problems.append(Problem(file, key_node.start_mark.line + 1, _field(path + (key,)),
-                                        "duplicate key"))
-            seen.add(key)
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, path + (key,), lines, problems, file)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[path + (i,)] = item.start_mark.line + 1
-            _walk(item, path + (i,), lines, problems, file)
+    stack: list[tuple[Any, tuple, frozenset]] = [(root, (), frozenset())]
+    budget = MAX_NODES
+    while stack:
+        node, path, above = stack.pop()
+        budget -= 1
+        if budget < 0:
+            return False
+        if id(node) in above:  # an alias of a node that contains it: a cycle
+            continue
+        inside = above | {id(node)}
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = key_node.value
+                if key in seen:
+                    problems.append(Problem(file, key_node.start_mark.line + 1, _field(path + (key,)),
+                                            "duplicate key"))
+                seen.add(key)
+                lines[path + (key,)] = key_node.start_mark.line + 1
+                stack.append((value_node, path + (key,), inside))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines[path + (i,)] = item.start_mark.line + 1
+                stack.append((item, path + (i,), inside))
+    return True
 
 
 def _field(path: tuple) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiops.postmortem.lint import CheckReport, check_file, check_text
 from aiops.postmortem.model import Draft, Gap, TimelineEvent, WriteResult
-from aiops.postmortem.redact import Redactor
+from aiops.core.redact import Redactor
 from aiops.postmortem.sources import Sources
 
 __all__ = ["CheckReport", "Draft", "Gap", "Redactor", "Sources", "TimelineEvent", "WriteResult",

@@ -18,7 +18,7 @@ from aiops.incidents.clock import compute_clock, severity_of
 from aiops.postmortem import timeline as tl
 from aiops.postmortem.metrics import summarise
 from aiops.postmortem.model import Draft, Gap
-from aiops.postmortem.redact import Redactor
+from aiops.core.redact import Redactor
 from aiops.postmortem.sources import IncidentData, Sources
 
 LEAD = dt.timedelta(minutes=30)
@@ -86,11 +86,13 @@ def build_draft(sources: Sources, *, incident_ref: str | None = None,
         audit = _try(gaps, "audit", lambda: sources.audit(key, since, until), []) or []
         if incident_ref and data and not audit and key != incident_ref:
             audit = _try(gaps, "audit", lambda: sources.audit(incident_ref, since, until), []) or []
+    trail = _try(gaps, "audit", sources.audit_verify) if sources.audit_verify is not None else None
     start, end = _window(data, audit, since, until, now)
     found = _fetch_window(sources, start, end, top_errors, gaps)
     draft = Draft(title="", date=start.date(), generated_at=now, start=start, end=end,
                   incident_ref=incident_ref, gaps=gaps, redacted=clean.users,
                   authors=[a for a in (authors or ([actor] if actor else [])) if a])
+    draft.audit_trail = trail
     draft.alerts = found["alerts"] or []
     draft.log_errors = found["logs"]
     draft.metrics = [summarise(s) for s in found["metrics"] or []]

@@ -108,6 +108,7 @@ class Draft:
     redacted: bool = False
     metric_series: list[MetricSeries] = field(default_factory=list)  # for charts
     postmortem_entry: Any = None  # the audit entry recording this draft (incident mode)
+    audit_trail: Any = None  # aiops.incidents.audit_chain.Verification, when the log was checked
     slow_trace: Any = None  # aiops.tracing.TraceView: the window's slowest trace, when tracing is configured
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,7 +120,8 @@ class Draft:
                 "clock": self.clock.to_dict() if self.clock is not None else None,
                 "timeline": [e.to_dict() for e in self.timeline],
                 "metrics": [m.to_dict() for m in self.metrics],
-                "gaps": [g.to_dict() for g in self.gaps], "redacted": self.redacted}
+                "gaps": [g.to_dict() for g in self.gaps], "redacted": self.redacted,
+                "audit_trail": self.audit_trail.to_dict() if self.audit_trail is not None else None}
 
 
 @dataclass
@@ -140,4 +142,5 @@ class WriteResult:
                 "clock": d.clock.to_dict() if d.clock is not None else None,
                 "timeline_events": len(d.timeline), "placeholders": self.placeholders,
                 "gaps": [g.to_dict() for g in d.gaps], "warnings": self.warnings,
-                "redacted": d.redacted}
+                "redacted": d.redacted,
+                "audit_trail": d.audit_trail.summary() if d.audit_trail is not None else None}

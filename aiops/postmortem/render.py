@@ -110,6 +110,7 @@ def context(draft: Draft, charts: dict[str, str] | None = None) -> dict[str, Any
         "first_alert": min(draft.alerts, key=lambda a: a.start) if draft.alerts else None,
         "generated_at": draft.generated_at, "version": __version__, "redacted": draft.redacted,
         "sources": SOURCES, "gap_sources": [g.source for g in draft.gaps],
+        "audit_trail": draft.audit_trail,
         "slow_trace": draft.slow_trace, "slow_trace_text": trace_block(draft.slow_trace),
     }
 

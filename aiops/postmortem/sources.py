@@ -6,6 +6,7 @@ configuration with :func:`from_config`:
 - ``incident(ref) -> IncidentData``: the PagerDuty incident, its log entries and notes
   (:mod:`aiops.incidents`); an unknown incident raises :class:`~aiops.core.errors.CheckFailed`;
 - ``audit(ref, start, end) -> list[AuditEntry]``: aiops's own actions (:mod:`aiops.incidents.audit`);
+- ``audit_verify() -> Verification``: whether the audit log's hash chain verifies;
 - ``alerts(start, end) -> list[AlertInterval]``: what fired, from ``ALERTS`` (:mod:`aiops.prometheus.alerts`);
 - ``metrics(start, end) -> list[MetricSeries]``: the key metrics (:mod:`aiops.prometheus.queries`);
 - ``log_errors(start, end, top) -> ErrorReport``: the top log errors (:mod:`aiops.logs`);
@@ -69,6 +70,7 @@ class Sources:
 
     incident: IncidentProvider | None = None
     audit: AuditProvider | None = None
+    audit_verify: Callable[[], Any] | None = None
     alerts: AlertsProvider | None = None
     metrics: MetricsProvider | None = None
     log_errors: LogErrorsProvider | None = None
@@ -101,6 +103,16 @@ def audit_provider(path: Any) -> AuditProvider:
         return entries
 
     return fetch
+
+
+def audit_verifier(path: Any) -> Callable[[], Any]:
+    """Walk the audit log's hash chain (:func:`aiops.incidents.audit.verify`)."""
+    def check() -> Any:
+        from aiops.incidents.audit import verify
+
+        return verify(path)
+
+    return check
 
 
 def alerts_provider(cfg: Any) -> AlertsProvider:
@@ -185,7 +197,8 @@ def from_config(cfg: Any) -> Sources:
     """Real providers for every source the configuration makes reachable."""
     from aiops.incidents.audit import default_path
 
-    sources = Sources(audit=audit_provider(default_path(cfg.get("audit.path"))),
+    path = default_path(cfg.get("audit.path"))
+    sources = Sources(audit=audit_provider(path), audit_verify=audit_verifier(path),
                       alerts=alerts_provider(cfg), metrics=metrics_provider(cfg))
     if cfg.get("pagerduty.token"):
         from aiops.incidents import Settings

@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Any, Iterable
 
 from aiops.postmortem.model import TimelineEvent
-from aiops.postmortem.redact import Redactor
+from aiops.core.redact import Redactor
 
 SAME_ACTION_SECONDS = 10.0
 _PD_KINDS = {"annotate": "note", "acknowledgement": "acknowledge"}

@@ -17,6 +17,7 @@ from aiops.catalog import ALERT_RULES
 from aiops.catalog.incident import ALERT_SEVERITY_TO_PRIORITY
 from aiops.core import errors
 from aiops.core.errors import AiopsError, UsageError
+from aiops.core.redact import redact
 
 SCHEMA = "aiops.prometheus.alerts/v1"
 SOURCES = ("both", "prometheus", "alertmanager")
@@ -179,7 +180,7 @@ def list_alerts(cfg: Any, *, source: str = "both", timeout: float | None = None,
         return await asyncio.gather(*(one(s, w[2]) for s, w in zip(servers, wanted)))
 
     results = http.run(read_all())
-    statuses = [SourceStatus(w[0], s.base) for w, s in zip(wanted, servers)]
+    statuses = [SourceStatus(w[0], redact(s.base)) for w, s in zip(wanted, servers)]
     raw: dict[str, list] = {"prometheus": [], "alertmanager": []}
     for status, result in zip(statuses, results):
         if isinstance(result, AiopsError):

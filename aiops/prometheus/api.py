@@ -9,34 +9,58 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from aiops.core import shapes
 from aiops.core.errors import UpstreamError, UsageError
 from aiops.prometheus.http import Server, request_json
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
+# What aiops reads of each answer (the APIs document more; extra keys are fine).
+LABELS = {str: str}
+PROMETHEUS_ALERT = {"labels": LABELS, "annotations?": LABELS, "state?": str, "activeAt?": str,
+                    "value?": str}
+RULE_GROUP = {"name?": str, "rules": [{"name": str, "labels?": LABELS, "annotations?": LABELS,
+                                       "state?": str, "health?": str, "type?": str}]}
+TARGET = {"labels?": LABELS, "discoveredLabels?": LABELS, "scrapePool?": str, "scrapeUrl?": str}
+ALERTMANAGER_ALERT = {"labels": LABELS, "annotations?": LABELS, "startsAt?": str,
+                      "fingerprint?": str,
+                      "status?": {"state?": str, "silencedBy?": [str], "inhibitedBy?": [str]}}
+SILENCE = {"id?": str, "matchers": [{"name": str, "value": str, "isRegex?": bool, "isEqual?": bool}],
+           "startsAt": str, "endsAt": str, "updatedAt?": str, "createdBy?": str, "comment?": str,
+           "status?": {"state?": str}}
 
-def _data(server: Server, path: str, doc: Any) -> Any:
+
+def _shaped(server: Server, path: str, value: Any, spec: Any) -> Any:
+    """``value`` when it has the shape aiops reads; else the server answered garbage (exit 5)."""
+    try:
+        return shapes.conform(value, spec, "answer")
+    except ValueError as exc:
+        raise UpstreamError(f"{server.name} at {server.base}: unexpected answer to {path} ({exc})",
+                            hint=f"is {server.setting or 'the URL'} a {server.name} server?") from None
+
+
+def _data(server: Server, path: str, doc: Any, spec: Any) -> Any:
     if not isinstance(doc, dict) or doc.get("status") != "success" or "data" not in doc:
         raise UpstreamError(f"{server.name} at {server.base}: unexpected answer to {path}")
-    return doc["data"]
+    return _shaped(server, path, doc["data"], spec)
 
 
 async def prometheus_alerts(http: Any, server: Server) -> list[dict[str, Any]]:
     """Pending and firing alerts (``/api/v1/alerts``)."""
     doc = await request_json(http, server, "/api/v1/alerts")
-    return list(_data(server, "/api/v1/alerts", doc).get("alerts", []))
+    return list(_data(server, "/api/v1/alerts", doc, {"alerts": [PROMETHEUS_ALERT]})["alerts"])
 
 
 async def prometheus_rules(http: Any, server: Server, kind: str = "alert") -> list[dict[str, Any]]:
     """Rule groups loaded by Prometheus (``/api/v1/rules?type=alert``)."""
     doc = await request_json(http, server, "/api/v1/rules", params={"type": kind})
-    return list(_data(server, "/api/v1/rules", doc).get("groups", []))
+    return list(_data(server, "/api/v1/rules", doc, {"groups": [RULE_GROUP]})["groups"])
 
 
 async def prometheus_targets(http: Any, server: Server, state: str = "active") -> list[dict[str, Any]]:
     """Scrape targets (``/api/v1/targets``)."""
     doc = await request_json(http, server, "/api/v1/targets", params={"state": state})
-    return list(_data(server, "/api/v1/targets", doc).get("activeTargets", []))
+    return list(_data(server, "/api/v1/targets", doc, {"activeTargets": [TARGET]})["activeTargets"])
 
 
 async def alertmanager_alerts(http: Any, server: Server, *, silenced: bool = True,
@@ -45,17 +69,13 @@ async def alertmanager_alerts(http: Any, server: Server, *, silenced: bool = Tru
     params = {"active": "true", "silenced": str(silenced).lower(),
               "inhibited": str(inhibited).lower()}
     doc = await request_json(http, server, "/api/v2/alerts", params=params)
-    if not isinstance(doc, list):
-        raise UpstreamError(f"{server.name} at {server.base}: unexpected answer to /api/v2/alerts")
-    return doc
+    return _shaped(server, "/api/v2/alerts", doc, [ALERTMANAGER_ALERT])
 
 
 async def list_silences(http: Any, server: Server) -> list[dict[str, Any]]:
     """Every silence Alertmanager knows (``/api/v2/silences``), expired ones included."""
     doc = await request_json(http, server, "/api/v2/silences")
-    if not isinstance(doc, list):
-        raise UpstreamError(f"{server.name} at {server.base}: unexpected answer to /api/v2/silences")
-    return doc
+    return _shaped(server, "/api/v2/silences", doc, [SILENCE])
 
 
 def check_silence_id(silence_id: str) -> str:
@@ -69,8 +89,9 @@ def check_silence_id(silence_id: str) -> str:
 async def get_silence(http: Any, server: Server, silence_id: str) -> dict[str, Any]:
     """One silence by ID; exit 2 when Alertmanager has none with that ID."""
     sid = check_silence_id(silence_id)
-    return await request_json(http, server, f"/api/v2/silence/{sid}",
-                              not_found=f"{server.name} at {server.base} has no silence {sid}")
+    doc = await request_json(http, server, f"/api/v2/silence/{sid}",
+                             not_found=f"{server.name} at {server.base} has no silence {sid}")
+    return _shaped(server, "/api/v2/silence/{id}", doc, SILENCE)
 
 
 async def post_silence(http: Any, server: Server, silence: dict[str, Any]) -> str:

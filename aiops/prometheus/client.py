@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import json
 import re
 import time
 from typing import Any, Callable, Mapping
 
+from aiops.core import safejson
 from aiops.core.errors import AiopsError, AuthError, ConfigError, UpstreamError, UsageError
 from aiops.prometheus.results import QueryResult, RangeResult, parse_result
 
@@ -94,7 +94,7 @@ def call(client: Client, fn: Callable[[], Any]) -> Any:
                             hint="check prometheus.url and that Prometheus is running") from None
     except OSError as exc:
         raise UpstreamError(f"{where}: {_connection_reason(exc)}") from None
-    except (ValueError, KeyError, TypeError) as exc:  # 200 but not Prometheus's JSON
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:  # not Prometheus's JSON
         raise UpstreamError(f"{where}: unexpected answer ({type(exc).__name__}: {str(exc)[:120]})",
                             hint="is prometheus.url a Prometheus server?") from None
 
@@ -104,7 +104,7 @@ def api_error(base: str, text: str) -> AiopsError:
     match = _STATUS.search(text)
     status, body = (int(match.group(1)), _body(match.group(2))) if match else (0, text)
     try:
-        doc = json.loads(body)
+        doc = safejson.loads(body)
         kind, message = doc.get("errorType", ""), doc.get("error", "")
     except (ValueError, AttributeError):
         kind, message = "", body.strip()[:200]
@@ -178,7 +178,7 @@ def query(client: Client, promql: str, *, at: dt.datetime | None = None, raw: bo
     raw_result = call(client, lambda: client.pc.custom_query(promql, params=params))
     if raw:
         return raw_result
-    kind, series = parse_result(raw_result)
+    kind, series = call(client, lambda: parse_result(raw_result))
     return QueryResult(promql, kind, series, at, (time.perf_counter() - start) * 1000)
 
 
@@ -188,8 +188,8 @@ def query_range(client: Client, promql: str, start: dt.datetime, end: dt.datetim
     if step_s <= 0:
         raise UsageError("--step must be positive")
     began = time.perf_counter()
-    raw = call(client, lambda: client.pc.custom_query_range(promql, start, end, f"{step_s:g}s"))
-    _, series = parse_result(raw)
+    _, series = call(client, lambda: parse_result(
+        client.pc.custom_query_range(promql, start, end, f"{step_s:g}s")))
     return RangeResult(promql, start, end, step_s, series, (time.perf_counter() - began) * 1000)
 
 

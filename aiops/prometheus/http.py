@@ -7,10 +7,10 @@ timed out -> exit 5; the server refusing the request (400/422) -> exit 2 with it
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiops.core import safejson
 from aiops.core.errors import AiopsError, AuthError, ConfigError, UpstreamError, UsageError
 
 
@@ -144,8 +144,8 @@ async def request_json(http: Any, server: Server, path: str, *, method: str = "G
         if not resp.body.strip():
             return None
         try:
-            return json.loads(resp.body)
-        except ValueError:
+            return safejson.loads(resp.body)
+        except (ValueError, UnicodeDecodeError):
             raise UpstreamError(f"{server.name} at {server.base}: {path} answered non-JSON "
                                 f"(HTTP {resp.status})") from None
     raise status_error(server, path, resp.status, resp.text(), not_found)
@@ -177,7 +177,7 @@ def status_error(server: Server, path: str, status: int, text: str,
 def server_message(text: str) -> str:
     """Prometheus {"error": ...}, Alertmanager {"message": ...} or a JSON string, else the text."""
     try:
-        doc = json.loads(text)
+        doc = safejson.loads(text)
     except ValueError:
         return text.strip()[:300]
     if isinstance(doc, dict):

@@ -104,8 +104,19 @@ class RangeResult:
                 "series": [s.to_dict(instant=False) for s in self.series]}
 
 
+SAMPLE = [(float, str)]  # [unix seconds, "value"]
+SERIES = {"metric?": {str: str}, "value?": SAMPLE, "values?": [SAMPLE]}
+
+
 def parse_result(raw: Any) -> tuple[str, list[Series]]:
-    """prometheus-api-client returns only ``data.result``: recover its type and series."""
+    """prometheus-api-client returns only ``data.result``: recover its type and series.
+
+    ValueError (or IndexError) for an answer of another shape: the caller's server answered
+    garbage.
+    """
+    from aiops.core import shapes
+
+    shapes.conform(raw, ([(float, str)], [SERIES], None), "data.result")
     if isinstance(raw, list) and len(raw) == 2 and not isinstance(raw[0], dict):
         try:  # a scalar [ts, "v"]
             return "scalar", [Series({}, [(float(raw[0]), _number(raw[1]))])]

@@ -19,6 +19,7 @@ from aiops.catalog import BASELINES
 from aiops.catalog.checks import CHECKS, Check
 from aiops.core import errors
 from aiops.core.errors import AiopsError, AuthError, UpstreamError, UsageError
+from aiops.core.redact import redact
 from aiops.core.stats import robust_z
 from aiops.prometheus import fleet
 
@@ -103,6 +104,10 @@ class Scorecard:
                 "scrape_interval_seconds": self.scrape_interval_s,
                 "duration_ms": round(self.duration_ms, 1), "summary": self.summary,
                 "warnings": self.warnings, "rows": [r.to_dict() for r in self.rows]}
+
+
+def _shown(url: str | None) -> str | None:
+    return redact(url) if url else url
 
 
 def threshold_text(check: Check) -> str | None:
@@ -295,7 +300,7 @@ def metrics_check(cfg: Any, *, window: float | str = "5m", source: str = "auto",
                 if warn:
                     warn(warnings[-1])
             return Scorecard(now, "prometheus", window_s, job or None, rows,
-                             (time.perf_counter() - started) * 1000, cfg.get("prometheus.url"),
+                             (time.perf_counter() - started) * 1000, _shown(cfg.get("prometheus.url")),
                              warnings=warnings)
         except UpstreamError as exc:
             if source == "prometheus" or not targets:
@@ -313,4 +318,5 @@ def metrics_check(cfg: Any, *, window: float | str = "5m", source: str = "auto",
     rows = check_scrape(urls, scrape_interval_s, timeout=timeout, ca_bundle=cfg.get("tls.ca_bundle"),
                         insecure=bool(cfg.get("tls.insecure")))
     return Scorecard(now, "scrape", window_s, job or None, rows, (time.perf_counter() - started) * 1000,
-                     cfg.get("prometheus.url"), urls, scrape_interval_s, warnings)
+                     _shown(cfg.get("prometheus.url")), [redact(u) for u in urls], scrape_interval_s,
+                     warnings)

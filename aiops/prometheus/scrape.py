@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiops.core.redact import redact
 from aiops.core.stats import histogram_quantile
 
 Labels = frozenset  # of (label name, value) pairs
@@ -47,10 +48,18 @@ def parse(text: str, target: str, at: float) -> Snapshot:
     try:
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
-                snap.samples.setdefault(sample.name, {})[frozenset(sample.labels.items())] = float(sample.value)
+                snap.samples.setdefault(sample.name, {})[frozenset(sample.labels.items())] = _number(sample.value)
     except (ValueError, TypeError, IndexError) as exc:
         return Snapshot(target, at, error=f"unparsable /metrics: {str(exc)[:120]}")
     return snap
+
+
+def _number(value: Any) -> float:
+    """A sample value as a float; an integer too large for one is +/-Inf, as Prometheus reads it."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 async def _scrape_all(http: Any, targets: list[str], timeout: float, max_body: int) -> list[Snapshot]:
@@ -106,17 +115,18 @@ def evaluate(check: Any, pairs: list[tuple[Snapshot, Snapshot]]) -> tuple[dict[s
     values: dict[str, float] = {}
     notes: set[str] = set()
     for first, second in pairs:
+        shown = redact(second.target)  # the instance as people see it
         if check.scrape == "up":
-            values[second.target] = 1.0 if second.ok else 0.0
+            values[shown] = 1.0 if second.ok else 0.0
             continue
         if not (first.ok and second.ok):
-            notes.add(f"{second.target}: {second.error or first.error}")
+            notes.add(f"{shown}: {second.error or first.error}")
             continue
         value, note = _one(check, first, second)
         if note:
             notes.add(note)
         if value is not None:
-            values[second.target] = value
+            values[shown] = value
     return values, "; ".join(sorted(notes)) or None
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aiops.core.errors import UsageError
+from aiops.core.redact import redact
 from aiops.core.timewindow import rfc3339
 from aiops.prometheus.alerts import parse_ts
 
@@ -99,6 +100,11 @@ def _op(raw: dict[str, Any]) -> str:
         (bool(equal), bool(regex))]
 
 
+def _ends(silence: Silence) -> dt.datetime:
+    """Sort key: the end time (a server's unreadable time sorts last)."""
+    return silence.ends_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+
+
 def _iso(value: dt.datetime) -> str:
     return rfc3339(value)
 
@@ -176,7 +182,7 @@ def add_silence(cfg: Any, matchers: list[str], *, duration: str = "2h", comment:
     alerts = http.run(go())
     affected = [{"name": a.get("labels", {}).get("alertname"), "labels": a.get("labels", {})}
                 for a in alerts if _matches(silence.matchers, a.get("labels", {}))]
-    return SilenceChange("create", dry_run, silence, server.base, affected)
+    return SilenceChange("create", dry_run, silence, redact(server.base), affected)
 
 
 def _matches(matchers: list[Matcher], labels: dict[str, str]) -> bool:
@@ -204,7 +210,7 @@ def list_silences(cfg: Any, *, states: tuple[str, ...] = ("active", "pending"),
 
     silences = [Silence.from_api(raw) for raw in http.run(go())]
     chosen = [s for s in silences if s.state in states]
-    return SilenceList(server.base, sorted(chosen, key=lambda s: s.ends_at, reverse=True))
+    return SilenceList(redact(server.base), sorted(chosen, key=_ends, reverse=True))
 
 
 def expire_silence(cfg: Any, silence_id: str, *, dry_run: bool = False,
@@ -225,4 +231,4 @@ def expire_silence(cfg: Any, silence_id: str, *, dry_run: bool = False,
                 raw = await api.get_silence(session, server, silence_id)
             return raw
 
-    return SilenceChange("expire", dry_run, Silence.from_api(http.run(go())), server.base)
+    return SilenceChange("expire", dry_run, Silence.from_api(http.run(go())), redact(server.base))

@@ -24,7 +24,9 @@ class Reply:
         self.ok = 200 <= status < 400
 
     def json(self) -> Any:
-        return json.loads(self.content)
+        from aiops.core import safejson
+
+        return safejson.loads(self.content)  # ValueError for garbage, deep nesting included
 
 
 class PoolSession:

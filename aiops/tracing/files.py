@@ -9,13 +9,13 @@ that is not JSON (a torn write, a disk that filled up) is counted in
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import gzip
-import json
 import os
 from typing import IO, Iterator
 
+from aiops.core import safejson
 from aiops.core.errors import CheckFailed, UsageError
+from aiops.core.fsutil import files_matching
 from aiops.tracing.model import Skipped, Span, spans_of
 
 
@@ -41,11 +41,9 @@ class FileSource:
         return self.pattern
 
     def paths(self) -> list[str]:
-        """The files to read, sorted; UsageError when none match."""
-        if glob.has_magic(self.pattern):
-            found = sorted(p for p in glob.glob(self.pattern) if os.path.isfile(p))
-        else:
-            found = [self.pattern] if os.path.isfile(self.pattern) else []
+        """The files to read, sorted; UsageError when none match. An existing file is taken
+        literally, even when its name has glob characters."""
+        found = files_matching(self.pattern)
         if not found:
             raise UsageError(f"no trace file matches '{self.pattern}'",
                              hint="pass --file PATH_OR_GLOB (quote globs) or set tracing.file")
@@ -66,7 +64,7 @@ class FileSource:
                         if not raw.strip():
                             continue
                         try:
-                            doc = json.loads(raw)
+                            doc = safejson.loads(raw)
                         except (ValueError, UnicodeDecodeError):
                             doc = None
                         if not isinstance(doc, dict):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from aiops.core import safejson
 from aiops.core.errors import CheckFailed, UpstreamError
 from aiops.tracing.model import Skipped, Span, spans_of
 
@@ -37,7 +37,9 @@ class Store:
 
     @property
     def label(self) -> str:
-        return f"{self.backend.title()} at {self.url}"
+        from aiops.core.redact import redact
+
+        return f"{self.backend.title()} at {redact(self.url)}"
 
     def headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -92,11 +94,11 @@ def _documents(store: Store, path: str, body: bytes) -> list[Any]:
     if not text:
         return []
     try:
-        return [json.loads(text)]
+        return [safejson.loads(text)]
     except ValueError:
         pass
     try:  # a server-streamed answer: one JSON object per line
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return [safejson.loads(line) for line in text.splitlines() if line.strip()]
     except ValueError:
         raise UpstreamError(f"{store.label}: {path} answered non-JSON") from None
 

@@ -16,6 +16,7 @@ import time
 from typing import Any, Callable
 
 from aiops.core.errors import AiopsError, UpstreamError, UsageError
+from aiops.core.redact import redact
 from aiops.triage import findings as F
 from aiops.triage.choose import alert_in_text, choose, mark_related
 from aiops.triage.report import Finding, SourceStatus, TriageReport
@@ -88,7 +89,7 @@ def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
         add_evidence(run, found)  # the dominant phase of the slowest traces, when tracing is configured
     found = [f for _, f in sorted(enumerate(found), key=lambda p: p[1].sort_key(p[0]))]
 
-    report = TriageReport(now, targets, timeout, found, statuses, choice, run, alert or incident_alert,
+    report = TriageReport(now, [redact(t) for t in targets], timeout, found, statuses, choice, run, alert or incident_alert,
                           metrics_source=card.source if card else None)
     if inc is not None:
         report.incident, report.p1_clock = inc.to_dict(), clock_state

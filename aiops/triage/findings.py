@@ -55,7 +55,7 @@ def health_findings(report: Any) -> list[Finding]:
 
     total = len(report.targets)
     for t in report.targets:
-        where = t.url or t.target
+        where = t.shown
         if t.verdict == "unreachable":
             add("health.unreachable", "critical", "Service down: target(s) unreachable",
                 f"{where}: {'; '.join(t.reasons)}", "ApplicationDown")

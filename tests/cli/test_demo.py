@@ -13,6 +13,16 @@ from aiops.core.errors import UsageError
 from tests.fakes.aiops_process import check_triage_schema
 
 
+@pytest.fixture
+def children_before() -> set[int]:
+    """Child processes that were already there (another module's servers in the same worker)."""
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+def new_children(before: set[int]) -> list:
+    return [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+
+
 def refuses(url: str) -> bool:
     try:
         urllib.request.urlopen(url + "/live", timeout=2)
@@ -21,7 +31,7 @@ def refuses(url: str) -> bool:
     return False
 
 
-def test_demo_finds_the_default_memory_leak_and_stops_the_lab(cli):
+def test_demo_finds_the_default_memory_leak_and_stops_the_lab(cli, children_before):
     result = cli("demo", "--wait", "1", "-o", "json")
     assert result.exit_code == 0, result.stderr
     doc = result.json()
@@ -33,7 +43,7 @@ def test_demo_finds_the_default_memory_leak_and_stops_the_lab(cli):
     assert doc["lab"]["exit_status"] == 0  # SIGTERM: a clean stop
     assert refuses(doc["lab"]["url"])
     assert "starting the Sim Lab service" in result.stderr and "lab stopped" in result.stderr
-    assert not psutil.Process().children(recursive=True)
+    assert not new_children(children_before)
 
 
 def test_demo_of_a_crash_finds_the_service_down(cli):
@@ -44,13 +54,13 @@ def test_demo_of_a_crash_finds_the_service_down(cli):
     assert doc["report"]["playbook"]["name"] == "application-down"
 
 
-def test_an_unknown_fault_is_exit_2_and_starts_nothing(cli):
+def test_an_unknown_fault_is_exit_2_and_starts_nothing(cli, children_before):
     result = cli("demo", "--fault", "gremlins")
     assert result.exit_code == 2 and "unknown fault 'gremlins'" in result.stderr
-    assert not psutil.Process().children(recursive=True)
+    assert not new_children(children_before)
 
 
-def test_the_lab_is_stopped_on_ctrl_c(tmp_path):
+def test_the_lab_is_stopped_on_ctrl_c(tmp_path, children_before):
     from aiops.drills.demo import run_demo
 
     seen: list[str] = []
@@ -63,7 +73,7 @@ def test_the_lab_is_stopped_on_ctrl_c(tmp_path):
     url = next(m for m in seen if m.startswith("lab listening on")).split()[3]
     assert refuses(url)
     assert seen[-1].startswith("lab stopped")
-    assert not psutil.Process().children(recursive=True)
+    assert not new_children(children_before)
 
 
 def test_a_negative_wait_is_a_usage_error(tmp_path):

@@ -25,8 +25,10 @@ def pd(cli, pagerduty_sim, monkeypatch):
 
 
 def audit_lines(tmp_path):
+    """The audit file's action records (the hash chain's genesis record left out)."""
     path = tmp_path / "xdg-data" / "aiops" / "audit.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return [r for r in lines if r["action"] != "audit.genesis"]
 
 
 def test_list_json_shape_and_filters(pd):

@@ -1,15 +1,17 @@
-"""An Elasticsearch 9 simulator: a real HTTP server on 127.0.0.1 (aiohttp in a thread).
+"""An Elasticsearch 8.x or 9.x simulator: a real HTTP server on 127.0.0.1 (aiohttp in a thread).
 
-It speaks the wire contract the official ``elasticsearch`` 9.x client relies on:
-``X-Elastic-Product: Elasticsearch`` on successful responses, ``compatible-with`` media types
-(8 and 9 accepted, others refused with 400 media_type_header_exception), ``_bulk``, index
+It speaks the wire contract the official ``elasticsearch`` clients rely on, as the server
+``version`` it is given does: ``X-Elastic-Product: Elasticsearch`` on responses,
+``compatible-with`` media types (a server of major N accepts N and N-1, as Elasticsearch's REST
+API compatibility does; anything else is the real 400 media_type_header_exception, e.g. an 8.x
+server's "Accept version must be either version 8 or 7, but found 9"), ``_bulk``, index
 creation, ``_field_caps``, ``_pit`` open/close, ``_search`` with ``pit`` + ``sort`` +
 ``search_after`` (including ``_shard_doc``), terms/min/max aggregations, index patterns
 such as ``logs-*``, and the error bodies for 400, 401, 403, 404 index_not_found and 429.
 tests/unit/logs/test_logs_es_contract.py validates its responses against Elastic's
 published OpenAPI spec.
 
-    with ElasticsearchSim() as es:
+    with ElasticsearchSim(version="8.19.3") as es:
         es.create_index("logs-a", {"properties": {"timestamp": {"type": "date"}}})
         es.load("logs-a", records)
         es.fail_next(429, count=2)          # the next two requests are rejected
@@ -36,7 +38,17 @@ from tests.fakes.elasticsearch_engine import (Doc, EsError, Index, bad_request, 
                                               resolve)
 from tests.fakes.elasticsearch_results import field_caps
 
-VERSION = "9.1.3"
+VERSION = "9.1.3"  # the default server version
+VERSIONS = ("8.19.3", "9.1.3")  # what the logs tests run against: the last 8.x and a 9.x
+# What GET / says besides the number, per major version (from the real servers' answers).
+_BUILD = {8: {"lucene_version": "9.12.2", "minimum_wire_compatibility_version": "7.17.0",
+              "minimum_index_compatibility_version": "7.0.0",
+              "build_hash": "ab7b4e3be2fef9b56c6e1b8b73c8c5ac0edb1aa0",
+              "build_date": "2025-08-26T14:28:09.312727432Z"},
+          9: {"lucene_version": "10.2.2", "minimum_wire_compatibility_version": "8.19.0",
+              "minimum_index_compatibility_version": "8.0.0",
+              "build_hash": "0c781091a2f57de895a73a1391ff8426c0153c8d",
+              "build_date": "2025-08-01T10:00:00.000000000Z"}}
 _COMPAT = re.compile(r"compatible-with\s*=\s*(\d+)")
 _DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -48,7 +60,11 @@ class ElasticsearchSim:
 
     def __init__(self, *, api_key: str | None = None, users: dict[str, str] | None = None,
                  forbidden: set[str] | None = None, clock: Callable[[], float] = time.monotonic,
-                 port: int = 0, ssl_context: Any = None) -> None:
+                 port: int = 0, ssl_context: Any = None, version: str = VERSION) -> None:
+        self.version = version
+        self.major = int(version.split(".")[0])
+        if self.major not in _BUILD:
+            raise ValueError(f"no simulated Elasticsearch {version}")
         self.api_key = api_key  # the encoded key clients send as "ApiKey <key>"
         self.users = dict(users or {})
         self.forbidden = set(forbidden or ())  # users that authenticate but may not read
@@ -144,7 +160,7 @@ class ElasticsearchSim:
         self.requests.append((request.method, request.path_qs, dict(request.headers)))
         compat = _compat_version(request.headers)
         try:
-            _check_media_types(request.headers)
+            _check_media_types(request.headers, self.major)
             user = self._authenticate(request.headers, request.path)
             fault = self._take_fault(request.path)
             if fault is not None:
@@ -249,12 +265,8 @@ class ElasticsearchSim:
     def _info(self) -> dict[str, Any]:
         return {"name": "sim-node-1", "cluster_name": "aiops-sim",
                 "cluster_uuid": "sCj6oOmWRTyNbdXDtrHxIw",
-                "version": {"number": VERSION, "build_flavor": "default", "build_type": "docker",
-                            "build_hash": "0c781091a2f57de895a73a1391ff8426c0153c8d",
-                            "build_date": "2025-08-01T10:00:00.000000000Z",
-                            "build_snapshot": False, "lucene_version": "10.2.2",
-                            "minimum_wire_compatibility_version": "8.19.0",
-                            "minimum_index_compatibility_version": "8.0.0"},
+                "version": {"number": self.version, "build_flavor": "default", "build_type": "docker",
+                            "build_snapshot": False, **_BUILD[self.major]},
                 "tagline": "You Know, for Search"}
 
     def _create(self, name: str, data: dict[str, Any]) -> Index:
@@ -366,21 +378,30 @@ def _compat_version(headers: Any) -> int | None:
     return None
 
 
-def _check_media_types(headers: Any) -> None:
-    found = {name: _COMPAT.search(headers.get(name, "")) for name in ("Accept", "Content-Type")}
-    versions = {int(m.group(1)) for m in found.values() if m}
-    if not versions:
+def _check_media_types(headers: Any, major: int) -> None:
+    """Refuse compatible-with versions the server does not speak, as Elasticsearch does:
+    a server of major N accepts N and N-1 on Accept and Content-Type, and both must agree."""
+    accept, content = (headers.get(name, "") for name in ("Accept", "Content-Type"))
+    found = {"Accept": _COMPAT.search(accept), "Content-Type": _COMPAT.search(content)}
+    if not any(found.values()):
         return
-    if len(versions) > 1 or not versions <= {8, 9}:
-        shown = ", ".join(f"{k}={headers.get(k, '')}" for k in found)
-        err = EsError(400, "media_type_header_exception",
-                      "Invalid media-type value on headers [Accept, Content-Type]")
-        err.body["error"]["caused_by"] = {
-            "type": "status_exception",
-            "reason": "A compatible version is required on both Content-Type and Accept headers "
-                      f"if either one has requested a compatible version and the compatible "
-                      f"versions must match. {shown}"}
-        raise err
+    for name, match in found.items():
+        if match and int(match.group(1)) not in (major, major - 1):
+            value = accept if name == "Accept" else content
+            _media_type_error(f"{name} version must be either version {major} or {major - 1}, "
+                              f"but found {match.group(1)}. {name}={value}")
+    if accept and content and (found["Accept"] is None or found["Content-Type"] is None or
+                               found["Accept"].group(1) != found["Content-Type"].group(1)):
+        _media_type_error("A compatible version is required on both Content-Type and Accept headers "
+                          "if either one has requested a compatible version and the compatible "
+                          f"versions must match. Accept={accept}, Content-Type={content}")
+
+
+def _media_type_error(reason: str) -> None:
+    err = EsError(400, "media_type_header_exception",
+                  "Invalid media-type value on headers [Accept, Content-Type]")
+    err.body["error"]["caused_by"] = {"type": "status_exception", "reason": reason}
+    raise err
 
 
 def _fault_error(status: int) -> EsError:
@@ -401,9 +422,10 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--version", default=VERSION, help=f"server version, e.g. {', '.join(VERSIONS)}")
     args = parser.parse_args()
-    with ElasticsearchSim(port=args.port) as sim:
-        sys.stdout.write(json.dumps({"url": sim.url, "version": VERSION}) + "\n")
+    with ElasticsearchSim(port=args.port, version=args.version) as sim:
+        sys.stdout.write(json.dumps({"url": sim.url, "version": sim.version}) + "\n")
         sys.stdout.flush()
         sys.stdin.read()
 

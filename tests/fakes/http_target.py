@@ -44,6 +44,7 @@ class TargetServer:
     def __init__(self, mode: str = "healthy", ssl_context: ssl.SSLContext | None = None) -> None:
         self.mode = mode
         self.requests = 0
+        self.headers_seen: list[dict[str, str]] = []
         self._ssl = ssl_context
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -70,6 +71,7 @@ class TargetServer:
 
     async def _handle(self, request: web.Request) -> Any:
         self.requests += 1
+        self.headers_seen.append(dict(request.headers))
         path, mode = "/" + request.match_info["path"], self.mode
         if mode.startswith("delay:"):
             await asyncio.sleep(float(mode.split(":", 1)[1]))

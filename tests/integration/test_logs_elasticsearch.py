@@ -1,4 +1,8 @@
-"""``aiops logs`` against the Elasticsearch simulator through the official 9.x client."""
+"""``aiops logs`` against the Elasticsearch simulator as an 8.x and as a 9.x server.
+
+Every test runs against both server versions (the simulator enforces each one's media types
+the way the real server does), through the one client aiops ships.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import time
 import pytest
 
 from tests.conftest import free_port, require
-from tests.fakes.elasticsearch_sim import ElasticsearchSim
+from tests.fakes.elasticsearch_sim import VERSIONS, ElasticsearchSim
 from tests.fakes.log_corpus import ES_MAPPINGS, TRICKY_IDS, bulk_records, corpus, window
 
 require("elasticsearch")
@@ -17,9 +21,14 @@ require("elasticsearch")
 WIN = ["--since", "2026-01-27T00:00:00Z", "--until", "2026-02-01T00:00:00Z"]
 
 
+@pytest.fixture(scope="module", params=VERSIONS)
+def version(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def es():
-    with ElasticsearchSim(users={"reader": "s3cret"}, forbidden={"intern"}) as sim:
+def es(version):
+    with ElasticsearchSim(users={"reader": "s3cret"}, forbidden={"intern"}, version=version) as sim:
         for day, records in corpus().items():
             sim.create_index(f"logs-{day}", ES_MAPPINGS)
             sim.load(f"logs-{day}", records)
@@ -151,16 +160,16 @@ def test_a_server_that_is_not_elasticsearch_is_refused(cli, env):
     from tests.fakes.osmem import start_osmem, stop_osmem
 
     proc, url = start_osmem()
-    try:  # an OpenSearch-compatible server refuses the client's compatible-with=9 media type
+    try:  # an OpenSearch-compatible server refuses the client's compatible-with=8 media type
         result = cli("logs", "trace", "req-alpha", "--url", url, env=env)
     finally:
         stop_osmem(proc)
-    assert result.exit_code == 2 and "refuses Elasticsearch 9 requests (406" in result.stderr
+    assert result.exit_code == 2 and "refuses Elasticsearch 8 (compatible-with=8) requests (406" in result.stderr
     assert "--backend opensearch" in result.stderr
 
 
-def test_api_key_auth(cli):
-    with ElasticsearchSim(api_key="a2V5LWlkOnNlY3JldA==") as sim:
+def test_api_key_auth(cli, version):
+    with ElasticsearchSim(api_key="a2V5LWlkOnNlY3JldA==", version=version) as sim:
         sim.create_index("logs-1", ES_MAPPINGS)
         sim.load("logs-1", bulk_records(5, "req-key"))
         env = {"AIOPS_LOGS_URL": sim.url, "AIOPS_LOGS_BACKEND": "elasticsearch"}
@@ -171,7 +180,7 @@ def test_api_key_auth(cli):
         assert bad.exit_code == 4 and "d3Jvbmc=" not in bad.stderr
 
 
-def test_tls_with_the_configured_ca_bundle(cli, tmp_path):
+def test_tls_with_the_configured_ca_bundle(cli, tmp_path, version):
     trustme = require("trustme")
     import ssl
 
@@ -180,7 +189,7 @@ def test_tls_with_the_configured_ca_bundle(cli, tmp_path):
     ca.issue_cert("127.0.0.1").configure_cert(server)
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
-    with ElasticsearchSim(ssl_context=server) as sim:
+    with ElasticsearchSim(ssl_context=server, version=version) as sim:
         sim.create_index("logs-1", ES_MAPPINGS)
         sim.load("logs-1", bulk_records(3, "req-tls"))
         env = {"AIOPS_LOGS_URL": sim.url, "AIOPS_LOGS_BACKEND": "elasticsearch"}

@@ -29,9 +29,11 @@ def test_entries_round_trip_in_order(tmp_path):
     assert [(e.action, e.incident, e.outcome) for e in report.entries] == [
         ("acknowledge", "PT1", "acknowledged"), ("acknowledge", "PT2", "already_acknowledged"),
         ("resolve", "PT1", "resolved")]
-    first = json.loads(log.path.read_text().splitlines()[0])
-    assert first == {"time": "2026-01-28T10:00:00.000Z", "actor": "me@x", "action": "acknowledge",
-                     "incident": "PT1", "outcome": "acknowledged", "details": {"number": 1}}
+    genesis, first = (json.loads(line) for line in log.path.read_text().splitlines()[:2])
+    assert genesis["seq"] == 0 and genesis["action"] == "audit.genesis" and genesis["prev"] == "0" * 64
+    assert first == {"seq": 1, "time": "2026-01-28T10:00:00.000Z", "actor": "me@x",
+                     "action": "acknowledge", "incident": "PT1", "outcome": "acknowledged",
+                     "details": {"number": 1}, "prev": genesis["hash"], "hash": first["hash"]}
 
 
 def test_appending_never_rewrites_and_is_fsynced(tmp_path, monkeypatch):
@@ -44,7 +46,9 @@ def test_appending_never_rewrites_and_is_fsynced(tmp_path, monkeypatch):
     log = AuditLog(path, clock=clock_from(T0))
     assert log.append([log.entry("b", "acknowledge", "PY", "acknowledged")]) == 1
     lines = path.read_text().splitlines()
-    assert len(lines) == 2 and '"PX"' in lines[0] and '"PY"' in lines[1]
+    assert len(lines) == 3 and '"PX"' in lines[0] and '"PY"' in lines[2]  # the old line is adopted
+    assert lines[0] == ('{"time": "2026-01-01T00:00:00Z", "actor": "a", "action": "note", '
+                        '"incident": "PX", "outcome": "noted", "details": {}}')
     assert synced, "the audit line was not fsynced"
     assert log.append([]) == 0
 

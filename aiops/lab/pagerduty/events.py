@@ -30,13 +30,20 @@ def enqueue(account: Account, assignee: str, body: Any) -> tuple[int, Any]:
         raise bad("Invalid routing key")
     action = body.get("event_action")
     payload = body.get("payload") or {}
+    if not isinstance(payload, dict):
+        raise bad("'payload' must be an object")
     dedup = body.get("dedup_key") or account.new_id("", 32).lower()
+    if not isinstance(dedup, str) or len(dedup) > 255:
+        raise bad("'dedup_key' must be a string of at most 255 characters")
     open_incident = next((r for r in account.incidents.values()
                           if r["key"] == dedup and r["status"] != "resolved"), None)
     if action == "trigger":
         missing = [f for f in ("summary", "source", "severity") if not payload.get(f)]
         if missing:
             raise bad(*(f"'payload.{f}' is missing or blank" for f in missing))
+        wrong = [f for f in ("summary", "source", "severity") if not isinstance(payload[f], str)]
+        if wrong:
+            raise bad(*(f"'payload.{f}' must be a string" for f in wrong))
         if open_incident is None:  # a trigger with an open dedup key joins that alert
             inc = account.create_incident(payload["summary"], service_id=service_id,
                                                assignee=assignee,

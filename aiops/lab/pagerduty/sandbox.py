@@ -18,7 +18,8 @@ root, ``self`` links under the base URL. It implements what aiops uses:
   every answer and a real 960-requests-a-minute limit, PagerDuty's error bodies;
 - the ``X-Aiops-Sandbox`` header on every answer: it is plainly not PagerDuty;
 - fault injection for tests: :meth:`PagerDutySandbox.fail` (any status, optionally after
-  applying the change), :meth:`rate_limit`, :meth:`delay`, :meth:`drop`, :meth:`malformed`.
+  applying the change), :meth:`rate_limit`, :meth:`delay`, :meth:`drop`, :meth:`malformed`,
+  :meth:`mutate`.
 
 With a ``state_file`` the account (tokens, users, services, incidents) is loaded from it at
 start and saved after every accepted change, so a restarted sandbox keeps its incidents.
@@ -40,7 +41,7 @@ from typing import Any
 
 from aiops.core.errors import UsageError
 from aiops.lab.pagerduty.events import enqueue
-from aiops.lab.pagerduty.http import Exchange, Fault, Server, make_handler
+from aiops.lab.pagerduty.http import BadBody, Exchange, Fault, Server, make_handler
 from aiops.lab.pagerduty.paging import page as _page
 from aiops.lab.pagerduty.paging import query_time as _time
 from aiops.lab.pagerduty.state import Account, ApiError, dump, invalid, not_found, restore
@@ -235,6 +236,10 @@ class PagerDutySandbox:
     def malformed(self, method: str, path: str, *, times: int = 1) -> Fault:
         return self._add(Fault(method, path, "malformed", times))
 
+    def mutate(self, method: str, path: str, change: Any, *, times: int = 1) -> Fault:
+        """Answer with ``change(real JSON answer)``: any JSON value, or raw bytes (fuzzing)."""
+        return self._add(Fault(method, path, "mutate", times, body=change))
+
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
@@ -272,6 +277,8 @@ class PagerDutySandbox:
         token = auth.removeprefix("Token token=") if auth.startswith("Token token=") else None
         if token not in self.tokens:
             raise ApiError(401, "Authentication failed", 2006)
+        if method != "GET" and isinstance(body, BadBody):
+            raise invalid(f"the body is not valid JSON: {body.problem}")
         acct = self.account
         user_id = self.tokens[token]
         parts = [p for p in path.split("/") if p]
@@ -305,7 +312,7 @@ class PagerDutySandbox:
                 return 200, {"incident": acct.incident(parts[1])}
             if method == "PUT" and not parts[1].isdigit():
                 actor = self._from_user(headers)
-                item = (body or {}).get("incident") or {}
+                item = _object(_object(body, "body").get("incident"), "incident")
                 acct.find(parts[1])
                 return 200, {"incident": acct.transition(parts[1], item.get("status", ""), actor,
                                                          resolution=item.get("resolution"))}
@@ -316,9 +323,11 @@ class PagerDutySandbox:
                 return 200, {"notes": list(acct.find(parts[1])["notes"])}
             if parts[2] == "notes" and method == "POST":
                 actor = self._from_user(headers)
-                content = ((body or {}).get("note") or {}).get("content")
+                content = _object(_object(body, "body").get("note"), "note").get("content")
                 if not content:
                     raise invalid("Note content is required")
+                if not isinstance(content, str):
+                    raise invalid("Note content must be a string")
                 return 200, {"note": acct.add_note(parts[1], actor, content)}
         raise not_found()
 
@@ -363,9 +372,11 @@ class PagerDutySandbox:
             return recs
 
     def _bulk(self, headers: Any, body: Any) -> list[dict]:
-        items = (body or {}).get("incidents")
+        items = _object(body, "body").get("incidents")
         if not isinstance(items, list) or not items:
             raise invalid("incidents must be a non-empty array")
+        if not all(isinstance(item, dict) for item in items):
+            raise invalid("each item of incidents must be an object")
         if len(items) > BULK_LIMIT:
             raise ApiError(413, "Request Entity Too Large", 2001,
                            [f"Cannot update more than {BULK_LIMIT} incidents at once"])
@@ -395,3 +406,12 @@ class PagerDutySandbox:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+
+def _object(value: Any, name: str) -> dict:
+    """``value`` as a JSON object (absent is empty); 400 for another JSON type."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid(f"{name} must be an object")
+    return value

@@ -31,6 +31,6 @@ def run(ctx: Context, action: str, params: dict[str, Any]) -> Outcome:
     summary = report.summary
     values = {"verdict": report.verdict, "targets": summary["targets"],
               **{k: summary[k] for k in ("healthy", "degraded", "unhealthy", "unreachable")}}
-    evidence = [f"{t.url or t.target}: {t.verdict}" + (f" ({'; '.join(t.reasons)})" if t.reasons else "")
+    evidence = [f"{t.shown}: {t.verdict}" + (f" ({'; '.join(t.reasons)})" if t.reasons else "")
                 for t in report.targets]
     return Outcome(values, evidence)

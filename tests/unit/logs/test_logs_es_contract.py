@@ -1,4 +1,4 @@
-"""The Elasticsearch simulator speaks the 9.x client's wire contract and Elastic's spec.
+"""The Elasticsearch simulator speaks the client's wire contract and Elastic's spec, as 8.x and 9.x.
 
 Every response the simulator sent while the real client loaded data, traced (PIT, search_after,
 ``_shard_doc``), grouped errors (terms aggregations) and hit the error paths is validated
@@ -13,17 +13,17 @@ import pytest
 
 from tests.conftest import require
 from tests.fakes import es_openapi
-from tests.fakes.elasticsearch_sim import ElasticsearchSim
+from tests.fakes.elasticsearch_sim import VERSIONS, ElasticsearchSim
 from tests.fakes.log_corpus import DAYS, ES_MAPPINGS, corpus, es_actions, window
 
 
-@pytest.fixture(scope="module")
-def session():
+@pytest.fixture(scope="module", params=VERSIONS)
+def session(request):
     """A simulator with basic auth, loaded with the corpus through the real client."""
     require("elasticsearch")
     from elasticsearch import Elasticsearch, helpers
 
-    with ElasticsearchSim(users={"reader": "s3cret"}) as sim:
+    with ElasticsearchSim(users={"reader": "s3cret"}, version=request.param) as sim:
         es = Elasticsearch(sim.url, basic_auth=("reader", "s3cret"), max_retries=0)
         days = corpus(noise=50)
         for day in DAYS:
@@ -114,24 +114,51 @@ def test_the_validator_rejects_bodies_that_break_the_spec(session):
     assert es_openapi.validate("search", 429, {"error": "string, not an ErrorCause", "status": 429})
 
 
-def test_wire_contract_headers(session):
-    sim, es = session
+def _get(sim, accept: str, content_type: str | None = None, body: bytes | None = None):
     import urllib.error
     import urllib.request
 
+    headers = {"Accept": accept, "Authorization": "Basic " + base64.b64encode(b"reader:s3cret").decode()}
+    if content_type:
+        headers["Content-Type"] = content_type
+    request = urllib.request.Request(sim.url + ("/logs-*/_search" if body else "/"), data=body,
+                                     headers=headers)
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_wire_contract_headers(session):
+    sim, es = session
+    import json
+
     es.info()
     method, path, headers = sim.requests[-1]
-    assert "compatible-with=9" in headers["Accept"]
-    auth = "Basic " + base64.b64encode(b"reader:s3cret").decode()
-    request = urllib.request.Request(sim.url + "/", headers={
-        "Accept": "application/vnd.elasticsearch+json; compatible-with=9", "Authorization": auth})
-    with urllib.request.urlopen(request) as response:
-        assert response.headers["X-Elastic-Product"] == "Elasticsearch"
-        assert response.headers["Content-Type"] == \
-            "application/vnd.elasticsearch+json;compatible-with=9"
-    old = urllib.request.Request(sim.url + "/", headers={
-        "Accept": "application/vnd.elasticsearch+json; compatible-with=7", "Authorization": auth})
-    with pytest.raises(urllib.error.HTTPError) as info:
-        urllib.request.urlopen(old)
-    assert info.value.code == 400
-    assert b"media_type_header_exception" in info.value.read()
+    assert "compatible-with=8" in headers["Accept"]  # the 8.x client, which both servers speak
+    media = "application/vnd.elasticsearch+json; compatible-with={}"
+    for accepted in (sim.major, sim.major - 1):
+        status, headers, _ = _get(sim, media.format(accepted))
+        assert status == 200 and headers["X-Elastic-Product"] == "Elasticsearch"
+        assert headers["Content-Type"] == f"application/vnd.elasticsearch+json;compatible-with={accepted}"
+    for refused in (sim.major + 1, sim.major - 2):
+        status, headers, body = _get(sim, media.format(refused))
+        error = json.loads(body)
+        assert status == 400 and error["error"]["type"] == "media_type_header_exception"
+        assert error["error"]["caused_by"]["reason"] == (
+            f"Accept version must be either version {sim.major} or {sim.major - 1}, but found "
+            f"{refused}. Accept={media.format(refused)}")
+        assert es_openapi.validate("search", 400, error) == []
+    status, _, body = _get(sim, media.format(sim.major), media.format(sim.major - 1), b"{}")
+    assert status == 400 and b"the compatible versions must match" in body
+    assert _get(sim, "application/json", "application/json", b"{}")[0] == 200
+
+
+def test_an_8x_server_refuses_the_9x_client_the_way_the_real_one_does():
+    """The failure users of 8.x clusters saw: 400 'Accept version must be either version 8 or 7'."""
+    with ElasticsearchSim(users={"reader": "s3cret"}, version="8.19.3") as sim:
+        status, _, body = _get(sim, "application/vnd.elasticsearch+json; compatible-with=9",
+                               "application/vnd.elasticsearch+json; compatible-with=9", b"{}")
+    assert status == 400
+    assert b"Accept version must be either version 8 or 7, but found 9" in body

@@ -125,3 +125,14 @@ def test_memory_does_not_grow_with_the_number_of_records(tmp_path, monkeypatch):
     small, large = _peak_tracing(tmp_path, 4000), _peak_tracing(tmp_path, 16000)
     assert (small[0], large[0]) == (4000, 16000)
     assert large[1] < small[1] * 1.5, f"peak {small[1]} -> {large[1]} bytes"
+
+
+def test_an_existing_file_with_glob_characters_is_read_literally(tmp_path, cli):
+    weird = write_jsonl(tmp_path / "we[ir]d*.jsonl", [record(T0, "c", "INFO", "l", "m", 1)])
+    write_jsonl(tmp_path / "wid.jsonl", [record(T0, "c", "INFO", "l", "m", 2)])  # the glob's match
+    assert FileBackend(str(weird)).paths() == [str(weird)]
+    assert FileBackend(str(tmp_path / "w[ie]d.jsonl")).paths() == [str(tmp_path / "wid.jsonl")]
+    result = cli("logs", "trace", "c", "--file", str(weird), "--since", "2026-01-01T00:00:00Z",
+                 "--until", "2026-03-01T00:00:00Z", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert [r["context"]["seq"] for r in result.json()["records"]] == [1]

@@ -96,6 +96,22 @@ def test_show_reads_gzip_and_globs_and_counts_corrupt_lines(cli, tmp_path):
     assert "skipped 2 corrupt line(s)" in result.stderr
 
 
+def test_a_file_whose_name_has_glob_characters_is_read_literally(cli, tmp_path):
+    write(tmp_path / "we[ir]d*.jsonl", export(*SLOW))
+    write(tmp_path / "wid.jsonl", export(span("b000000000000001", "other", 0, 5)))  # the glob's match
+    result = cli("trace", "show", TRACE, "--file", str(tmp_path / "we[ir]d*.jsonl"), "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["span_count"] == 5
+
+
+def test_deeply_nested_lines_are_corrupt_lines_not_a_crash(cli, tmp_path):
+    path = write(tmp_path / "t.jsonl", export(*SLOW) + "[" * 5000 + "]" * 5000 + "\n")
+    result = cli("trace", "search", "--file", str(path), "--since", "2026-01-01T00:00:00Z",
+                 "--until", "2030-01-01T00:00:00Z", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["skipped"]["corrupt_lines"] == 1
+
+
 def test_unknown_trace_is_exit_3_and_missing_file_exit_2(cli, tmp_path):
     path = write(tmp_path / "t.jsonl", export(*SLOW))
     unknown = cli("trace", "show", "0" * 31 + "1", "--file", str(path))
