@@ -25,7 +25,8 @@ PANEL = "Global options"
 
 OutputOpt = Annotated[Optional[str], typer.Option(
     "--output", "-o", metavar="FORMAT", rich_help_panel=PANEL,
-    help="table, json or markdown [default: table on a terminal, json when piped]")]
+    help="table, wide (a table with every column), json or markdown [default: table on a "
+    "terminal, json when piped]")]
 EnvOpt = Annotated[Optional[str], typer.Option(
     "--env", metavar="NAME", rich_help_panel=PANEL,
     help="named environment from the config (its targets and endpoints)")]

@@ -20,7 +20,7 @@ from aiops.cli.console import error, info, progress, scrub, stderr, stdout, warn
 from aiops.cli.state import get_state
 from aiops.core.errors import UsageError
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "wide", "json", "markdown")
 _consoles: dict[str, Any] = {}
 
 
@@ -67,19 +67,40 @@ def dumps(obj: Any, *, pretty: bool = True) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def render(result: Any, *, table: Callable[[Any], Any] | None = None,
-           markdown: Callable[[Any], str] | None = None) -> None:
-    """Write ``result`` to stdout in the chosen format."""
-    allowed = ("table", "json", "markdown") if markdown else ("table", "json")
+def render(result: Any, *, table: Callable[..., Any] | None = None,
+           markdown: Callable[[Any], str] | None = None, wide: bool = False) -> None:
+    """Write ``result`` to stdout in the chosen format.
+
+    ``wide``: the table has columns only ``-o wide`` shows; ``table(result, wide=True)``
+    builds that view, printed at its natural width (lines may be longer than the terminal).
+    """
+    allowed = ("table",) + (("wide",) if wide else ()) + ("json",) + (("markdown",) if markdown else ())
     fmt = output_format(allowed)
     if fmt == "json" or table is None and fmt == "table":
         # indented for a person at a terminal; compact for programs reading a pipe
         sys.stdout.write(dumps(result, pretty=sys.stdout.isatty()) + "\n")
     elif fmt == "markdown":
         sys.stdout.write(markdown(result).rstrip("\n") + "\n")
+    elif fmt == "wide":
+        print_wide(table(result, wide=True))
     else:
         stdout().print(table(result))
     sys.stdout.flush()
 
-__all__ = ["FORMATS", "dumps", "error", "info", "output_format", "progress", "render", "scrub", "stderr",
-           "stdout", "to_jsonable", "warn"]
+
+def print_wide(renderable: Any) -> None:
+    """Print at the renderable's natural width, however narrow the terminal: ``-o wide`` is
+    for reading sideways (``less -S``) or for a file, never folded."""
+    from rich.measure import Measurement
+
+    console = stdout()
+    need = Measurement.get(console, console.options.update(max_width=100_000), renderable).maximum
+    saved = console.width
+    console.width = max(saved, need)
+    try:
+        console.print(renderable)
+    finally:
+        console.width = saved
+
+__all__ = ["FORMATS", "dumps", "error", "info", "output_format", "print_wide", "progress", "render", "scrub",
+           "stderr", "stdout", "to_jsonable", "warn"]
