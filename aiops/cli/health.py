@@ -64,7 +64,7 @@ def check(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
     opts = _settings(targets, target, timeout, concurrency, ca_bundle, insecure)
     with output.progress("probing", total=len(opts["targets"])) as advance:
         report = run_check(**opts, deadline=deadline, progress=advance)
-    output.render(report, table=health_table)
+    output.render(report, table=health_table, wide=True)
     raise typer.Exit(report.exit_code())
 
 
@@ -75,55 +75,111 @@ def watch(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
                                                   help="seconds between rounds")] = 5.0,
           concurrency: ConcurrencyOpt = None, ca_bundle: CaOpt = None,
           insecure: InsecureOpt = False) -> None:
-    """Re-probe every INTERVAL seconds in a live table until Ctrl-C (exit 130).
+    """Re-probe every INTERVAL seconds until Ctrl-C (exit 130).
 
-    Example:
+    On a terminal: a live table with the time of the last refresh; targets that changed since
+    the previous round are marked with '*' and say what they were. With -o json, or when stdout
+    is not a terminal: one JSON document per round, one per line (NDJSON).
+
+    Examples:
 
     \b
       aiops health watch http://127.0.0.1:8000 -n 2
+      aiops health watch --env prod -o json | jq -c '{checked_at, verdict}'
     """
-    import time
-
-    from rich.live import Live
+    import sys
 
     from aiops.health.probe import check as run_check
+    from aiops.health.watch import rounds
 
+    if interval <= 0:
+        from aiops.core.errors import UsageError
+
+        raise UsageError(f"--interval must be a positive number of seconds, got {interval:g}")
     opts = _settings(targets, target, timeout, concurrency, ca_bundle, insecure)
+    fmt = output.output_format()
+    every = rounds(lambda: run_check(**opts), interval)
     try:
-        with Live(console=output.stdout(), auto_refresh=False) as live:
-            while True:
-                live.update(health_table(run_check(**opts)), refresh=True)
-                time.sleep(interval)
+        if fmt == "json":
+            for r in every:
+                sys.stdout.write(output.dumps(r.report, pretty=False) + "\n")
+                sys.stdout.flush()
+        elif sys.stdout.isatty():
+            _live(every, interval)
+        else:  # -o table into a pipe or file: one table per round, no cursor movement
+            for r in every:
+                output.stdout().print(watch_view(r, interval))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
 
 
+def _live(every, interval: float) -> None:
+    from rich.live import Live
+
+    with Live(console=output.stdout(), auto_refresh=False) as live:
+        for r in every:
+            live.update(watch_view(r, interval), refresh=True)
+
+
 _COLOURS = {"healthy": "green", "degraded": "yellow", "unhealthy": "red", "unreachable": "magenta"}
+_ENDPOINTS = ("/health", "/ready", "/live", "/metrics")
 
 
-def health_table(report):
-    """One row per target: verdict, each endpoint's status and latency, the failing reasons."""
-    from rich.table import Table
-
+def _counts(report) -> str:
     s = report.summary
-    table = Table(title=f"{s['targets']} target(s): {s['healthy']} healthy, {s['degraded']} degraded, "
-                        f"{s['unhealthy']} unhealthy, {s['unreachable']} unreachable "
-                        f"({report.duration_ms / 1000:.2f}s)", title_justify="left")
-    table.add_column("target", overflow="fold")
-    table.add_column("verdict")
-    for path in ("/health", "/ready", "/live", "/metrics"):
-        table.add_column(path, justify="right")
-    table.add_column("reasons", overflow="fold")
+    parts = [f"{s[v]} {v}" for v in _COLOURS if s[v]]
+    return f"{s['targets']} target(s): {', '.join(parts) or 'none'}"
+
+
+def _endpoint(ep):
+    from aiops.cli.tables import heading
+
+    if ep is None or ep.status_code is None and ep.latency_ms is None:
+        return "-"
+    code = ep.status_code if ep.status_code is not None else "ERR"
+    latency = "" if ep.latency_ms is None else f" {ep.latency_ms:.0f}ms"
+    return heading(("✓", "green") if ep.ok else ("✗", "red"), f" {code}{latency}")
+
+
+def _slowest(t) -> str:
+    latencies = [ep.latency_ms for ep in t.endpoints.values() if ep.latency_ms is not None]
+    return f"{max(latencies):.0f}ms" if latencies else "-"
+
+
+def health_table(report, wide: bool = False, changed: dict | None = None, title=None):
+    """One row per target, worst first: verdict, the slowest endpoint, the failing reasons;
+    -o wide adds each endpoint's status and latency. ``changed`` (watch mode) marks the targets
+    that changed since the previous round and says what they were."""
+    from aiops.cli.tables import Column, Grid, heading, styled
+
+    columns = [Column("target", "id"), Column("verdict", "word"), Column("slowest", "num", optional=True),
+               *(Column(p, "word", wide=True) for p in _ENDPOINTS), Column("reasons", "text")]
+    if changed is not None:
+        columns.insert(0, Column("*", "word"))
+    grid = Grid(*columns, wide=wide, title=title if title is not None else heading(
+        (_counts(report), "bold"), f" ({report.duration_ms / 1000:.2f}s)"))
     for t in sorted(report.targets, key=lambda t: list(_COLOURS).index(t.verdict), reverse=True):
-        cells = []
-        for path in ("/health", "/ready", "/live", "/metrics"):
-            ep = t.endpoints.get(path)
-            if ep is None or ep.status_code is None and ep.latency_ms is None:
-                cells.append("-")
-                continue
-            mark = "[green]✓[/]" if ep.ok else "[red]✗[/]"
-            code = ep.status_code if ep.status_code is not None else "ERR"
-            cells.append(f"{mark} {code} {ep.latency_ms:.0f}ms")
-        colour = _COLOURS[t.verdict]
-        table.add_row(t.url or t.target, f"[{colour}]{t.verdict}[/]", *cells, "\n".join(t.reasons))
-    return table
+        verdict = styled(t.verdict, _COLOURS[t.verdict])
+        cells = [t.url or t.target, verdict, _slowest(t), *(_endpoint(t.endpoints.get(p)) for p in _ENDPOINTS),
+                 "\n".join(t.reasons)]
+        if changed is not None:
+            was = changed.get(t.target)
+            if was not in (None, "new") and was != t.verdict:
+                cells[1] = heading((t.verdict, _COLOURS[t.verdict]), f"\n(was {was})")
+            cells.insert(0, styled("*", "bold yellow") if was is not None else "")
+        grid.row(*cells)
+    return grid
+
+
+def watch_view(r, interval: float):
+    """The live view of one round: refresh time, what changed, the table."""
+    import datetime as dt
+
+    from aiops.cli.tables import heading
+
+    local = r.at.astimezone(dt.timezone.utc).strftime("%H:%M:%S UTC")
+    n = len(r.changed)
+    title = heading((_counts(r.report), "bold"),
+                    f"; refreshed at {local} (round {r.number}, every {interval:g}s; Ctrl-C stops)",
+                    (f"; {n} changed since the last round (*)" if n else "", "yellow"))
+    return health_table(r.report, changed=r.changed, title=title)

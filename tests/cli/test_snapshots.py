@@ -1,0 +1,45 @@
+"""What a person sees, kept in tests/snapshots/ at 80 and 120 columns (colour off).
+
+Each case renders a table builder of the CLI with fixed data (tests/cli/snapshot_data.py)
+exactly as the command does; ``AIOPS_UPDATE_SNAPSHOTS=1`` rewrites the files. Besides the
+comparison, every rendering must fit its width and show no zero-width column.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli import snapshot_data as data
+from tests.snapshot import assert_snapshot
+
+
+def _health_check(wide=False):
+    from aiops.cli.health import health_table
+
+    return health_table(data.health_report(), wide=wide)
+
+
+def _health_watch():
+    from aiops.cli.health import watch_view
+    from aiops.health.watch import Round
+
+    report = data.health_report()
+    return watch_view(Round(3, report, data.NOW, {"http://lab-2.sim.example.internal:8000": "healthy"}), 2.0)
+
+
+# snapshot name -> the renderable the command prints (the -o wide view where there is one)
+CASES = {
+    "health-check": _health_check,
+    "health-check.wide": lambda: _health_check(wide=True),
+    "health-watch": _health_watch,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_snapshot(name):
+    from aiops.cli.tables import frozen_now
+
+    with frozen_now(data.NOW):
+        renderable = CASES[name]()
+        widths = (200,) if name.endswith(".wide") else (80, 120)
+        assert_snapshot(name, renderable, widths=widths)

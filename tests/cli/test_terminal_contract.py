@@ -1,0 +1,60 @@
+"""Regression tests of the terminal contract: what the on-call engineer sees is true and readable."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.cli import snapshot_data as data
+from tests.snapshot import check_contract, render_text
+
+
+def _errors_report():
+    from aiops.logs.model import ErrorGroup, ErrorReport
+
+    t = data.ago(15)
+    groups = [ErrorGroup("active_inference.api", "Inference failed: model backend error while calling "
+                         "/infer for session 42 [retry 3 of 3]", 13, t, data.ago(3), {"ERROR": 13},
+                         ["req-8f2c1a9e-4b7d-4e0a-9c3f-1d2e3f4a5b6c", "syn-10"]),
+              ErrorGroup("active_inference.training", "Training step diverged", 2, t, t,
+                         {"FATAL": 1, "ERROR": 1}, ["train-1"])]
+    return ErrorReport("file", "/var/log/sim-lab/lab.jsonl", t, data.NOW, 15, groups)
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_logs_errors_keeps_every_column_and_the_message_readable(width):
+    from aiops.cli.logs import errors_table
+
+    out = render_text(errors_table(_errors_report()), width)
+    check_contract(out, width)  # no line too wide, no zero-width column
+    header = out.splitlines()[1]
+    for name in ("count", "levels", "logger", "message", "last"):
+        assert name in header.split() or name in " ".join(header.split()), header
+    assert "active_inference.api" in out and "active_inference.training" in out  # not broken
+    assert "[retry 3 of 3]" in " ".join(out.split())  # brackets kept, the message wraps whole
+    assert "req-8f2c1a9e" not in out  # sample IDs are a -o wide column
+
+
+def test_logs_errors_wide_has_sample_ids_and_first_seen():
+    from aiops.cli.logs import errors_table
+    from aiops.cli.tables import frozen_now
+
+    with frozen_now(data.NOW):
+        grid = errors_table(_errors_report(), wide=True)
+        out = render_text(grid, grid.natural_width())
+    assert "req-8f2c1a9e-4b7d-4e0a-9c3f-1d2e3f4a5b6c" in out and "first seen" in out and "15m ago" in out
+
+
+def test_health_check_rejects_a_mistyped_scheme_with_exit_2(cli):
+    result = cli("health", "check", "http//bad", "-o", "json")
+    assert result.exit_code == 2, result
+    target = result.json()["targets"][0]
+    assert target["url"] is None
+    assert "did you mean 'http://bad'?" in target["reasons"][0]
+
+
+def test_health_check_mistyped_scheme_table_says_why(cli):
+    result = cli("health", "check", "https:/lab.example:8000", "-o", "table")
+    assert result.exit_code == 2
+    assert "did you mean 'https://lab.example:8000'" in " ".join(result.stdout.split())
