@@ -9,6 +9,7 @@ it is), laid out at render time for the terminal it lands on:
 - ``num``, ``word`` and ``time`` columns do not wrap either (``time`` shows a datetime relative
   to now, "3m ago" or "in 2m"; JSON keeps it absolute);
 - ``text`` columns (messages, reasons, summaries) take what is left and fold at word boundaries;
+- ``spark`` columns hold a :class:`Sparkline`, drawn for the width the column gets;
 - ``wide`` columns (PromQL, labels, sample IDs) appear only with ``-o wide``.
 
 No column is ever rendered zero-width: when even the minimum widths do not fit, the columns
@@ -27,7 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-KINDS = ("id", "text", "num", "word", "time")
+KINDS = ("id", "text", "num", "word", "time", "spark")
 TEXT_MIN = 16  # a free-text column narrower than this reads as a column of fragments
 TEXT_FLOOR = 10  # ... but when nothing else fits, free text narrows this far before IDs fold
 GAP = 3  # columns are separated by padding, a space and padding
@@ -161,6 +162,60 @@ def lines(*items: Any) -> Any:
     return Text("\n").join(text(i) for i in items if i not in (None, ""))
 
 
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def resample(values: list[float], width: int) -> list[float]:
+    """``values`` in at most ``width`` cells: each cell the mean of its equal share of the
+    points (NaN when all of them are NaN), so the first cell starts the window and the last
+    ends it with the newest point."""
+    if width < 1:
+        return []
+    if len(values) <= width:
+        return list(values)
+    cells = []
+    for i in range(width):
+        lo, hi = i * len(values) // width, (i + 1) * len(values) // width
+        chunk = [v for v in values[lo:max(hi, lo + 1)] if math.isfinite(v)]
+        cells.append(sum(chunk) / len(chunk) if chunk else math.nan)
+    return cells
+
+
+def spark(values: list[float], width: int = 48) -> str:
+    """Unicode bars for ``values`` resampled to at most ``width`` cells; a space for a gap (NaN)."""
+    cells = resample(values, width)
+    finite = [v for v in cells if math.isfinite(v)]
+    if not finite:
+        return " " * len(cells)
+    low, high = min(finite), max(finite)
+    span = high - low
+    return "".join(" " if not math.isfinite(v) else
+                   BARS[0 if span == 0 else min(len(BARS) - 1, int((v - low) / span * len(BARS)))]
+                   for v in cells)
+
+
+class Sparkline:
+    """A sparkline that covers the whole window at whatever width it is given (at most one cell
+    per point), newest point last."""
+
+    def __init__(self, values: list[float], style: str = "") -> None:
+        self.values, self.style = list(values), style
+
+    @property
+    def plain(self) -> str:  # at its natural width: a cell per point, up to 100
+        return spark(self.values, min(len(self.values), 100))
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        from rich.text import Text
+
+        yield Text(spark(self.values, options.max_width), style=self.style, no_wrap=True)
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        return Measurement(min(len(self.values), 8), min(len(self.values), options.max_width))
+
+
 def _width(value: Any) -> int:
     from rich.cells import cell_len
 
@@ -180,7 +235,7 @@ class Grid:
     def row(self, *cells: Any) -> None:
         if len(cells) != len(self.columns):
             raise ValueError(f"{len(cells)} cells for {len(self.columns)} columns")
-        self.rows.append([text(c) for c in cells])
+        self.rows.append([c if isinstance(c, Sparkline) else text(c) for c in cells])
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -204,8 +259,8 @@ class Grid:
 
         def minimum(i: int) -> int:
             c = self.columns[i]
-            if c.kind == "text":
-                return max(header[i], min(natural[i], c.min_width or TEXT_MIN))
+            if c.kind in ("text", "spark"):
+                return max(header[i], min(natural[i], c.min_width or (TEXT_MIN if c.kind == "text" else 8)))
             return natural[i]
 
         optional = [i for i in reversed(show) if self.columns[i].optional]
@@ -219,7 +274,7 @@ class Grid:
         if sum(natural[i] for i in show) <= room:
             return show, [max(natural[i], 1) for i in show]
         widths = dict(mins)
-        for kind, floor in (("text", TEXT_FLOOR), ("id", 0), ("word", 0), ("num", 0), ("time", 0)):
+        for kind, floor in (("spark", 8), ("text", TEXT_FLOOR), ("id", 0), ("word", 0), ("num", 0), ("time", 0)):
             excess = sum(widths.values()) - room
             for i in sorted((i for i in show if self.columns[i].kind == kind), key=lambda i: -widths[i]):
                 if excess <= 0:
@@ -228,7 +283,7 @@ class Grid:
                 widths[i] -= cut
                 excess -= cut
         spare = room - sum(widths.values())
-        growable = {i: natural[i] - widths[i] for i in show if self.columns[i].kind == "text"
+        growable = {i: natural[i] - widths[i] for i in show if self.columns[i].kind in ("text", "spark")
                     and natural[i] > widths[i]}
         total = sum(growable.values())
         if spare > 0 and total:
@@ -255,7 +310,7 @@ class Grid:
                       show_lines=self.separate_rows, expand=False)
         for i, width in zip(show, widths):
             c = self.columns[i]
-            fixed = c.kind != "text"
+            fixed = c.kind not in ("text", "spark")
             table.add_column(c.name, width=width, no_wrap=fixed and width >= _natural(self, i),
                              overflow="fold", justify=c.justify or ("right" if c.kind == "num" else "left"))
         for r in self.rows:

@@ -36,3 +36,28 @@ def health_report():
     bad = TargetResult("http//bad", None, invalid="invalid URL 'http//bad': malformed scheme "
                                                   "(did you mean 'http://bad'?)")
     return HealthReport(ago(0), 214.0, 10.0, [healthy, sick, down, bad])
+
+
+def range_result():
+    """Two series over 8 minutes at a 5 s step: an error burst, then the recovery at the end."""
+    import math
+
+    from aiops.prometheus.results import RangeResult, Series
+
+    start, step, n = ago(8), 5.0, 97
+    t0 = start.timestamp()
+    burst = [(t0 + i * step, 0.0 if i < 20 else 2.5 if i < 70 else 0.02) for i in range(n)]
+    steady = [(t0 + i * step, 4.0 + math.sin(i / 6)) for i in range(n) if i not in range(40, 44)]
+    return RangeResult('sum by (status, path) (rate(http_requests_total[1m]))', start, NOW, step,
+                       [Series({"path": "/infer", "status": "500"}, burst),
+                        Series({"path": "/infer", "status": "200"}, steady)], 31.0)
+
+
+def query_result():
+    from aiops.prometheus.results import QueryResult, Series
+
+    return QueryResult('ai_model_accuracy{job="active-inference"}', "vector",
+                       [Series({"__name__": "ai_model_accuracy", "instance": "lab-1.sim.example.internal:8000",
+                                "job": "active-inference"}, [(NOW.timestamp(), 0.9473)]),
+                        Series({"__name__": "ai_model_accuracy", "instance": "lab-2.sim.example.internal:8000",
+                                "job": "active-inference"}, [(NOW.timestamp(), 0.612)])], NOW, 4.0)

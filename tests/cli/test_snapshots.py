@@ -27,11 +27,20 @@ def _health_watch():
     return watch_view(Round(3, report, data.NOW, {"http://lab-2.sim.example.internal:8000": "healthy"}), 2.0)
 
 
+def _prom(name, **kw):
+    from aiops.cli import prom
+
+    return getattr(prom, name)(getattr(data, "range_result" if name == "range_table" else "query_result")(), **kw)
+
+
 # snapshot name -> the renderable the command prints (the -o wide view where there is one)
 CASES = {
     "health-check": _health_check,
     "health-check.wide": lambda: _health_check(wide=True),
     "health-watch": _health_watch,
+    "prom-query": lambda: _prom("query_table"),
+    "prom-range": lambda: _prom("range_table"),
+    "prom-range.wide": lambda: _prom("range_table", wide=True),
 }
 
 

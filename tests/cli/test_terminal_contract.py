@@ -58,3 +58,29 @@ def test_health_check_mistyped_scheme_table_says_why(cli):
     result = cli("health", "check", "https:/lab.example:8000", "-o", "table")
     assert result.exit_code == 2
     assert "did you mean 'https://lab.example:8000'" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120])
+def test_range_sparkline_covers_the_whole_window_newest_point_last(width):
+    from aiops.cli.prom import range_table
+
+    out = render_text(range_table(data.range_result()), width)
+    check_contract(out, width)
+    assert "…" not in out
+    burst = next(line for line in out.splitlines() if 'status="500"' in line or "0.02" in line)
+    trend = burst.rstrip().split()[-1]
+    # the error burst sits in the middle of the window; the recovery (newest points) ends it
+    assert trend[0] == "▁" and "█" in trend and trend[-1] == "▁", trend
+
+
+def test_resample_keeps_the_first_and_newest_points():
+    import math
+
+    from aiops.cli.tables import resample, spark
+
+    values = [float(i) for i in range(1000)]
+    for width in (1, 7, 48, 999, 1000, 2000):
+        cells = resample(values, width)
+        assert len(cells) == min(width, 1000)
+        assert cells[-1] >= values[-1] - 1000 / width  # the last cell holds the newest point
+    assert spark([1.0, math.nan, 2.0], 10) == "▁ █"
