@@ -19,11 +19,11 @@ from aiops.catalog import BASELINES
 from aiops.catalog.checks import CHECKS, Check
 from aiops.core import errors
 from aiops.core.errors import AiopsError, UpstreamError, UsageError
-from aiops.core.stats import robust_z
 
 SCHEMA = "aiops.metrics/v1"
 SOURCES = ("auto", "prometheus", "scrape")
 VERDICTS = ("critical", "warning", "info", "ok", "reported", "no data", "unavailable", "error")
+_UNITS_SHOWN = ("B", "%", "s", "/s", "/h")  # thresholds carry these units in words
 _BAND_VERDICT = {"target": "ok", "acceptable": "ok", "warning": "warning", "critical": "critical"}
 
 
@@ -106,7 +106,10 @@ def threshold_text(check: Check) -> str | None:
         base = next(b for b in BASELINES if b.name == check.baseline)
         return " / ".join(base.text)
     if check.op:
-        return f"{check.op} {check.threshold:g}"
+        from aiops.core.units import number, quantity
+
+        shown = quantity(check.threshold, check.unit) if check.unit in _UNITS_SHOWN else number(check.threshold)
+        return f"{check.op} {shown}"
     return None
 
 
@@ -157,14 +160,11 @@ def _from_query(check: Check, query: str, result: Any) -> Row:
                    verdict="error", threshold=threshold_text(check), note=result.message)
     instances: dict[str, float] = {}
     for series in result.series:
-        value = robust_z(series.values) if check.compute == "robust_z" else series.value
+        value = series.value
         if value is not None:
             name = _instance(series)
             instances[name] = max(instances.get(name, -math.inf), value)
-    note = None
-    if check.compute == "robust_z" and result.series and not instances:
-        note = "fewer than 3 samples in the window"
-    row = make_row(check, query, instances, note)
+    row = make_row(check, query, instances)
     row.duration_ms = result.duration_ms
     return row
 
