@@ -84,7 +84,12 @@ def render(result: Any, *, table: Callable[..., Any] | None = None,
     elif fmt == "wide":
         print_wide(table(result, wide=True))
     else:
-        stdout().print(table(result))
+        renderable = table(result)
+        if isinstance(renderable, str):  # plain text from the command: never read as markup
+            from aiops.cli.tables import text
+
+            renderable = text(renderable)
+        stdout().print(renderable)
     sys.stdout.flush()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiops.core.errors import UpstreamError, UsageError
 from aiops.prometheus.http import Server, request_json
 
+_PREFIX = re.compile(r"^[0-9a-fA-F][0-9a-fA-F-]{0,35}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -56,6 +57,17 @@ async def list_silences(http: Any, server: Server) -> list[dict[str, Any]]:
     if not isinstance(doc, list):
         raise UpstreamError(f"{server.name} at {server.base}: unexpected answer to /api/v2/silences")
     return doc
+
+
+def is_silence_id(silence_id: str) -> bool:
+    """True for a whole UUID, False for a prefix of one; UsageError for anything else."""
+    text = silence_id.strip()
+    if _UUID.match(text):
+        return True
+    if text and _PREFIX.match(text):
+        return False
+    raise UsageError(f"invalid silence ID '{silence_id}': expected a UUID or the start of one",
+                     hint="'aiops alerts silence list' shows the IDs")
 
 
 def check_silence_id(silence_id: str) -> str:

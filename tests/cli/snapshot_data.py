@@ -61,3 +61,94 @@ def query_result():
                                 "job": "active-inference"}, [(NOW.timestamp(), 0.9473)]),
                         Series({"__name__": "ai_model_accuracy", "instance": "lab-2.sim.example.internal:8000",
                                 "job": "active-inference"}, [(NOW.timestamp(), 0.612)])], NOW, 4.0)
+
+
+LABS = [f"lab-{i}.sim.example.internal:8000" for i in range(1, 5)]
+# (check, worst value, its instance): a real run of three healthy labs and one with error-rate
+CARD_ROWS = [
+    ("availability", None, None), ("inference_latency_p95", 0.00887075, LABS[0]),
+    ("model_accuracy", 1.0, LABS[1]), ("belief_entropy", 0.693147, LABS[2]),
+    ("free_energy_spike", -0.0971842, LABS[1]), ("training_loss_change", 109.235, LABS[2]),
+    ("cpu_utilization", 1.97634, LABS[2]), ("memory_usage", 0.248797, LABS[3]),
+    ("disk_usage", 27.1, LABS[1]), ("error_rate", 41.7304, LABS[1]),
+    ("errors_per_second", 1.55087, LABS[1]), ("memory_growth", 396092.0, LABS[3]),
+    ("network_io_anomaly", 0.663925, LABS[2]), ("episodes_per_hour", 7235.14, LABS[1]),
+    ("convergence_time", 0.103874, LABS[1]), ("sample_efficiency", 2.0, LABS[1]),
+]
+
+
+def scorecard(source: str = "prometheus"):
+    from aiops.catalog.checks import check_by_key
+    from aiops.prometheus.scorecard import Row, Scorecard, make_row, threshold_text
+
+    rows = []
+    for key, value, instance in CARD_ROWS:
+        check = check_by_key(key)
+        if source == "scrape" and not check.scrape:
+            rows.append(Row(check.key, check.title, check.metric, check.unit, check.source,
+                            f"(needs Prometheus) {check.promql_for(300, None)}", verdict="unavailable",
+                            threshold=threshold_text(check), note="needs a window of history; only Prometheus has it"))
+            continue
+        query = check.promql_for(300, "active-inference") if source == "prometheus" else \
+            f"scrape: {check.scrape} of {check.metric} over 3s"
+        instances = {lab: 1.0 for lab in LABS} if key == "availability" else {instance: value}
+        rows.append(make_row(check, query, instances))
+    if source == "prometheus":
+        return Scorecard(NOW, "prometheus", 300.0, "active-inference", rows, 244.0, "http://prometheus.example:9090")
+    return Scorecard(NOW, "scrape", 300.0, "active-inference", rows, 3100.0, "http://prometheus.example:9090",
+                     LABS, 3.0, ["Prometheus at http://prometheus.example:9090: connection refused; scoring by "
+                                 "scraping 4 target(s) directly"])
+
+
+def alert_list():
+    from aiops.prometheus.alerts import Alert, AlertList, SourceStatus
+
+    alerts = [
+        Alert("HighErrorRate", "firing", "critical", "P1", ago(7), "High error rate detected",
+              {"alertname": "HighErrorRate", "instance": LABS[1], "job": "active-inference",
+               "severity": "critical", "priority": "P1"}, ["prometheus", "alertmanager"]),
+        Alert("LowModelAccuracy", "silenced", "warning", "P2", ago(42),
+              "Model accuracy has dropped below threshold [retraining]",
+              {"alertname": "LowModelAccuracy", "instance": LABS[2], "job": "active-inference"},
+              ["alertmanager"], silenced_by=["6b4f4c4e-5e0c-4d4b-9f8e-2d1c0a6b7c3e"]),
+        Alert("HighResponseTime", "pending", "warning", "P2", ago(seconds=40), None,
+              {"alertname": "HighResponseTime", "instance": LABS[0]}, ["prometheus"]),
+    ]
+    return AlertList(NOW, alerts, [SourceStatus("prometheus", "http://prometheus.example:9090", True, 2),
+                                   SourceStatus("alertmanager", "http://alertmanager.example:9093", True, 2)])
+
+
+SILENCE_IDS = ["6b4f4c4e-5e0c-4d4b-9f8e-2d1c0a6b7c3e", "6b4f4c91-0d1e-4c55-8a0b-77e2a1c9d0f4",
+               "c0ffee00-1111-4222-8333-444455556666"]
+
+
+def silences():
+    from aiops.prometheus.silences import Matcher, Silence, SilenceList
+
+    rows = [Silence(SILENCE_IDS[0], [Matcher("alertname", "=", "LowModelAccuracy")], ago(42), NOW + (NOW - ago(78)),
+                    "alice", "INC-7: model retraining [owner: ml-team]", "active"),
+            Silence(SILENCE_IDS[1], [Matcher("alertname", "=~", "High.*"), Matcher("instance", "=", LABS[0])],
+                    NOW + (NOW - ago(60)), NOW + (NOW - ago(180)), "bob", "maintenance window", "pending"),
+            Silence(SILENCE_IDS[2], [Matcher("job", "!=", "batch")], ago(300), ago(120), "carol", "old", "expired")]
+    return SilenceList("http://alertmanager.example:9093", rows)
+
+
+def silence_change(action: str = "create", dry_run: bool = False):
+    from aiops.prometheus.silences import SilenceChange
+
+    s = silences().silences[0]
+    if action == "create" and dry_run:
+        s.id, s.state = None, None
+    return SilenceChange(action, dry_run, s, "http://alertmanager.example:9093",
+                         [{"name": "LowModelAccuracy", "labels": {"instance": LABS[2]}}] if action == "create" else [])
+
+
+def rules_test_report(ok: bool = False):
+    from aiops.prometheus.rules import PromtoolRun, RulesTestReport
+
+    return RulesTestReport("/usr/bin/promtool", "active-inference.rules.yml", "active-inference.tests.yml", [
+        PromtoolRun(["promtool", "check", "rules", "active-inference.rules.yml"], 0,
+                    "Checking active-inference.rules.yml\n  SUCCESS: 6 rules found"),
+        PromtoolRun(["promtool", "test", "rules", "active-inference.tests.yml"], 0 if ok else 1,
+                    "Unit Testing: active-inference.tests.yml\n" + ("  SUCCESS" if ok else
+                    "  FAILED:\n    alertname: HighErrorRate, time: 6m,\n        exp:[{labels: {severity=\"critical\"}}]"))])

@@ -33,6 +33,12 @@ def _prom(name, **kw):
     return getattr(prom, name)(getattr(data, "range_result" if name == "range_table" else "query_result")(), **kw)
 
 
+def _call(module, func, source, *args, **kw):
+    import importlib
+
+    return getattr(importlib.import_module(f"aiops.cli.{module}"), func)(getattr(data, source)(*args), **kw)
+
+
 # snapshot name -> the renderable the command prints (the -o wide view where there is one)
 CASES = {
     "health-check": _health_check,
@@ -41,6 +47,17 @@ CASES = {
     "prom-query": lambda: _prom("query_table"),
     "prom-range": lambda: _prom("range_table"),
     "prom-range.wide": lambda: _prom("range_table", wide=True),
+    "metrics-check": lambda: _call("metrics", "scorecard_table", "scorecard"),
+    "metrics-check.wide": lambda: _call("metrics", "scorecard_table", "scorecard", wide=True),
+    "metrics-check-scrape": lambda: _call("metrics", "scorecard_table", "scorecard", "scrape"),
+    "alerts-list": lambda: _call("alerts", "alerts_table", "alert_list"),
+    "alerts-list.wide": lambda: _call("alerts", "alerts_table", "alert_list", wide=True),
+    "alerts-test": lambda: _call("alerts", "rules_test_table", "rules_test_report"),
+    "alerts-silence-list": lambda: _call("alerts", "silences_table", "silences"),
+    "alerts-silence-list.wide": lambda: _call("alerts", "silences_table", "silences", wide=True),
+    "alerts-silence-add": lambda: _call("alerts", "change_table", "silence_change"),
+    "alerts-silence-add-dry-run": lambda: _call("alerts", "change_table", "silence_change", "create", True),
+    "alerts-silence-expire": lambda: _call("alerts", "change_table", "silence_change", "expire"),
 }
 
 
@@ -50,5 +67,5 @@ def test_snapshot(name):
 
     with frozen_now(data.NOW):
         renderable = CASES[name]()
-        widths = (200,) if name.endswith(".wide") else (80, 120)
+        widths = (renderable.natural_width(),) if name.endswith(".wide") else (80, 120)
         assert_snapshot(name, renderable, widths=widths)
