@@ -31,7 +31,7 @@ from typing import Any, Iterator
 KINDS = ("id", "text", "num", "word", "time", "spark")
 TEXT_MIN = 16  # a free-text column narrower than this reads as a column of fragments
 TEXT_FLOOR = 10  # ... but when nothing else fits, free text narrows this far before IDs fold
-GAP = 3  # columns are separated by padding, a space and padding
+GAP = 2  # columns are separated by right padding and a space
 
 
 @dataclass
@@ -306,7 +306,7 @@ class Grid:
         from rich.table import Table
 
         show, widths = self.layout(max_width)
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold",
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0),
                       show_lines=self.separate_rows, expand=False)
         for i, width in zip(show, widths):
             c = self.columns[i]
