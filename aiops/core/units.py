@@ -1,4 +1,4 @@
-"""Quantities the way a person reads them: 13 ms, 41.9%, 268 kB, 0.44/s, > 100 MB.
+"""Quantities the way a person reads them: 13 ms, 41.9%, 268 kB, 0.44/s, > 100 MB; 3m, 2h 5m.
 
 Used by table cells and by the words of findings; JSON keeps the raw numbers.
 """
@@ -44,3 +44,18 @@ def quantity(value: float | None, unit: str = "") -> str:
     if unit in ("", "ratio"):
         return number(value)
     return f"{number(value)} {unit}"
+
+
+def duration(seconds: float) -> str:
+    """A duration as a person says it: 45s, 3m, 2h 5m, 3d 4h."""
+    seconds = abs(seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h" if hours else f"{days}d"

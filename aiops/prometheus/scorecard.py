@@ -199,8 +199,8 @@ def check_scrape(targets: list[str], interval_s: float, *, timeout: float, ca_bu
                             note="needs a window of history; only Prometheus has it"))
             continue
         values, note = evaluate(check, pairs)
-        rows.append(make_row(check, f"scrape: {check.scrape} of {check.metric} over {interval_s:g}s",
-                             values, note))
+        what = check.scrape if check.scrape == check.metric else f"{check.scrape} of {check.metric}"
+        rows.append(make_row(check, f"scrape: {what} over {interval_s:.3g}s", values, note))
     return rows
 
 
