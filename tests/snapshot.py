@@ -47,6 +47,15 @@ def render_text(renderable: Any, width: int) -> str:
     return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
 
 
+def natural_width(renderable: Any) -> int:
+    """The width ``-o wide`` prints ``renderable`` at (its natural width, however wide)."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = Console(file=io.StringIO(), width=100_000, color_system=None, _environ={})
+    return Measurement.get(console, console.options, renderable).maximum
+
+
 def check_contract(text: str, width: int) -> None:
     """No line wider than the terminal, no zero-width column."""
     from rich.cells import cell_len
@@ -58,18 +67,20 @@ def check_contract(text: str, width: int) -> None:
             assert not narrow, f"line {number}: a table has a zero-width column:\n{line}"
 
 
-def assert_snapshot(name: str, renderable: Any, widths: tuple[int, ...] = WIDTHS) -> dict[int, str]:
+def assert_snapshot(name: str, renderable: Any, widths: tuple[int | str, ...] = WIDTHS) -> dict[Any, str]:
     """Compare ``renderable`` at each width with its stored snapshot (see the module docstring).
 
+    A width ``"wide"`` renders at the natural width, as ``-o wide`` prints (``<name>.wide.txt``).
     Returns the rendered text per width, for further assertions.
     """
     assert _NAME.match(name), f"snapshot name {name!r}: lower-case letters, digits, '.', '_', '-'"
-    out: dict[int, str] = {}
-    for width in widths:
-        text = render_text(renderable(width) if callable(renderable) else renderable, width)
+    out: dict[Any, str] = {}
+    for label in widths:
+        width = natural_width(renderable) if label == "wide" else int(label)
+        text = render_text(renderable, width)
         check_contract(text, width)
-        out[width] = text
-        path = SNAPSHOTS / f"{name}.{width}.txt"
+        out[label] = text
+        path = SNAPSHOTS / f"{name}.{label}.txt"
         if UPDATE:
             SNAPSHOTS.mkdir(exist_ok=True)
             if not path.exists() or path.read_text(encoding="utf-8") != text:

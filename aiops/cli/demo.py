@@ -37,7 +37,8 @@ def demo(fault: Annotated[str, typer.Option(
     state = get_state()
     result = run_demo(state.config(timeout=timeout), fault=fault, wait=wait,
                       say=None if state.quiet else _say)
-    output.render(result, table=lambda r: triage_table(r.report), markdown=lambda r: to_markdown(r.report))
+    output.render(result, table=lambda r, wide=False: triage_table(r.report, wide=wide),
+                  markdown=lambda r: to_markdown(r.report), wide=True)
     verdict = "found" if result.found else "did NOT find"
     if not state.quiet:
         _say(f"triage {verdict} the injected fault {result.fault} (expected playbook "
@@ -46,4 +47,6 @@ def demo(fault: Annotated[str, typer.Option(
 
 
 def _say(message: str) -> None:
-    output.stderr().print(f"[dim]demo:[/] {message}", highlight=False, markup=True)
+    from aiops.cli.tables import heading
+
+    output.stderr().print(heading(("demo:", "dim"), f" {message}"), highlight=False, soft_wrap=True)

@@ -103,7 +103,7 @@ def run(name: NameArg, target: TargetOpt = None,
             output.warn(warning)
     from aiops.cli.triage import steps_table
 
-    output.render(result, table=steps_table)
+    output.render(result, table=steps_table, wide=True)
     raise typer.Exit(0 if dry_run else result.exit_code())
 
 

@@ -28,6 +28,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from aiops.core.units import duration
+
 KINDS = ("id", "text", "num", "word", "time", "spark")
 TEXT_MIN = 16  # a free-text column narrower than this reads as a column of fragments
 TEXT_FLOOR = 10  # ... but when nothing else fits, free text narrows this far before IDs fold
@@ -75,21 +77,6 @@ class frozen_now:
 
     def __exit__(self, *exc: Any) -> None:
         now.fixed = self.saved
-
-
-def duration(seconds: float) -> str:
-    """A duration as a person says it: 45s, 3m, 2h 5m, 3d 4h."""
-    seconds = abs(seconds)
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h" if hours else f"{days}d"
 
 
 def relative(when: dt.datetime | None, at: dt.datetime | None = None) -> str:

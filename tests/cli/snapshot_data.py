@@ -30,6 +30,7 @@ def health_report():
     sick = target("http://lab-2.sim.example.internal:8000", "unhealthy",
                   {"/health": "HTTP 503; failing check(s): errors=critical; status is 'unhealthy'",
                    "/ready": "HTTP 503 [not ready]"}, slow=41.0)
+    sick.health = {"status": "unhealthy", "checks": {"errors": "critical", "memory": "ok"}}
     down = TargetResult("http://lab-3.sim.example.internal:8000", "http://lab-3.sim.example.internal:8000",
                         {p: EndpointResult(p, reason="connection refused") for p in
                          ("/health", "/ready", "/live", "/metrics")})
@@ -152,3 +153,72 @@ def rules_test_report(ok: bool = False):
         PromtoolRun(["promtool", "test", "rules", "active-inference.tests.yml"], 0 if ok else 1,
                     "Unit Testing: active-inference.tests.yml\n" + ("  SUCCESS" if ok else
                     "  FAILED:\n    alertname: HighErrorRate, time: 6m,\n        exp:[{labels: {severity=\"critical\"}}]"))])
+
+
+def errors_report():
+    from aiops.logs.model import ErrorGroup, ErrorReport
+
+    t = ago(15)
+    groups = [ErrorGroup("active_inference.api", "Inference failed: model backend error while calling "
+                         "/infer for session 42 [retry 3 of 3]", 13, t, ago(3), {"ERROR": 13},
+                         ["req-8f2c1a9e-4b7d-4e0a-9c3f-1d2e3f4a5b6c", "syn-10"]),
+              ErrorGroup("active_inference.training", "Training step diverged", 2, t, t,
+                         {"FATAL": 1, "ERROR": 1}, ["train-1"])]
+    return ErrorReport("file", "/var/log/sim-lab/lab.jsonl", t, NOW, 15, groups)
+
+
+def playbook_run(dry_run: bool = False):
+    """The high-error-rate playbook's steps as triage ran them (or, dry, as planned)."""
+    from aiops.playbooks import load_library
+    from aiops.playbooks.steps import Context, run_playbook
+    from aiops.playbooks.steps.runner import PlaybookRun, StepResult
+
+    playbook = load_library(None).get("high-error-rate")
+    if dry_run:
+        run = run_playbook(playbook, Context(None, [], 10.0), dry_run=True)
+        run.duration_ms = 0.0
+        return run
+    results = {1: ("failed", "expected errors_per_second <= 0.1, got 1.55087; expected error_rate < 1, got 41.7304",
+                   ["5xx responses/s: 1.55/s (critical; > 0.1/s) at " + LABS[1]]),
+               2: ("failed", "expected value <= 0.1, got 1.55087", ['sum(rate(http_requests_total{status=~"5..",'
+                                                                   'job="active-inference"}[5m])) = 1.551']),
+               3: ("failed", "expected verdict == healthy, got unhealthy",
+                   ["http://lab-2.sim.example.internal:8000: unhealthy (/health: HTTP 503)"]),
+               4: ("failed", "expected count == 0, got 15", ["13x active_inference.api: Inference failed: "
+                                                             "model backend error (last 10:27:00Z)"]),
+               5: ("passed", None, ["syn-10: 1 record(s) over 0 ms", "10:27:00.120Z ERROR active_inference.api: "
+                                                                    "Inference failed [code=503]"]),
+               7: ("skipped", "writes nothing here (triage posts only with --note)", [])}
+    steps = []
+    for step in playbook.steps:
+        status, reason, evidence = results.get(step.number, ("manual", None, []))
+        steps.append(StepResult(step.number, step.name, step.action, status, dict(step.params), evidence=evidence,
+                                reason=reason, hint=step.hint, manual=step.manual, severity=step.severity))
+    return PlaybookRun(playbook.name, playbook.title, playbook.severity, steps, False, 2100.0)
+
+
+def triage_report(healthy: bool = False):
+    """What triage says about the fixed fleet: HighErrorRate firing on lab-2, seen by four sources."""
+    from aiops.playbooks import load_library
+    from aiops.triage import findings as F
+    from aiops.triage.choose import mark_related
+    from aiops.triage.core import next_steps
+    from aiops.triage.report import Choice, SourceStatus, TriageReport
+
+    statuses = [SourceStatus(n, "ok", "answered", 120.0) for n in ("health", "metrics", "alerts", "logs")]
+    if healthy:
+        report = TriageReport(NOW, LABS[:3], 10.0, [], statuses, Choice(None, "none", "no finding calls for a playbook"),
+                              metrics_source="prometheus", duration_ms=1830.0)
+        report.next_steps = next_steps(report)
+        return report
+    playbook = load_library(None).get("high-error-rate")
+    alerts = [a for a in alert_list().alerts if a.name == "HighErrorRate"]
+    found = (F.metrics_findings(scorecard()) + F.health_findings(health_report()) + F.alert_findings(alerts, NOW)
+             + F.log_findings(errors_report(), "15m"))
+    mark_related(found, playbook)
+    found = [f for _, f in sorted(enumerate(found), key=lambda p: p[1].sort_key(p[0]))]
+    found = F.merge(found, playbook)
+    report = TriageReport(NOW, LABS, 10.0, found, statuses, Choice(playbook, "firing alert", "HighErrorRate is firing"),
+                          playbook_run(), "HighErrorRate", metrics_source="prometheus", duration_ms=4321.0)
+    report.next_steps = next_steps(report)
+    return report

@@ -58,6 +58,13 @@ CASES = {
     "alerts-silence-add": lambda: _call("alerts", "change_table", "silence_change"),
     "alerts-silence-add-dry-run": lambda: _call("alerts", "change_table", "silence_change", "create", True),
     "alerts-silence-expire": lambda: _call("alerts", "change_table", "silence_change", "expire"),
+    "logs-errors": lambda: _call("logs", "errors_table", "errors_report"),
+    "logs-errors.wide": lambda: _call("logs", "errors_table", "errors_report", wide=True),
+    "triage": lambda: _call("triage", "triage_table", "triage_report"),
+    "triage.wide": lambda: _call("triage", "triage_table", "triage_report", wide=True),
+    "triage-healthy": lambda: _call("triage", "triage_table", "triage_report", True),
+    "playbook-run": lambda: _call("triage", "steps_table", "playbook_run"),
+    "playbook-run-dry-run": lambda: _call("triage", "steps_table", "playbook_run", True),
 }
 
 
@@ -67,5 +74,7 @@ def test_snapshot(name):
 
     with frozen_now(data.NOW):
         renderable = CASES[name]()
-        widths = (renderable.natural_width(),) if name.endswith(".wide") else (80, 120)
-        assert_snapshot(name, renderable, widths=widths)
+        if name.endswith(".wide"):
+            assert_snapshot(name[: -len(".wide")], renderable, widths=("wide",))
+        else:
+            assert_snapshot(name, renderable)

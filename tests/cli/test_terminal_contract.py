@@ -11,15 +11,7 @@ from tests.snapshot import check_contract, render_text
 
 
 def _errors_report():
-    from aiops.logs.model import ErrorGroup, ErrorReport
-
-    t = data.ago(15)
-    groups = [ErrorGroup("active_inference.api", "Inference failed: model backend error while calling "
-                         "/infer for session 42 [retry 3 of 3]", 13, t, data.ago(3), {"ERROR": 13},
-                         ["req-8f2c1a9e-4b7d-4e0a-9c3f-1d2e3f4a5b6c", "syn-10"]),
-              ErrorGroup("active_inference.training", "Training step diverged", 2, t, t,
-                         {"FATAL": 1, "ERROR": 1}, ["train-1"])]
-    return ErrorReport("file", "/var/log/sim-lab/lab.jsonl", t, data.NOW, 15, groups)
+    return data.errors_report()
 
 
 @pytest.mark.parametrize("width", [80, 100])
@@ -84,3 +76,27 @@ def test_resample_keeps_the_first_and_newest_points():
         assert len(cells) == min(width, 1000)
         assert cells[-1] >= values[-1] - 1000 / width  # the last cell holds the newest point
     assert spark([1.0, math.nan, 2.0], 10) == "▁ █"
+
+
+def test_error_rate_demo_is_one_finding_per_problem_and_fits_50_lines_at_100_columns(tmp_path):
+    """The real lab with error-rate, triaged as `aiops demo` does; its report at 100 columns."""
+    from aiops.cli.triage import triage_table
+    from aiops.core.config import load
+    from aiops.drills.demo import run_demo
+    from aiops.cli.output import to_jsonable
+    from tests.fakes.aiops_process import check_triage_schema
+
+    result = run_demo(load(environ={}, user_file=tmp_path / "none.toml"), fault="error-rate", wait=3)
+    report = result.report
+    check_triage_schema(to_jsonable(report))
+    assert result.found
+    error_rate = [f for f in report.findings if f.alert == "HighErrorRate"]
+    assert len(error_rate) == 1 and report.findings[0] is error_rate[0]  # top finding first
+    assert {"metrics", "health"} <= set(error_rate[0].sources)
+    assert any("5xx responses/s" in e for e in error_rate[0].evidence)
+    out = render_text(triage_table(report), 100)
+    check_contract(out, 100)
+    lines = out.rstrip("\n").splitlines()
+    print(out)
+    assert len(lines) <= 50, len(lines)
+    assert lines[0].startswith("CRITICAL High error rate")
