@@ -60,9 +60,10 @@ def scrub(text: str) -> str:
 
 
 def _err_line(prefix: str, style: str, message: str) -> None:
-    from rich.markup import escape
+    from rich.text import Text
 
-    stderr().print(f"[{style}]{prefix}[/{style}] {escape(scrub(message))}", soft_wrap=True)
+    line = Text.assemble((prefix + " ", style) if prefix else "", (scrub(message), "" if prefix else style))
+    stderr().print(line, soft_wrap=True)
 
 
 def error(message: str, hint: str | None = None) -> None:
