@@ -222,3 +222,35 @@ def triage_report(healthy: bool = False):
                           playbook_run(), "HighErrorRate", metrics_source="prometheus", duration_ms=4321.0)
     report.next_steps = next_steps(report)
     return report
+
+
+def memory_report(leaking: bool = False):
+    from aiops.diagnostics.memory import AllocationSite, MemoryReport, Snapshot
+
+    sites = [AllocationSite("/srv/app/aiops/inference/agent.py", 132, 57344 if leaking else 56, 1024 if leaking else 1,
+                            57400, "return [q[sl] for sl in self._states.slices]"),
+             AllocationSite("/srv/app/aiops/inference/envs.py", 38, 56, 1, 56, "return [")]
+    per_step = 28.7 if leaking else 1.01
+    return MemoryReport("Agent.infer on tmaze (policy length 1)", 2000, 5, 256.0 if not leaking else 16.0, per_step,
+                        int(per_step * 2000), 512000, leaking,
+                        [Snapshot("before", 0, 411750), Snapshot("during", 1000, 418300),
+                         Snapshot("after", 2000, 418300 + int(per_step * 1000))], sites, seconds=14.2)
+
+
+def profile_report():
+    from aiops.diagnostics.profiling import FunctionStat, ProfileReport
+
+    rows = [FunctionStat("infer", "aiops/inference/agent.py", 140, 200, 200, 0.012, 0.81),
+            FunctionStat("update_posterior", "aiops/inference/states.py", 171, 200, 200, 0.15, 0.42),
+            FunctionStat("<listcomp>", "aiops/inference/agent.py", 132, 400, 400, 0.002, 0.002),
+            FunctionStat("_wrapreduction", "numpy/_core/fromnumeric.py", 69, 1600, 1600, 0.03, 0.05)]
+    return ProfileReport("Agent.infer on tmaze (policy length 1)", 200, 0.95, "cumulative", 48210, rows)
+
+
+def bench_report():
+    from aiops.diagnostics.bench import BenchReport
+
+    return BenchReport("Agent.infer on tmaze (policy length 1)", 500, 5,
+                       {"p50_ms": 3.1, "p95_ms": 4.9, "p99_ms": 7.7, "max_ms": 12.0}, "target",
+                       {"infer_states": {"p50_ms": 1.2, "p95_ms": 2.0}, "infer_policies": {"p50_ms": 1.5, "p95_ms": 2.4},
+                        "total": {"p50_ms": 3.1, "p95_ms": 4.9}})

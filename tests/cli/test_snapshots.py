@@ -65,6 +65,10 @@ CASES = {
     "triage-healthy": lambda: _call("triage", "triage_table", "triage_report", True),
     "playbook-run": lambda: _call("triage", "steps_table", "playbook_run"),
     "playbook-run-dry-run": lambda: _call("triage", "steps_table", "playbook_run", True),
+    "diagnose-memory": lambda: _call("diagnose", "memory_table", "memory_report"),
+    "diagnose-memory-leak": lambda: _call("diagnose", "memory_table", "memory_report", True),
+    "diagnose-profile": lambda: _call("diagnose", "profile_table", "profile_report"),
+    "diagnose-bench": lambda: _call("diagnose", "bench_table", "bench_report"),
 }
 
 
