@@ -26,7 +26,7 @@ def show() -> None:
     from aiops.core.config import settings_report
 
     render_rows = settings_report(get_state().config())
-    output.render(render_rows, table=_table)
+    output.render(render_rows, table=_table, wide=True)
 
 
 @app.command()
@@ -46,16 +46,19 @@ def init(
     from aiops.core.config import init_file
 
     written = init_file(path or (Path("aiops.toml") if local else None))
-    output.info(f"wrote {written}")
-    output.render({"path": str(written)}, table=lambda r: f"Wrote {r['path']}")
+    output.render({"path": str(written)}, table=lambda r: f"wrote {r['path']}")  # one message
 
 
-def _table(report: dict):
-    from rich.table import Table
+def _table(report: dict, wide: bool = False):
+    """key | value | source; -o wide adds the environment variable."""
+    from aiops.cli.tables import Column, Grid, heading, styled
 
-    table = Table(title=f"aiops configuration (environment: {report['env'] or 'none'})")
-    for column in ("key", "value", "source"):
-        table.add_column(column)
+    files = ", ".join(report["files"]) or "none"
+    grid = Grid(Column("key", "id"), Column("value"), Column("source", "text", min_width=10),
+                Column("env var", "id", wide=True),
+                title=heading(("aiops configuration", "bold"), f" (environment: {report['env'] or 'none'}; "
+                              f"files: {files})"), wide=wide)
     for row in report["settings"]:
-        table.add_row(row["key"], "" if row["value"] is None else str(row["value"]), row["source"])
-    return table
+        value = styled("-", "dim") if row["value"] in (None, "", []) else row["value"]
+        grid.row(row["key"], value, row["source"], row.get("env_var"))
+    return grid

@@ -156,7 +156,7 @@ def list_(status: StatusOpt = None, urgency: UrgencyOpt = None, service: Service
                                     statuses=_statuses(status), urgencies=urgency or [],
                                     team_ids=team or [], since=start, until=end, sort=sort,
                                     progress=advance)
-    output.render(result, table=incidents_table)
+    output.render(result, table=incidents_table, wide=True)
     if result.more:
         output.info(f"showing the first {len(result.incidents)}; more match (raise --limit)")
 
@@ -177,7 +177,7 @@ def show(incident: RefArg, timeout: TimeoutOpt = None) -> None:
 
     with _connect(_settings(timeout)) as pd:
         detail = show_incident(pd, incident)
-    output.render(detail, table=detail_view)
+    output.render(detail, table=detail_view, wide=True)
 
 
 @app.command()
@@ -262,7 +262,7 @@ def log(incident: RefArg, limit: Annotated[Optional[int], typer.Option(
 
     with _connect(_settings(timeout)) as pd:
         result = incident_log(pd, incident, limit=limit)
-    output.render(result, table=log_table)
+    output.render(result, table=log_table, wide=True)
 
 
 @app.command()
@@ -345,4 +345,4 @@ def audit(incident: Annotated[Optional[str], typer.Option(
     cfg = get_state().config()
     report = read(default_path(cfg.get("audit.path")), incident=incident, action=action,
                   since=parse_time(since, what="--since") if since else None, limit=limit)
-    output.render(report, table=audit_table)
+    output.render(report, table=audit_table, wide=True)

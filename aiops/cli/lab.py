@@ -173,12 +173,23 @@ def fault_clear(specs: SpecsArg = None, target: LabTargetOpt = None, timeout: Ti
 
 
 def fault_table(report):
-    """Active faults of one lab."""
-    from rich.table import Table
+    """Active faults of one lab: name, value and since when."""
+    from aiops.cli.tables import Column, Grid, heading
 
-    table = Table(title=f"{report.target}: {len(report.active)} active fault(s)", title_justify="left")
-    for column in ("fault", "value", "since"):
-        table.add_column(column)
+    names = [f.get("name", "?") if isinstance(f, dict) else str(f) for f in report.available]
+    grid = Grid(Column("fault", "id"), Column("value", "num"), Column("since", "time"),
+                title=heading((report.target, "bold"), f": {len(report.active)} active fault(s)"),
+                caption=f"can inject: {', '.join(names)}" if names else None)
     for fault in report.active:
-        table.add_row(fault["name"], "-" if fault["value"] is None else f"{fault['value']:g}", fault["since"])
-    return table
+        grid.row(fault["name"], "-" if fault["value"] is None else f"{fault['value']:g}", _when(fault["since"]))
+    return grid
+
+
+def _when(value):
+    """A fault's ``since`` (RFC 3339 text from the lab) as a datetime, shown relative to now."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return value
