@@ -104,7 +104,7 @@ def clock_table(result: Any) -> Any:
                               f"{reopened}{note}"))
     for m in result.milestones:
         grid.row(m.name, relative(m.due, result.now), relative(m.happened, result.now),
-                 styled(f"{m.status}: {describe(m)}", _COLOURS[m.status]), m.evidence or m.note or "")
+                 styled(describe(m), _COLOURS[m.status]), m.evidence or m.note or "")
     return grid
 
 

@@ -51,14 +51,23 @@ def init(
 
 def _table(report: dict, wide: bool = False):
     """key | value | source; -o wide adds the environment variable."""
-    from aiops.cli.tables import Column, Grid, heading, styled
+    from aiops.cli.tables import Column, Grid, heading, lines, styled
 
     files = ", ".join(report["files"]) or "none"
-    grid = Grid(Column("key", "id"), Column("value"), Column("source", "text", min_width=10),
+    longest = max((len(line) for r in report["settings"] for line in _lines(r["value"])), default=8)
+    grid = Grid(Column("key", "id"), Column("value", min_width=min(longest, 40)), Column("source", min_width=10),
                 Column("env var", "id", wide=True),
                 title=heading(("aiops configuration", "bold"), f" (environment: {report['env'] or 'none'}; "
                               f"files: {files})"), wide=wide)
     for row in report["settings"]:
-        value = styled("-", "dim") if row["value"] in (None, "", []) else row["value"]
-        grid.row(row["key"], value, row["source"], row.get("env_var"))
+        value = row["value"]
+        value = styled("-", "dim") if value in (None, "", []) else lines(*value) if isinstance(value, list) else value
+        source = "env" if row["source"] == f"env {row.get('env_var')}" and not wide else row["source"]
+        grid.row(row["key"], value, source, row.get("env_var"))
     return grid
+
+
+def _lines(value) -> list[str]:
+    from aiops.cli.tables import plain
+
+    return [plain(v) for v in value] if isinstance(value, list) else [plain(value)]

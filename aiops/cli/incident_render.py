@@ -30,12 +30,12 @@ def _status(status: str) -> Any:
 
 
 def incidents_table(result: Any, wide: bool = False) -> Any:
-    """One row per incident; -o wide adds the priority and the assignees."""
+    """One row per incident; -o wide adds the urgency, priority and assignees."""
     from aiops.cli.tables import Column, Grid, heading
 
-    grid = Grid(Column("#", "num"), Column("id", "id"), Column("status", "word"), Column("urgency", "word"),
-                Column("priority", "word", wide=True), Column("service", min_width=10), Column("created", "time"),
-                Column("title", min_width=20), Column("assignees", wide=True),
+    grid = Grid(Column("#", "num"), Column("id", "id"), Column("status", "word"), Column("urgency", "word", wide=True),
+                Column("priority", "word", wide=True), Column("service", min_width=10, optional=True),
+                Column("created", "time"), Column("title", min_width=30), Column("assignees", wide=True),
                 title=heading((f"{len(result.incidents)} incident(s)", "bold"),
                               " (more match: raise --limit)" if result.more else ""), wide=wide)
     for i in result.incidents:

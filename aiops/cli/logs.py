@@ -119,13 +119,21 @@ _LEVEL_STYLES = {"ERROR": "bold red", "FATAL": "bold white on red", "CRITICAL": 
 
 def print_timeline(timeline) -> None:
     """Stream the timeline as lines (no table: column widths would need every row first)."""
+    console = output.stdout()
+    for line in timeline_lines(timeline):
+        console.print(line, soft_wrap=True)
+    if timeline.summary.records:
+        console.print(summary_table(timeline.summary))
+
+
+def timeline_lines(timeline):
+    """One Text line per record (outside data is never markup): time, offset, level, logger,
+    message, duration and context."""
     import json
 
     from rich.text import Text
 
-    console = output.stdout()
-    console.print(Text(f"correlation ID {timeline.correlation_id} in {timeline.source}",
-                       style="bold"))
+    yield Text(f"correlation ID {timeline.correlation_id} in {timeline.source}", style="bold")
     for e in timeline:
         style = _LEVEL_STYLES.get(e.level or "", "")
         line = Text(f"{e.time.isoformat(timespec='milliseconds')[:23]}Z ", style="cyan")
@@ -137,9 +145,7 @@ def print_timeline(timeline) -> None:
             line.append(f"  {e.duration_ms}ms", style="magenta")
         if e.context:
             line.append("  " + json.dumps(e.context, ensure_ascii=False, default=str), style="dim")
-        console.print(line, soft_wrap=True)
-    if timeline.summary.records:
-        console.print(summary_table(timeline.summary))
+        yield line
 
 
 def summary_table(summary):

@@ -254,3 +254,196 @@ def bench_report():
                        {"p50_ms": 3.1, "p95_ms": 4.9, "p99_ms": 7.7, "max_ms": 12.0}, "target",
                        {"infer_states": {"p50_ms": 1.2, "p95_ms": 2.0}, "infer_policies": {"p50_ms": 1.5, "p95_ms": 2.4},
                         "total": {"p50_ms": 3.1, "p95_ms": 4.9}})
+
+
+def incident(number: int = 1234, status: str = "triggered", minutes: float = 7):
+    from aiops.incidents.models import Incident
+
+    return Incident(f"Q1ABC{number}XYZ", number, "[FIRING:1] HighErrorRate active-inference (critical) [lab-2]", status,
+                    "high", "P1", "Sim Lab API", "PSVC01", ago(minutes), ago(minutes / 2), None,
+                    ["Alice Oncall"], ["Platform"], f"https://example.pagerduty.com/incidents/Q1ABC{number}XYZ")
+
+
+def incident_list():
+    from aiops.incidents.models import IncidentList
+
+    return IncidentList([incident(), incident(1233, "acknowledged", 95), incident(1201, "resolved", 60 * 30)], more=True)
+
+
+def _log_entries():
+    from aiops.incidents.models import LogEntry
+
+    return [LogEntry("R1", "trigger_log_entry", ago(7), "Prometheus Alertmanager", "service", "Triggered through the API",
+                     "api"),
+            LogEntry("R2", "acknowledge_log_entry", ago(4), "Alice Oncall", "user", "Acknowledged by Alice Oncall",
+                     "mobile"),
+            LogEntry("R3", "annotate_log_entry", ago(2), "Alice Oncall", "user", "Note added", "web_ui",
+                     "rolling back to 0.4.1 [canary first]")]
+
+
+def incident_detail():
+    from aiops.incidents.models import IncidentDetail, Note
+
+    return IncidentDetail(incident(), _log_entries(), [Note("N1", ago(2), "Alice Oncall", "rolling back to 0.4.1 "
+                                                                                          "[canary first]")])
+
+
+def incident_log():
+    from aiops.incidents.models import IncidentLog
+
+    return IncidentLog(incident(), _log_entries())
+
+
+def incident_action(dry_run: bool = False):
+    from aiops.incidents.models import ActionReport, ActionResult
+
+    return ActionReport("acknowledge", dry_run, [
+        ActionResult("1234", "Q1ABC1234XYZ", 1234, "[FIRING:1] HighErrorRate active-inference (critical)", "triggered",
+                     "would acknowledge" if dry_run else "acknowledged"),
+        ActionResult("1233", "Q1ABC1233XYZ", 1233, "Model accuracy below threshold", "acknowledged",
+                     "already_acknowledged"),
+        ActionResult("9999", None, None, None, None, "not_found", "no incident #9999")])
+
+
+def oncalls():
+    from aiops.incidents.models import Oncall, OncallList
+
+    return OncallList([Oncall("Alice Oncall", "PU1", "Sim Lab escalation", 1, "Primary (follow the sun)", ago(600),
+                              NOW + (NOW - ago(300))),
+                       Oncall("Bob Manager", "PU2", "Sim Lab escalation", 2, None, None, None)])
+
+
+def audit_report():
+    from aiops.incidents.audit import AuditEntry, AuditReport
+
+    return AuditReport("/home/oncall/.local/share/aiops/audit.jsonl", [
+        AuditEntry(ago(4), "alice@example.com", "acknowledge", "Q1ABC1234XYZ", "acknowledged", {"number": 1234}),
+        AuditEntry(ago(3), "alice@example.com", "triage", "Q1ABC1234XYZ", "critical",
+                   {"number": 1234, "playbook": "high-error-rate", "summary": "critical: High error rate"}),
+        AuditEntry(ago(2), "alice@example.com", "note", "Q1ABC1234XYZ", "noted", {"number": 1234})])
+
+
+def clock():
+    from aiops.incidents.clock import compute_clock
+
+    return compute_clock(incident(), _log_entries(), [], now=NOW)
+
+
+def postmortem_written():
+    from aiops.postmortem import new
+    from tests.fakes.postmortem_sources import NOW as PM_NOW
+    from tests.fakes.postmortem_sources import sources
+
+    import tempfile
+
+    out = tempfile.mkdtemp(prefix="aiops-snapshot-")
+    result = new(sources(), incident_ref="42", out_dir=out, now=PM_NOW, charts=False, actor="alice",
+                 authors=["alice"])
+    result.path = "postmortems/2026-01-28-incident-42.md"
+    return result
+
+
+def postmortem_check():
+    from aiops.postmortem.lint import check_text
+
+    text = ("# Post-mortem: x\n\n- **Incident:** #42 API down\n\n## Summary\n\n[TODO: two or three sentences]\n\n"
+            "## Timeline\n\n| Time | Event |\n|---|---|\n| 10:00 | Triggered |\n\n## Action items\n\n"
+            "| Type | Action | Owner | Due |\n|---|---|---|---|\n| Fix | Add a NaN guard [v7] | - | soon |\n")
+    return check_text(text, "postmortems/2026-01-28-incident-42.md")
+
+
+def settings(tmp_path=None):
+    import pathlib
+    import tempfile
+
+    from aiops.core.config import load, settings_report
+
+    home = pathlib.Path(tmp_path or tempfile.mkdtemp(prefix="aiops-snapshot-"))
+    cfg = load(environ={"AIOPS_TARGETS": "http://lab-1.sim.example.internal:8000,http://lab-2.sim.example.internal:8000",
+                        "AIOPS_PAGERDUTY_TOKEN": "u+abcdefghijklmnopqrst"},
+               cwd=home, user_file=home / "none.toml")
+    return settings_report(cfg)
+
+
+def capacity():
+    from aiops.prometheus.capacity import CapacityReport, Recommendation
+
+    up = Recommendation("scale up", "CPU > 70% for 5+ minutes", "recommended", [LABS[0]],
+                        {LABS[0]: {"now": 95.0, "min_5m": 91.2, "avg_5m": 93.4, "max_5m": 97.0, "covered": True,
+                                   "holds": True},
+                         LABS[1]: {"now": 20.0, "min_5m": 18.0, "avg_5m": 19.5, "max_5m": 22.0, "covered": True,
+                                   "holds": False}},
+                        {"min_5m": 'min_over_time(cpu_usage_percent{job="active-inference"}[5m])'})
+    out = Recommendation("scale out", "request queue > 100", "no data", [], {},
+                         {"now": 'max by (instance) (request_queue_length{job="active-inference"})'},
+                         note="no series: request_queue_length is not exported")
+    return CapacityReport(NOW, "http://prometheus.example:9090", "active-inference", [up, out])
+
+
+def fault_report():
+    from aiops.lab.admin import FaultReport
+
+    return FaultReport("http://lab-2.sim.example.internal:8000",
+                       [{"name": "error-rate", "value": 0.3, "since": "2026-01-28T10:23:00Z"},
+                        {"name": "training-stall", "value": None, "since": "2026-01-28T10:29:30Z"}],
+                       [{"name": n} for n in ("memory-leak", "slow-inference", "error-rate", "accuracy-drop",
+                                              "entropy-spike", "training-stall", "not-ready", "crash")])
+
+
+def library():
+    from aiops.playbooks import load_library
+
+    return load_library(None)
+
+
+def playbook():
+    return library().get("memory-leak")
+
+
+def validation():
+    import pathlib
+    import tempfile
+
+    from aiops.playbooks import validate_files
+
+    home = pathlib.Path(tempfile.mkdtemp(prefix="aiops-snapshot-"))
+    bad = home / "my-playbook.yaml"
+    bad.write_text("name: my-playbook\ntitle: Mine\nsteps:\n  - name: Look\n    action: prom.query\n")
+    report = validate_files([str(bad)], None)
+    for f in report.files:
+        f.file = "playbooks/my-playbook.yaml"
+    return report
+
+
+def trace_summary():
+    from aiops.logs.model import TraceSummary, make_entry
+
+    summary = TraceSummary()
+    first = ago(seconds=3)
+    for i, (level, logger, message) in enumerate([("INFO", "active_inference.api", "POST /infer [session 42]"),
+                                                  ("WARN", "active_inference.model", "belief update slow"),
+                                                  ("ERROR", "active_inference.api", "Inference failed [code=503]")]):
+        entry = make_entry({"level": level, "logger": logger, "message": message}, ago(seconds=3 - i), first, None)
+        summary.add(entry)
+    return summary
+
+
+class _Timeline(list):
+    correlation_id = "req-8f2c1a9e"
+    source = "file /var/log/sim-lab/lab.jsonl"
+
+
+def trace_timeline():
+    from aiops.logs.model import TraceSummary, make_entry
+
+    timeline = _Timeline()
+    timeline.summary = TraceSummary()
+    first = ago(seconds=3)
+    for i, (level, logger, message) in enumerate([("INFO", "active_inference.api", "POST /infer [session 42]"),
+                                                  ("WARN", "active_inference.model", "belief update slow"),
+                                                  ("ERROR", "active_inference.api", "Inference failed [code=503]")]):
+        entry = make_entry({"level": level, "logger": logger, "message": message, "duration_ms": 12 * i or None},
+                           ago(seconds=3 - i), first, None)
+        timeline.append(entry)
+        timeline.summary.add(entry)
+    return timeline

@@ -39,6 +39,14 @@ def _call(module, func, source, *args, **kw):
     return getattr(importlib.import_module(f"aiops.cli.{module}"), func)(getattr(data, source)(*args), **kw)
 
 
+def _logs_trace():
+    from aiops.cli.logs import summary_table, timeline_lines
+    from aiops.cli.tables import group
+
+    timeline = data.trace_timeline()
+    return group(*timeline_lines(timeline), summary_table(timeline.summary))
+
+
 # snapshot name -> the renderable the command prints (the -o wide view where there is one)
 CASES = {
     "health-check": _health_check,
@@ -69,6 +77,29 @@ CASES = {
     "diagnose-memory-leak": lambda: _call("diagnose", "memory_table", "memory_report", True),
     "diagnose-profile": lambda: _call("diagnose", "profile_table", "profile_report"),
     "diagnose-bench": lambda: _call("diagnose", "bench_table", "bench_report"),
+    "incident-list": lambda: _call("incident_render", "incidents_table", "incident_list"),
+    "incident-list.wide": lambda: _call("incident_render", "incidents_table", "incident_list", wide=True),
+    "incident-show": lambda: _call("incident_render", "detail_view", "incident_detail"),
+    "incident-log": lambda: _call("incident_render", "log_table", "incident_log"),
+    "incident-ack": lambda: _call("incident_render", "action_table", "incident_action"),
+    "incident-ack-dry-run": lambda: _call("incident_render", "action_table", "incident_action", True),
+    "incident-oncall": lambda: _call("incident_render", "oncall_table", "oncalls"),
+    "incident-audit": lambda: _call("incident_render", "audit_table", "audit_report"),
+    "incident-audit.wide": lambda: _call("incident_render", "audit_table", "audit_report", wide=True),
+    "incident-clock": lambda: _call("clock", "clock_table", "clock"),
+    "postmortem-new": lambda: _call("postmortem", "written_table", "postmortem_written"),
+    "postmortem-check": lambda: _call("postmortem", "check_table", "postmortem_check"),
+    "config-show": lambda: _call("config", "_table", "settings"),
+    "config-show.wide": lambda: _call("config", "_table", "settings", wide=True),
+    "capacity-check": lambda: _call("capacity", "capacity_table", "capacity"),
+    "capacity-check.wide": lambda: _call("capacity", "capacity_table", "capacity", wide=True),
+    "lab-fault-list": lambda: _call("lab", "fault_table", "fault_report"),
+    "playbook-list": lambda: _call("playbook", "list_table", "library"),
+    "playbook-show": lambda: _call("playbook", "show_table", "playbook"),
+    "playbook-show.wide": lambda: _call("playbook", "show_table", "playbook", wide=True),
+    "playbook-validate": lambda: _call("playbook", "validate_table", "validation"),
+    "logs-trace-summary": lambda: _call("logs", "summary_table", "trace_summary"),
+    "logs-trace": lambda: _logs_trace(),
 }
 
 
@@ -82,3 +113,34 @@ def test_snapshot(name):
             assert_snapshot(name[: -len(".wide")], renderable, widths=("wide",))
         else:
             assert_snapshot(name, renderable)
+
+
+def _covered() -> set[str]:
+    """The table builders the cases render (from their source: ``_call("module", "func", ...)``)."""
+    import inspect
+    import re
+
+    source = inspect.getsource(inspect.getmodule(_covered))
+    called = {f"{m}.{f}" for m, f in re.findall(r'_call\("(\w+)", "(\w+)"', source)}
+    called |= {f"prom.{f}" for f in re.findall(r'_prom\("(\w+)"', source)}
+    return called | {"health.health_table", "health.watch_view", "logs.summary_table", "logs.timeline_lines"}
+
+
+def test_every_table_a_command_prints_has_a_snapshot():
+    """Every builder passed as ``table=`` (or printed) by a command module is snapshot-tested."""
+    import re
+    from pathlib import Path
+
+    cli = Path(__file__).resolve().parents[2] / "aiops" / "cli"
+    used = set()
+    for path in cli.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for name in re.findall(r"table=(\w+)", text) + re.findall(r"print\((\w+)\(", text):
+            if name in ("lambda", "r", "renderable", "line", "text"):
+                continue
+            owner = next((p.stem for p in cli.glob("*.py") if re.search(rf"^def {name}\(", p.read_text(encoding="utf-8"), re.M)), None)
+            if owner and owner != "tables":  # tables.py's helpers build lines, not tables
+                used.add(f"{owner}.{name}")
+    assert used, "no table builders found"
+    missing = sorted(used - _covered())
+    assert not missing, f"table builders without a snapshot case: {missing}"
