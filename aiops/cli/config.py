@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aiops.cli import output
+from aiops.cli import complete, output
 from aiops.cli.common import get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
@@ -15,17 +15,22 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command()
 @global_options
-def show() -> None:
+def show(keys: Annotated[Optional[list[str]], typer.Argument(
+        metavar="[KEY]...", help="only these settings (a key, or a prefix such as 'logs.')",
+        show_default=False, autocompletion=complete.config_keys)] = None) -> None:
     """Print every effective setting, its value and where it came from (secrets masked).
 
-    Example:
+    Examples:
 
     \b
       aiops config show --env prod
+      aiops config show prometheus.url logs.
     """
     from aiops.core.config import settings_report
 
     render_rows = settings_report(get_state().config())
+    if keys:
+        render_rows["settings"] = _only(render_rows["settings"], keys)
     output.render(render_rows, table=_table, wide=True)
 
 
@@ -65,6 +70,22 @@ def _table(report: dict, wide: bool = False):
         source = "env" if row["source"] == f"env {row.get('env_var')}" and not wide else row["source"]
         grid.row(row["key"], value, source, row.get("env_var"))
     return grid
+
+
+def _only(rows: list[dict], keys: list[str]) -> list[dict]:
+    """The settings named by ``keys`` (exact keys, or prefixes); exit 2 for one that names none."""
+    from aiops.core.errors import UsageError
+
+    chosen = []
+    for key in keys:
+        hits = [r for r in rows if r["key"] == key or (key.endswith(".") and r["key"].startswith(key))]
+        if not hits:
+            from aiops.cli.usage import did_you_mean
+
+            raise UsageError(f"no setting '{key}'", hint=did_you_mean(key, [r["key"] for r in rows],
+                                                                      "'aiops config show' lists every setting"))
+        chosen += [r for r in hits if r not in chosen]
+    return chosen
 
 
 def _lines(value) -> list[str]:

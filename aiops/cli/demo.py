@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from aiops.cli import output
+from aiops.cli import complete, output
 from aiops.cli.common import TimeoutOpt, get_state, global_options
 
 
 @global_options
 def demo(fault: Annotated[str, typer.Option(
-             "--fault", "-f", metavar="NAME[=VALUE]", help="memory-leak, slow-inference, error-rate, "
+             "--fault", "-f", metavar="NAME[=VALUE]", autocompletion=complete.faults, help="memory-leak, slow-inference, error-rate, "
              "accuracy-drop, entropy-spike, training-stall, not-ready or crash")] = "memory-leak",
          wait: Annotated[float, typer.Option(
              "--wait", metavar="SECONDS", help="how long to let the fault show before triage")] = 5.0,

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aiops.cli import output
+from aiops.cli import complete, output
 from aiops.cli.common import TimeoutOpt, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
@@ -14,7 +14,7 @@ fault_app = typer.Typer(no_args_is_help=True)
 app.add_typer(fault_app, name="fault", help="List, inject and clear faults on a running lab.")
 
 FaultOpt = Annotated[Optional[list[str]], typer.Option(
-    "--fault", "-f", metavar="NAME[=VALUE]", help="inject a fault from the start (repeatable): "
+    "--fault", "-f", metavar="NAME[=VALUE]", autocompletion=complete.faults, help="inject a fault from the start (repeatable): "
     "memory-leak[=MB/s], slow-inference[=s], error-rate[=fraction], accuracy-drop[=fraction], "
     "entropy-spike[=nats], training-stall, not-ready, crash[=s]")]
 TokenOpt = Annotated[Optional[str], typer.Option(
@@ -112,7 +112,8 @@ def _announce(info: dict) -> None:
     sys.stdout.flush()
 
 
-SpecsArg = Annotated[Optional[list[str]], typer.Argument(metavar="NAME[=VALUE]...", show_default=False)]
+SpecsArg = Annotated[Optional[list[str]], typer.Argument(metavar="NAME[=VALUE]...", show_default=False,
+                                                        autocompletion=complete.faults)]
 
 
 def _faults(action: str, specs, target, timeout, admin_token) -> None:

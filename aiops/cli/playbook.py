@@ -6,13 +6,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from aiops.cli import output
+from aiops.cli import complete, output
 from aiops.cli.common import DryRunOpt, TargetOpt, TimeoutOpt, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
 
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="playbook name (or a playbook file)",
-                                        show_default=False)]
+                                        show_default=False, autocompletion=complete.playbooks)]
 
 
 def _library():

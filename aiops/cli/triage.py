@@ -6,11 +6,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from aiops.cli import output
+from aiops.cli import complete, output
 from aiops.cli.common import TargetOpt, TimeoutOpt, get_state, global_options
 
 AlertOpt = Annotated[Optional[str], typer.Option(
-    "--alert", "-a", metavar="NAME", help="the alert to answer, e.g. MemoryLeak (chooses the playbook)")]
+    "--alert", "-a", metavar="NAME", autocompletion=complete.alerts, help="the alert to answer, e.g. MemoryLeak (chooses the playbook)")]
 IncidentOpt = Annotated[Optional[str], typer.Option(
     "--incident", "-i", metavar="ID", help="PagerDuty incident (ID or number): its alert chooses the "
     "playbook; the report shows its P1 clock")]
