@@ -16,8 +16,10 @@ app = typer.Typer(no_args_is_help=True)
 
 RefsArg = Annotated[Optional[list[str]], typer.Argument(
     metavar="[INCIDENT]...", show_default=False,
-    help="incident IDs or numbers (PABC123, 1234, #1234); '-' reads them from stdin")]
-RefArg = Annotated[str, typer.Argument(metavar="INCIDENT", help="incident ID or number")]
+    help="incident IDs or numbers (PABC123, 1234, #1234), or a unique prefix of an open incident's "
+    "ID; '-' reads them from stdin")]
+RefArg = Annotated[str, typer.Argument(metavar="INCIDENT", help="incident ID, a unique prefix of an open "
+                                       "incident's ID, or number")]
 MineOpt = Annotated[bool, typer.Option("--mine", help="every open incident assigned to you")]
 StatusOpt = Annotated[Optional[list[str]], typer.Option(
     "--status", "-s", metavar="STATUS", help="triggered, acknowledged, resolved, open or all "
