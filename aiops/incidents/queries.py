@@ -34,7 +34,7 @@ def normalise_ref(raw: str) -> str:
     if "/incidents/" in text:
         text = text.rstrip("/").rsplit("/incidents/", 1)[1].split("/")[0].split("?")[0]
     text = text.lstrip("#")
-    if text.isdigit() and int(text) > 0 or _ID.match(text):
+    if text.isdigit() and int(text) > 0 or _ID.match(text) and not text.isdigit():
         return text
     raise UsageError(f"invalid incident reference {raw!r}: use an incident ID (PABC123) "
                      "or number (1234)")
