@@ -175,11 +175,11 @@ def watch_view(r, interval: float):
     """The live view of one round: refresh time, what changed, the table."""
     import datetime as dt
 
-    from aiops.cli.tables import heading
+    from aiops.cli.tables import heading, lines, styled
 
     local = r.at.astimezone(dt.timezone.utc).strftime("%H:%M:%S UTC")
     n = len(r.changed)
-    title = heading((_counts(r.report), "bold"),
-                    f"; refreshed at {local} (round {r.number}, every {interval:g}s; Ctrl-C stops)",
-                    (f"; {n} changed since the last round (*)" if n else "", "yellow"))
+    title = lines(heading((_counts(r.report), "bold"), (f"; {n} changed since the last round (*)" if n else "",
+                                                         "bold yellow")),
+                  styled(f"refreshed at {local} (round {r.number}, every {interval:g}s; Ctrl-C stops)", "dim"))
     return health_table(r.report, changed=r.changed, title=title)
