@@ -164,7 +164,7 @@ def _from_query(check: Check, query: str, result: Any) -> Row:
         if value is not None:
             name = _instance(series)
             instances[name] = max(instances.get(name, -math.inf), value)
-    row = make_row(check, query, instances)
+    row = make_row(check, query, instances, check.no_data if not result.series and check.no_data else None)
     row.duration_ms = result.duration_ms
     return row
 
