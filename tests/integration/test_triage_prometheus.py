@@ -83,9 +83,11 @@ def test_the_firing_alert_chooses_the_playbook_and_tops_the_findings(reports, jo
     assert doc["playbook"]["name"] == playbook and doc["playbook"]["chosen_by"] == "firing alert", doc["playbook"]
     top = doc["findings"][0]
     assert top["alert"] == alert and top["status"] == "problem", (top, [f["title"] for f in doc["findings"]])
-    assert any(f["source"] == "alerts" and f["alert"] == alert for f in doc["findings"])
+    # one finding per problem: the firing alert is merged into its finding, one of its sources
+    assert any("alerts" in f["sources"] and f["alert"] == alert for f in doc["findings"])
+    assert len([f for f in doc["findings"] if f["alert"] == alert]) == 1
     assert not any(f["source"] == "alerts" and f["alert"] not in (None, alert) and f["related"] is False
-                   and f["title"].startswith("Alert firing") and job not in f["evidence"][-1]
+                   and f["title"].startswith("Alert firing") and job not in " ".join(f["evidence"])
                    for f in doc["findings"]), "alerts of other jobs leaked in"
     prom_steps = [s for s in doc["steps"] if s["action"] == "prom.query"]
     assert prom_steps and all(s["status"] in ("passed", "failed") for s in prom_steps), prom_steps
