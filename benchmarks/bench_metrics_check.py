@@ -123,7 +123,7 @@ def measure(url: str, tmp: Path, window: str, repeats: int) -> dict:
     slowest = max(alone, key=alone.get)
     return {"queries": len(queries), "slowest_key": slowest, "slowest": alone[slowest],
             "sum": sum(alone.values()), "core": core, "command": wall,
-            "no_data": [r.key for r in card.rows if r.verdict == "no data"]}
+            "no_data": [r.key for r in card.rows if r.verdict == "no_data"]}
 
 
 def main() -> int:

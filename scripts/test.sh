@@ -13,6 +13,15 @@ if ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/de
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null
   fi
 fi
+# The blackbox exporter, and VictoriaMetrics (victoria-metrics, vmagent, vmalert, vmauth): a
+# Prometheus-compatible engine behind an auth proxy (Debian packages).
+if ! command -v prometheus-blackbox-exporter >/dev/null || ! command -v vmauth >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-blackbox-exporter victoria-metrics >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-blackbox-exporter victoria-metrics >/dev/null
+  fi
+fi
 
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv

@@ -51,6 +51,22 @@ def wait_for(predicate: Any, timeout: float, interval: float = 0.5, what: str = 
         time.sleep(interval)
 
 
+def leaf_commands() -> dict[str, Any]:
+    """Every runnable command of the CLI, ``{"health check": click_command, ...}``."""
+    import typer
+
+    from aiops.cli.main import app
+
+    def walk(command: Any, path: list[str]) -> Any:
+        if hasattr(command, "list_commands"):
+            for name in command.list_commands(None):
+                yield from walk(command.get_command(None, name), [*path, name])
+        else:
+            yield " ".join(path), command
+
+    return dict(walk(typer.main.get_command(app), []))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

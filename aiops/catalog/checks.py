@@ -61,9 +61,10 @@ class Check:
     scale: float = 1.0  # multiplies a scraped rate (e.g. 3600 for per hour)
     no_data: str = ""  # why there may be no data (said in the row's note)
 
-    def promql_for(self, window_s: float, job: str | None) -> str:
-        """The PromQL with the window (``$W`` as 5m, ``$WS`` in seconds) and job matcher."""
-        matcher = f'job="{job}"' if job else ""
+    def promql_for(self, window_s: float, job: str | None, extra: str = "") -> str:
+        """The PromQL with the window (``$W`` as 5m, ``$WS`` in seconds) and job matcher
+        (plus ``extra`` matchers, e.g. ``instance=~"a|b"``)."""
+        matcher = ",".join(m for m in (f'job="{job}"' if job else "", extra) if m)
         text = self.promql.replace(WIN + "S", f"{window_s:g}").replace(WIN, promql_duration(window_s))
         if matcher:
             return text.replace(SEL, matcher)

@@ -51,10 +51,10 @@ class CapacityRule:
 
 
 CAPACITY_RULES: tuple[CapacityRule, ...] = (
-    CapacityRule("scale up", "cpu_usage_percent", 70.0, 5 * 60,
+    CapacityRule("scale_up", "cpu_usage_percent", 70.0, 5 * 60,
                  "Scale up when CPU > 70% for 5+ minutes"),
     # The runbook names no queue metric; services export their waiting requests as this gauge.
-    CapacityRule("scale out", "request_queue_length", 100.0, 0, "Scale out when request queue > 100"),
+    CapacityRule("scale_out", "request_queue_length", 100.0, 0, "Scale out when request queue > 100"),
 )
 
 # The runbook's capacity advice no metric can check.

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from aiops.cli import output
-from aiops.cli.common import DryRunOpt, ForceOpt, TimeoutOpt, get_state, global_options
+from aiops.cli.common import DryRunOpt, ForceOpt, TargetOpt, TimeoutOpt, get_state, global_options
+from aiops.core.errors import UsageError
 
 app = typer.Typer(no_args_is_help=True)
 silence_app = typer.Typer(no_args_is_help=True)
@@ -19,30 +20,57 @@ _STATE_COLOURS = {"firing": "red", "pending": "yellow", "silenced": "dim", "inhi
 @app.command()
 @global_options
 def rules(out: Annotated[Optional[str], typer.Option(
-              "--out", metavar="FILE", help="write the rule file here instead of stdout")] = None,
-          force: ForceOpt = False) -> None:
-    """Print or write the runbook's alert rules as a rule file.
+              "--out", metavar="FILE", help="write the file here instead of stdout")] = None,
+          force: ForceOpt = False,
+          blackbox: Annotated[bool, typer.Option(
+              "--blackbox", help="write the blackbox exporter scrape job instead: it probes each "
+              "target's /health, /ready, /live and /metrics")] = False,
+          blackbox_modules: Annotated[bool, typer.Option(
+              "--blackbox-modules", help="write the blackbox exporter's module file for that job")] = False,
+          exporter: Annotated[Optional[str], typer.Option(
+              "--exporter", metavar="HOST:PORT", help="where the blackbox exporter listens")] = None,
+          job: Annotated[Optional[str], typer.Option(
+              "--job", metavar="JOB", help="the service's job; the probes are job JOB-blackbox "
+              "[default: config prometheus.job]")] = None,
+          target: TargetOpt = None) -> None:
+    """Print or write the runbook's alert rules as a rule file, or (--blackbox) the scrape
+    job that makes Prometheus probe what 'aiops health check' probes.
 
     stdout gets the YAML itself unless -o json is asked for. --out never overwrites an
-    existing file without --force.
+    existing file without --force. 'aiops health check --via prometheus' reads the probes back.
 
     Examples:
 
     \b
       aiops alerts rules > /etc/prometheus/rules/active-inference.rules.yml
       aiops alerts rules --out rules/active-inference.rules.yml --force
+      aiops alerts rules --blackbox --exporter 127.0.0.1:9115 --env prod --out blackbox-job.yml
+      aiops alerts rules --blackbox-modules --out /etc/prometheus/blackbox.yml --force
     """
     import sys
 
-    from aiops.prometheus.rules import export_rules
+    if blackbox and blackbox_modules:
+        raise UsageError("give --blackbox or --blackbox-modules, not both")
+    if blackbox or blackbox_modules:
+        from aiops.health.targets import resolve_targets
+        from aiops.prometheus.blackbox import export
 
-    result = export_rules(out, force=force)
-    if out is None and get_state().output != "json":
+        cfg = get_state().config()
+        result = export("modules" if blackbox_modules else "scrape-config",
+                        targets=resolve_targets(target or [], cfg) if blackbox else None,
+                        exporter=exporter, job=job or cfg.get("prometheus.job"), out=out, force=force)
+        what = f"{result.probes} probes" if blackbox else "blackbox modules"
+    else:
+        from aiops.prometheus.rules import export_rules
+
+        result = export_rules(out, force=force)
+        what = f"{len(result.rules)} rules"
+    if out is None and not output.json_requested():
         sys.stdout.write(result.text)
         return
     if out is not None:
-        output.info(f"wrote {len(result.rules)} rules to {result.path}")
-    output.render(result, table=lambda r: f"{r.path}: {', '.join(r.rules)}")  # plain text: never markup
+        output.info(f"wrote {what} to {result.path}")
+    output.render(result, table=lambda r: f"{r.path}: {what}")
 
 
 @app.command("test")

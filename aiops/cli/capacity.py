@@ -11,7 +11,7 @@ from aiops.cli.common import TimeoutOpt, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
 
-_COLOURS = {"recommended": "red", "not needed": "green", "no data": "magenta", "error": "red"}
+_COLOURS = {"recommended": "red", "not_needed": "green", "no_data": "magenta", "error": "red"}
 
 
 @app.command()
@@ -51,7 +51,7 @@ def capacity_table(report, wide: bool = False):
     for rec in report.recommendations:
         evidence = [f"{inst}: " + ", ".join(f"{k}={fmt(v) if isinstance(v, float) else plain(v)}"
                                             for k, v in values.items()) for inst, values in rec.evidence.items()]
-        grid.row(rec.action, styled(rec.status, _COLOURS[rec.status]), rec.rule,
+        grid.row(rec.action.replace("_", " "), styled(rec.status.replace("_", " "), _COLOURS[rec.status]), rec.rule,
                  lines(*evidence, styled(rec.note, "dim") if rec.note else None) if evidence or rec.note else "-",
                  lines(*(f"{k}: {q}" for k, q in rec.queries.items())))
     return grid

@@ -40,27 +40,50 @@ QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", rich_help_panel=PANEL, help="only data and errors")]
 DebugOpt = Annotated[bool, typer.Option(
     "--debug", rich_help_panel=PANEL, help="debug logging and tracebacks on error")]
+JqOpt = Annotated[Optional[str], typer.Option(
+    "--jq", metavar="EXPR", rich_help_panel=PANEL,
+    help="filter the JSON output with a jq expression (implies -o json; strings print raw)")]
 
 _GLOBALS: dict[str, Any] = {
     "global_output": OutputOpt, "global_env": EnvOpt, "global_config": ConfigOpt,
     "global_verbose": VerboseOpt, "global_quiet": QuietOpt, "global_debug": DebugOpt,
+    "global_jq": JqOpt,
 }
 _DEFAULTS = {"global_output": None, "global_env": None, "global_config": None,
-             "global_verbose": 0, "global_quiet": False, "global_debug": False}
+             "global_verbose": 0, "global_quiet": False, "global_debug": False, "global_jq": None}
 
 
-def global_options(func: Callable) -> Callable:
-    """Give a command the global options (after its own parameters)."""
+class PipeClosed(Exception):
+    """stdout's reader went away (``aiops ... | head``): the command stops, and that is fine."""
+
+
+def global_options(func: Callable | None = None, *, json_output: bool = True) -> Callable:
+    """Give a command the global options (after its own parameters).
+
+    ``@global_options`` for a command that writes a JSON document (it gets ``--jq`` too);
+    ``@global_options(json_output=False)`` for one that never does (a live view, a server):
+    ``--jq`` is then not among its options, and given before the command it is an error.
+    """
+    if func is None:
+        return functools.partial(global_options, json_output=json_output)
+    names = [n for n in _GLOBALS if json_output or n != "global_jq"]
     hints = typing.get_type_hints(func, include_extras=True)
     sig = inspect.signature(func)
     own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
     extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=_DEFAULTS[name],
-                               annotation=annotation) for name, annotation in _GLOBALS.items()]
+                               annotation=_GLOBALS[name]) for name in names]
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        apply(**{name[len("global_"):]: kwargs.pop(name, _DEFAULTS[name]) for name in _GLOBALS})
-        return func(*args, **kwargs)
+        apply(**{name[len("global_"):]: kwargs.pop(name, _DEFAULTS[name]) for name in names})
+        if not json_output and get_state().jq is not None:
+            from aiops.core.errors import UsageError
+
+            raise UsageError("--jq filters JSON output, and this command writes none")
+        try:
+            return func(*args, **kwargs)
+        except BrokenPipeError:  # click would turn it into exit 1; main() makes it exit 0
+            raise PipeClosed() from None
 
     wrapper.__signature__ = sig.replace(parameters=[*own, *extra])
     return wrapper
@@ -77,3 +100,9 @@ UntilOpt = Annotated[Optional[str], typer.Option(
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="show what would change; change nothing")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="overwrite an existing file")]
+SourceOpt = Annotated[str, typer.Option(
+    "--source", metavar="SOURCE", help="prometheus, scrape (read the targets' /metrics directly) or auto "
+    "(scrape only when Prometheus is unreachable)")]
+JobOpt = Annotated[Optional[str], typer.Option(
+    "--job", metavar="JOB", help="scope queries to this scrape job; '' for all "
+    "[default: config prometheus.job, active-inference]")]

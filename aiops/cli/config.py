@@ -51,7 +51,8 @@ def init(
     from aiops.core.config import init_file
 
     written = init_file(path or (Path("aiops.toml") if local else None))
-    output.render({"path": str(written)}, table=lambda r: f"wrote {r['path']}")  # one message
+    output.render({"schema": "aiops.config-init/v1", "path": str(written)},
+                  table=lambda r: f"wrote {r['path']}")  # one message
 
 
 def _table(report: dict, wide: bool = False):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Annotated, Any, Optional
 
@@ -43,10 +44,21 @@ def _settings(timeout: float | None) -> Any:
     return Settings.from_config(get_state().config(timeout=timeout))
 
 
+@contextlib.contextmanager
 def _connect(settings: Any) -> Any:
+    """The PagerDuty session; on the way out, says so when the endpoint was the lab sandbox."""
     from aiops.incidents import connect
 
-    return connect(settings)
+    from aiops.core.errors import AiopsError
+
+    with connect(settings) as pd:
+        try:
+            yield pd
+        except AiopsError:
+            raise  # the error line stays the first line on stderr
+        finally:
+            if pd.sandbox and not isinstance(sys.exc_info()[1], AiopsError):
+                output.info(f"note: {pd.settings.rest_url} is {pd.sandbox}")
 
 
 def _audit_log() -> Any:

@@ -6,17 +6,22 @@ from typing import Annotated, Optional
 
 import typer
 
-from aiops.cli import complete, output
+from aiops.cli import complete, lab_pagerduty, lab_stack, output
 from aiops.cli.common import TimeoutOpt, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
 fault_app = typer.Typer(no_args_is_help=True)
 app.add_typer(fault_app, name="fault", help="List, inject and clear faults on a running lab.")
+app.command("pagerduty", short_help="Run a PagerDuty sandbox (REST + Events API v2, TLS) on loopback.")(
+    lab_pagerduty.pagerduty)
+app.add_typer(lab_stack.app, name="stack", help="The local incident stack: labs, Prometheus, "
+              "Alertmanager, PagerDuty sandbox.")
 
 FaultOpt = Annotated[Optional[list[str]], typer.Option(
     "--fault", "-f", metavar="NAME[=VALUE]", autocompletion=complete.faults, help="inject a fault from the start (repeatable): "
     "memory-leak[=MB/s], slow-inference[=s], error-rate[=fraction], accuracy-drop[=fraction], "
-    "entropy-spike[=nats], training-stall, not-ready, crash[=s]")]
+    "entropy-spike[=nats], training-stall, not-ready, crash[=s]; noise: client-errors[=/s], "
+    "cpu-burst[=s], restart[=s], log-noise[=/s]")]
 TokenOpt = Annotated[Optional[str], typer.Option(
     "--admin-token", metavar="TOKEN", help="admin endpoint token [env: AIOPS_LAB_ADMIN_TOKEN; "
     "config lab.admin_token]", show_default=False)]
@@ -25,7 +30,7 @@ LabTargetOpt = Annotated[Optional[str], typer.Option(
 
 
 @app.command()
-@global_options
+@global_options(json_output=False)
 def serve(
     host: Annotated[str, typer.Option("--host", metavar="HOST", help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", metavar="N", min=0, max=65535,
@@ -55,6 +60,16 @@ def serve(
         "(logs.backend elasticsearch or opensearch)")] = False,
     ship_index: Annotated[str, typer.Option("--ship-index", metavar="NAME",
                                             help="index or data stream for --ship-logs")] = "logs-sim-lab",
+    otlp_endpoint: Annotated[Optional[str], typer.Option(
+        "--otlp-endpoint", metavar="URL", help="export spans with OTLP/HTTP to this collector "
+        "(http://host:4318) [env: OTEL_EXPORTER_OTLP_ENDPOINT]")] = None,
+    trace_file: Annotated[Optional[str], typer.Option(
+        "--trace-file", metavar="PATH", help="append spans to PATH as OTLP JSON lines "
+        "(read them with aiops trace show --file)")] = None,
+    trace_sample: Annotated[Optional[float], typer.Option(
+        "--trace-sample", metavar="RATIO", min=0.0, max=1.0,
+        help="fraction of new traces recorded; a caller's traceparent decides for its own "
+        "[default: 1.0, or OTEL_TRACES_SAMPLER]")] = None,
 ) -> None:
     """Run the Sim Lab service: /health, /ready, /live, /metrics, POST /infer, faults.
 
@@ -67,6 +82,8 @@ def serve(
       aiops lab serve --port 8000
       aiops lab serve --port 0 --fault error-rate=0.3 --fault memory-leak
       AIOPS_LAB_ADMIN_TOKEN=s3cret aiops lab serve --model grid:5 --log-file lab.log
+      aiops lab serve --trace-file traces.jsonl --fault slow-inference=1.5
+      aiops lab serve --otlp-endpoint http://127.0.0.1:4318 --trace-sample 0.1
     """
     from aiops.lab.server import serve as run
 
@@ -101,7 +118,15 @@ def _lab_config(flags: dict, cfg):
                        train_interval=flags["train_interval"], accuracy_window=flags["accuracy_window"],
                        synthetic_rps=flags["synthetic_rps"], error_window=flags["error_window"],
                        memory_limit=int(limit * 1024 * 1024) if limit else None)
-    return config, ServeOptions(flags["host"], flags["port"], flags["log_file"], flags["log_level"].lower(), ship)
+    from aiops.lab.tracing import TracingOptions, check_trace_file, traces_url
+
+    if flags["otlp_endpoint"]:
+        traces_url(flags["otlp_endpoint"])  # a bad URL is a usage error before anything starts
+    if flags["trace_file"]:
+        check_trace_file(flags["trace_file"])
+    tracing = TracingOptions(flags["otlp_endpoint"], flags["trace_file"], flags["trace_sample"])
+    return config, ServeOptions(flags["host"], flags["port"], flags["log_file"], flags["log_level"].lower(),
+                                ship, tracing)
 
 
 def _announce(info: dict) -> None:

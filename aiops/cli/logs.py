@@ -65,7 +65,7 @@ def trace(
         if output.output_format() == "json":
             from aiops.logs import write_json
 
-            write_json(timeline, sys.stdout.write)
+            output.write_json_stream(lambda write: write_json(timeline, write))
         else:
             print_timeline(timeline)
         sys.stdout.flush()

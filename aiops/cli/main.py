@@ -22,12 +22,16 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("alerts", "aiops.cli.alerts", "app", "Alert rules and their tests, firing alerts, silences."),
     ("prom", "aiops.cli.prom", "app", "PromQL instant and range queries."),
     ("capacity", "aiops.cli.capacity", "app", "The runbook's scaling rules, with evidence."),
+    ("dashboard", "aiops.cli.dashboard", "dashboard", "A runbook dashboard live in the terminal."),
+    ("dashboards", "aiops.cli.dashboards", "app", "Export the runbook's dashboards to Grafana; validate them."),
     ("logs", "aiops.cli.logs", "app", "Follow a correlation ID through ES, OpenSearch or files."),
+    ("trace", "aiops.cli.trace", "app", "Traces from Jaeger, Tempo or files: a request's waterfall, slow traces."),
     ("incident", "aiops.cli.incident", "app", "PagerDuty incidents: list, ack, resolve, note, on-call, clock, audit."),
     ("postmortem", "aiops.cli.postmortem", "app", "Draft a post-mortem with its timeline and P1 clock; check it."),
     ("playbook", "aiops.cli.playbook", "app", "List, show, validate and run the runbook's playbooks."),
     ("diagnose", "aiops.cli.diagnose", "app", "Profile, memory-check and benchmark the inference core."),
     ("lab", "aiops.cli.lab", "app", "Run the reference Sim Lab service; inject faults."),
+    ("drill", "aiops.cli.drill", "app", "Fire drills: faults and noise on a local stack, triage scored."),
     ("config", "aiops.cli.config", "app", "Show and create configuration."),
 )
 # Commands that other modules add to a group: group name -> (module, function(group_app)).
@@ -104,7 +108,7 @@ def build() -> Any:
     import typer
 
     from aiops.cli import common
-    from aiops.cli.common import ConfigOpt, DebugOpt, EnvOpt, OutputOpt, QuietOpt, VerboseOpt
+    from aiops.cli.common import ConfigOpt, DebugOpt, EnvOpt, JqOpt, OutputOpt, QuietOpt, VerboseOpt
 
     app = typer.Typer(
         name="aiops", help=_HELP, no_args_is_help=True, cls=_lazy_group_class(),
@@ -124,9 +128,10 @@ def build() -> Any:
             "--version", callback=_version, is_eager=True, help="print the version and exit")] = None,
         output: OutputOpt = None, env: EnvOpt = None, config: ConfigOpt = None,
         verbose: VerboseOpt = 0, quiet: QuietOpt = False, debug: DebugOpt = False,
+        jq: JqOpt = None,
     ) -> None:
         """Global options given before the command."""
-        common.apply(output, env, config, verbose, quiet, debug)
+        common.apply(output, env, config, verbose, quiet, debug, jq)
 
     return app
 
@@ -179,14 +184,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, typer.Abort):
         output.error("interrupted")
         return INTERRUPTED
-    except BrokenPipeError:
-        sys.stderr.close()
+    except (BrokenPipeError, common.PipeClosed):  # the reader went away (`| head`): not an error
+        _silence_stdout()
         return 0
     except Exception as exc:  # a bug: one line, traceback only with --debug
         _debug_traceback()
         output.error(f"internal error: {type(exc).__name__}: {exc}",
                      hint="re-run with --debug for the traceback and report it")
         return INTERNAL
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail on the closed pipe again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests capture it)
+        pass
 
 
 def _debug_traceback() -> None:

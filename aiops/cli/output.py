@@ -2,8 +2,8 @@
 
 ``render(result, table=..., markdown=...)`` writes a core result as a rich table on a
 terminal, JSON when stdout is piped, or whatever ``-o`` / the ``output`` setting asks for.
-JSON is the stable contract: ``to_dict()`` of the core's dataclasses, documented in the
-README. Consoles, one-line messages and progress bars are :mod:`aiops.cli.console`'s; they are
+JSON is the stable contract: ``to_dict()`` of the core's dataclasses, each document with its
+``schema`` name and a JSON Schema in ``schemas/`` (docs/json.md); ``--jq EXPR`` filters it. Consoles, one-line messages and progress bars are :mod:`aiops.cli.console`'s; they are
 named here too, so a command needs one import.
 """
 
@@ -19,15 +19,20 @@ from typing import Any, Callable
 from aiops.cli.console import error, info, progress, scrub, stderr, stdout, warn
 from aiops.cli.state import get_state
 from aiops.core.errors import UsageError
+from aiops.core.timewindow import rfc3339
 
 FORMATS = ("table", "wide", "json", "markdown")
 _consoles: dict[str, Any] = {}
 
 
 def output_format(allowed: tuple[str, ...] = ("table", "json")) -> str:
-    """Resolve the output format: ``-o`` > config ``output`` > table on a TTY, else json."""
+    """Resolve the output format: ``--jq`` or ``-o`` > config ``output`` > table on a TTY, else json."""
     state = get_state()
     fmt = state.output
+    if state.jq is not None:
+        if fmt not in (None, "json"):
+            raise UsageError(f"--jq filters JSON output; it cannot be combined with -o {fmt}")
+        return "json"
     if fmt is None and state._config is not None:
         fmt = state._config.get("output")
     if fmt is None:
@@ -53,7 +58,7 @@ def to_jsonable(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {k: to_jsonable(v) for k, v in dataclasses.asdict(obj).items()}
     if isinstance(obj, dt.datetime):
-        return obj.isoformat().replace("+00:00", "Z")
+        return rfc3339(obj)
     if isinstance(obj, (dt.date, dt.timedelta)):
         return str(obj)
     return str(obj)
@@ -67,6 +72,40 @@ def dumps(obj: Any, *, pretty: bool = True) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+def json_requested() -> bool:
+    """True when the user asked for JSON by name: ``-o json`` or ``--jq``."""
+    state = get_state()
+    return state.output == "json" or state.jq is not None
+
+
+def write_json(result: Any) -> None:
+    """Write one JSON document to stdout, through ``--jq`` when it was given.
+
+    Indented for a person at a terminal, compact for programs reading a pipe. With ``--jq``
+    each result goes on its own line: a string raw, anything else as JSON.
+    """
+    state = get_state()
+    pretty = sys.stdout.isatty()
+    if state.jq_program is None:
+        sys.stdout.write(dumps(result, pretty=pretty) + "\n")
+        return
+    from aiops.cli.jqfilter import run_filter
+
+    for value in run_filter(state.jq_program, to_jsonable(result)):
+        sys.stdout.write((value if isinstance(value, str) else dumps(value, pretty=pretty)) + "\n")
+
+
+def write_json_stream(produce: Callable[[Callable[[str], Any]], None]) -> None:
+    """A document too big to hold, written in pieces by ``produce(write)``; with ``--jq``
+    the pieces are gathered first (jq needs the whole document)."""
+    if get_state().jq_program is None:
+        produce(sys.stdout.write)
+        return
+    pieces: list[str] = []
+    produce(pieces.append)
+    write_json(json.loads("".join(pieces)))
+
+
 def render(result: Any, *, table: Callable[..., Any] | None = None,
            markdown: Callable[[Any], str] | None = None, wide: bool = False) -> None:
     """Write ``result`` to stdout in the chosen format.
@@ -77,8 +116,7 @@ def render(result: Any, *, table: Callable[..., Any] | None = None,
     allowed = ("table",) + (("wide",) if wide else ()) + ("json",) + (("markdown",) if markdown else ())
     fmt = output_format(allowed)
     if fmt == "json" or table is None and fmt == "table":
-        # indented for a person at a terminal; compact for programs reading a pipe
-        sys.stdout.write(dumps(result, pretty=sys.stdout.isatty()) + "\n")
+        write_json(result)
     elif fmt == "markdown":
         sys.stdout.write(markdown(result).rstrip("\n") + "\n")
     elif fmt == "wide":
@@ -107,5 +145,6 @@ def print_wide(renderable: Any) -> None:
     finally:
         console.width = saved
 
-__all__ = ["FORMATS", "dumps", "error", "info", "output_format", "print_wide", "progress", "render", "scrub",
-           "stderr", "stdout", "to_jsonable", "warn"]
+
+__all__ = ["FORMATS", "dumps", "error", "info", "json_requested", "output_format", "print_wide", "progress",
+           "render", "scrub", "stderr", "stdout", "to_jsonable", "warn", "write_json", "write_json_stream"]

@@ -27,6 +27,8 @@ class State:
     verbose: int = 0
     quiet: bool = False
     debug: bool = False
+    jq: str | None = None  # --jq EXPR: filter the JSON output through jq
+    jq_program: Any = None
     secrets: list[str] = field(default_factory=list)
     _config: "Config | None" = None
 
@@ -57,8 +59,12 @@ def get_state() -> State:
 
 
 def apply(output: str | None = None, env: str | None = None, config: Path | None = None,
-          verbose: int = 0, quiet: bool = False, debug: bool = False) -> None:
+          verbose: int = 0, quiet: bool = False, debug: bool = False, jq: str | None = None) -> None:
     """Record global options; later (command-level) values win over earlier ones."""
+    if jq is not None:
+        from aiops.cli.jqfilter import compile_filter
+
+        state.jq, state.jq_program = jq, compile_filter(jq)  # a bad expression fails before any work
     if output is not None:
         state.output = output
     if env is not None:

@@ -203,6 +203,31 @@ class Sparkline:
         return Measurement(min(len(self.values), 8), min(len(self.values), options.max_width))
 
 
+class Indented:
+    """A cell's text with every line, folded ones too, indented (a row's details on the rows
+    below it)."""
+
+    def __init__(self, value: Any, indent: int = 2, style: str | None = None) -> None:
+        self.text, self.indent = text(value, style), indent
+
+    @property
+    def plain(self) -> str:
+        return "\n".join(" " * self.indent + line for line in self.text.plain.split("\n"))
+
+    def _padded(self) -> Any:
+        from rich.padding import Padding
+
+        return Padding(self.text, (0, 0, 0, self.indent))
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        yield self._padded()
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        return Measurement.get(console, options, self._padded())
+
+
 def _width(value: Any) -> int:
     from rich.cells import cell_len
 
@@ -222,7 +247,7 @@ class Grid:
     def row(self, *cells: Any) -> None:
         if len(cells) != len(self.columns):
             raise ValueError(f"{len(cells)} cells for {len(self.columns)} columns")
-        self.rows.append([c if isinstance(c, Sparkline) else text(c) for c in cells])
+        self.rows.append([c if isinstance(c, (Sparkline, Indented)) else text(c) for c in cells])
 
     def __len__(self) -> int:
         return len(self.rows)

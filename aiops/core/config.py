@@ -42,12 +42,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("targets", [], list, "service base URLs to probe when none are given"),
     Setting("tls.ca_bundle", None, str, "CA bundle (PEM) for verifying TLS"),
     Setting("tls.insecure", False, bool, "skip TLS verification (not recommended)"),
-    Setting("health.concurrency", 250, int, "targets probed at once"),
+    Setting("health.concurrency", 1000, int, "targets probed at once (one connection each)"),
+    Setting("health.workers", None, int, "processes sharing the probes (default: the CPU count)"),
     Setting("health.max_body_bytes", 4 * 1024 * 1024, int, "largest response body read"),
     Setting("prometheus.url", "http://127.0.0.1:9090", str, "Prometheus base URL"),
     Setting("prometheus.job", "active-inference", str,
             "scrape job of the service in Prometheus (the runbook's job label; empty: all jobs)"),
     Setting("alertmanager.url", "http://127.0.0.1:9093", str, "Alertmanager base URL"),
+    *(setting for service in ("prometheus", "alertmanager") for setting in (
+        Setting(f"{service}.bearer_token", None, str, f"bearer token sent to {service}", secret=True),
+        Setting(f"{service}.bearer_token_file", None, str,
+                f"file holding the bearer token for {service} (read on every command)"),
+        Setting(f"{service}.username", None, str, f"basic-auth user for {service}"),
+        Setting(f"{service}.password", None, str, f"basic-auth password for {service}", secret=True),
+        Setting(f"{service}.headers", [], list, f"extra headers for {service}, 'Name: value' "
+                "(e.g. X-Scope-OrgID: tenant); credentials belong in bearer_token"),
+        Setting(f"{service}.ca_bundle", None, str, f"CA bundle (PEM) for {service} [default: tls.ca_bundle]"),
+        Setting(f"{service}.insecure", None, bool, f"skip TLS verification for {service} "
+                "[default: tls.insecure]"),
+    )),
     Setting("logs.backend", "elasticsearch", str, "log store",
             choices=("elasticsearch", "opensearch", "file")),
     Setting("logs.url", None, str, "Elasticsearch or OpenSearch URL"),
@@ -57,6 +70,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("logs.username", None, str, "basic-auth user for the log store"),
     Setting("logs.password", None, str, "basic-auth password for the log store", secret=True),
     Setting("logs.ca_bundle", None, str, "CA bundle for the log store"),
+    Setting("tracing.backend", "jaeger", str, "trace store at tracing.url",
+            choices=("jaeger", "tempo", "file")),
+    Setting("tracing.url", None, str, "Jaeger query (v3 API) or Tempo base URL"),
+    Setting("tracing.file", None, str, "OTLP JSON lines trace file or glob (backend = file)"),
+    Setting("tracing.service", "active-inference-sim-lab", str, "service name trace searches look for"),
+    Setting("tracing.token", None, str, "bearer token for the trace store", secret=True),
+    Setting("tracing.username", None, str, "basic-auth user for the trace store"),
+    Setting("tracing.password", None, str, "basic-auth password for the trace store", secret=True),
+    Setting("tracing.ca_bundle", None, str, "CA bundle for the trace store"),
     Setting("pagerduty.token", None, str, "PagerDuty REST API token", secret=True),
     Setting("pagerduty.from_email", None, str, "your PagerDuty login email (From header on writes)"),
     Setting("pagerduty.region", "us", str, "PagerDuty service region", choices=("us", "eu")),
@@ -108,8 +130,14 @@ class Config:
         return self.sources[key]
 
     def secrets(self) -> list[str]:
-        """Every secret value in effect, for redaction."""
-        return [str(v) for k, v in self.values.items() if BY_KEY[k].secret and v]
+        """Every secret value in effect, for redaction (credential-like headers' values too)."""
+        found = [str(v) for k, v in self.values.items() if BY_KEY[k].secret and v]
+        for key, value in self.values.items():
+            if key.endswith(".headers") and isinstance(value, list):
+                for _, header, secret in map(split_header, value):
+                    scheme, _, credential = header.partition(" ")
+                    found += [header, *([credential] if credential else [])] if secret and header else []
+        return found
 
     def rows(self) -> list[dict[str, Any]]:
         """Every setting as a row for ``config show``; secrets masked."""
@@ -118,9 +146,23 @@ class Config:
             value = self.values[s.key]
             if s.secret and value:
                 value = mask(str(value))
+            elif s.key.endswith(".headers") and value:
+                value = [f"{n}: {mask(v)}" if secret else f"{n}: {v}" for n, v, secret in map(split_header, value)]
             out.append({"key": s.key, "value": value, "source": self.sources[s.key],
                         "env_var": s.env_var, "help": s.help})
         return out
+
+
+SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+def split_header(text: str) -> tuple[str, str, bool]:
+    """``"Name: value"`` -> (name, value, whether the value is a credential)."""
+    name, _, value = str(text).partition(":")
+    name = name.strip()
+    low = name.lower()
+    secret = low in SECRET_HEADERS or any(w in low for w in ("token", "secret", "key", "password"))
+    return name, value.strip(), secret
 
 
 def mask(secret: str) -> str:
@@ -292,16 +334,19 @@ def _warn_if_exposed(path: Path, data: Mapping[str, Any], warnings: list[str]) -
 
 def settings_report(cfg: Config) -> dict[str, Any]:
     """The document ``aiops config show`` prints: files read, environments, every setting."""
-    return {"files": [str(p) for p in cfg.files], "env": cfg.env_name,
+    return {"schema": "aiops.config/v1", "files": [str(p) for p in cfg.files], "env": cfg.env_name,
             "environments": sorted(cfg.environments), "settings": cfg.rows()}
 
 
 def init_file(path: Path | None = None) -> Path:
-    """Write the commented starter config (mode 600); refuse to overwrite an existing file."""
-    from importlib.resources import files
+    """Write the commented starter config (mode 600); refuse to overwrite an existing file.
+
+    The text is generated from :data:`SETTINGS` (every key, commented, with its default).
+    """
+    from aiops.core.settings_doc import template
 
     path = Path(path or user_config_path()).expanduser()
-    text = files("aiops.templates").joinpath("config.toml").read_text(encoding="utf-8")
+    text = template()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -71,7 +71,7 @@ def normalise_url(raw: str) -> str:
         raise UsageError(f"invalid URL '{raw}': {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise UsageError(f"invalid URL '{raw}': scheme must be http or https")
-    if not parts.hostname or any(c.isspace() for c in text):
+    if not parts.hostname or len(text.split(maxsplit=1)) != 1:
         raise UsageError(f"invalid URL '{raw}': no host name" if not parts.hostname
                          else f"invalid URL '{raw}': contains white space")
     del port

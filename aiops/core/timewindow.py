@@ -50,3 +50,45 @@ def parse_window(since: str | None, until: str | None, *, default_since: str = "
     if start >= end:
         raise UsageError(f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})")
     return start, end
+
+
+def rfc3339(when: dt.datetime) -> str:
+    """The one timestamp format of aiops' JSON: RFC 3339 in UTC, milliseconds, ``Z``.
+
+    ``2026-01-28T10:00:00.000Z`` whatever the value's own precision, so every timestamp of a
+    document has the same shape (naive datetimes are taken as UTC).
+    """
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as ``parse_duration`` reads them back: ``300`` -> ``5m``, ``5400`` -> ``1h30m``,
+    ``1.5`` -> ``1.5s`` (a duration in a JSON document carries its unit)."""
+    if seconds <= 0 or not float(seconds).is_integer():
+        return f"{seconds:g}s"
+    rest, parts = int(seconds), []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(parts)
+
+
+def human_duration(seconds: float | None) -> str:
+    """``4m 59s``, ``1h 02m``, ``1d 03h``; ``-`` for None."""
+    if seconds is None:
+        return "-"
+    total = int(round(abs(seconds)))
+    sign = "-" if seconds < 0 and total else ""
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m {secs:02d}s"
+    return f"{sign}{secs}s"

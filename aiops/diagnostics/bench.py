@@ -48,7 +48,7 @@ class BenchReport:
 
     def to_dict(self) -> dict:
         """JSON-safe dict (the ``-o json`` contract)."""
-        return {"target": self.target, "steps": self.steps, "warmup": self.warmup, **self.latency,
+        return {"schema": "aiops.diagnose.bench/v1", "target": self.target, "steps": self.steps, "warmup": self.warmup, **self.latency,
                 "band": self.band, "critical": self.band == "critical",
                 "baseline": {"metric": BASELINE.name, "target_ms": 1000 * BASELINE.target,
                              "acceptable_ms": 1000 * BASELINE.acceptable,

@@ -49,6 +49,10 @@ class AllocationSite:
     size: int
     code: str
 
+    def to_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "size_diff_bytes": self.size_diff,
+                "count_diff": self.count_diff, "size_bytes": self.size, "code": self.code}
+
 
 @dataclass
 class LineUsage:
@@ -87,12 +91,14 @@ class MemoryReport:
 
     def to_dict(self) -> dict:
         """JSON-safe dict (the ``-o json`` contract)."""
-        return {"target": self.target, "steps": self.steps, "warmup": self.warmup,
+        return {"schema": "aiops.diagnose.memory/v1", "target": self.target, "steps": self.steps,
+                "warmup": self.warmup,
                 "threshold_bytes_per_step": self.threshold, "bytes_per_step": self.bytes_per_step,
                 "growth_bytes": self.growth_bytes, "peak_bytes": self.peak_bytes,
-                "leaking": self.leaking, "verdict": "leak" if self.leaking else "no leak",
-                "snapshots": [asdict(s) for s in self.snapshots], "top": [asdict(a) for a in self.top],
-                "rss_before": self.rss_before, "rss_after": self.rss_after, "seconds": self.seconds,
+                "leaking": self.leaking, "verdict": "leak" if self.leaking else "no_leak",
+                "snapshots": [asdict(s) for s in self.snapshots], "top": [a.to_dict() for a in self.top],
+                "rss_before_bytes": self.rss_before, "rss_after_bytes": self.rss_after,
+                "duration_seconds": self.seconds,
                 "lines": None if self.lines is None else [asdict(x) for x in self.lines]}
 
 

@@ -7,7 +7,7 @@ import fnmatch
 import os
 import pstats
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,7 +31,10 @@ class FunctionStat:
 
     def to_dict(self) -> dict:
         """JSON-safe dict, with cumulative milliseconds per call."""
-        return asdict(self) | {"percall_ms": 1000 * self.cumtime / self.calls if self.calls else 0.0}
+        return {"function": self.function, "file": self.file, "line": self.line, "calls": self.calls,
+                "primitive_calls": self.primitive_calls, "tottime_seconds": self.tottime,
+                "cumtime_seconds": self.cumtime,
+                "percall_ms": 1000 * self.cumtime / self.calls if self.calls else 0.0}
 
 
 @dataclass
@@ -57,7 +60,8 @@ class ProfileReport:
 
     def to_dict(self) -> dict:
         """JSON-safe dict (the ``-o json`` contract)."""
-        return {"target": self.target, "steps": self.steps, "seconds": self.seconds,
+        return {"schema": "aiops.diagnose.profile/v1", "target": self.target, "steps": self.steps,
+                "duration_seconds": self.seconds,
                 "per_step_ms": self.per_step_ms, "sort": self.sort, "total_calls": self.total_calls,
                 "functions": [f.to_dict() for f in self.functions], "saved_to": self.saved_to}
 

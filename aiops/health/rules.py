@@ -51,18 +51,15 @@ def judge_health_body(resp: Any) -> tuple[dict[str, Any] | None, list[str], str]
 
 
 def judge_metrics(text: str, expected: list[str]) -> tuple[list[str], list[str], str | None]:
-    """Parse a Prometheus exposition page with prometheus_client's own parser.
+    """Read a Prometheus exposition page (prometheus_client's parser judges what is valid;
+    :mod:`aiops.health.exposition` skips it for pages in the canonical subset).
 
     Returns (expected names present, expected names missing, parse problem or None).
     """
-    from prometheus_client.parser import text_string_to_metric_families
+    from aiops.health.exposition import names as exported
 
-    names: set[str] = set()
     try:
-        for family in text_string_to_metric_families(text):
-            names.add(family.name)
-            for sample in family.samples:
-                names.add(sample.name)
+        names = exported(text)
     except Exception as exc:  # the parser raises ValueError/TypeError/IndexError on garbage
         return [], list(expected), f"not Prometheus exposition format: {str(exc)[:120]}"
     if not names:

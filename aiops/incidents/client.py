@@ -24,6 +24,8 @@ from typing import Any, Callable
 
 from aiops.core.errors import AuthError, CheckFailed, ConfigError, UpstreamError, UsageError
 
+SANDBOX_HEADER = "X-Aiops-Sandbox"  # on every answer of ``aiops lab pagerduty`` (aiops.lab.pagerduty)
+
 REGIONS = {"us": ("https://api.pagerduty.com", "https://events.pagerduty.com"),
            "eu": ("https://api.eu.pagerduty.com", "https://events.eu.pagerduty.com")}
 log = logging.getLogger("aiops.incidents")
@@ -183,6 +185,8 @@ def client_classes() -> tuple[type, type]:
 
         def postprocess(self, response: Any, *args: Any) -> None:
             super().postprocess(response, *args)  # type: ignore[misc]
+            if SANDBOX_HEADER in response.headers:  # ``aiops lab pagerduty``, not PagerDuty
+                self.aiops_sandbox = response.headers[SANDBOX_HEADER]
             if response.status_code == 429 or response.status_code >= 500:
                 raise _Retryable(response)
 
@@ -262,6 +266,11 @@ class PagerDuty:
 
     def close(self) -> None:
         self.client.close()
+
+    @property
+    def sandbox(self) -> str | None:
+        """The sandbox's notice when the endpoint answered as ``aiops lab pagerduty``, else None."""
+        return getattr(self.client, "aiops_sandbox", None)
 
     def jget(self, path: str, params: dict | None = None) -> Any:
         """GET ``path``; the whole JSON body (for pagination fields)."""

@@ -32,6 +32,7 @@ from typing import Any, Iterable
 
 from aiops.catalog.incident import P1_TIMELINE
 from aiops.core import errors
+from aiops.core.timewindow import human_duration
 
 SCHEMA = "aiops.incidents.clock/v1"
 ACK_TYPES = ("acknowledge_log_entry", "acknowledgement_log_entry")
@@ -269,22 +270,6 @@ def iso(when: dt.datetime | None) -> str:
     return _utc(when).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def human_duration(seconds: float | None) -> str:
-    """``4m 59s``, ``1h 02m``, ``1d 03h``; ``-`` for None."""
-    if seconds is None:
-        return "-"
-    total = int(round(abs(seconds)))
-    sign = "-" if seconds < 0 and total else ""
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days}d {hours:02d}h"
-    if hours:
-        return f"{sign}{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{sign}{minutes}m {secs:02d}s"
-    return f"{sign}{secs}s"
 
 
 def describe(state: MilestoneState) -> str:

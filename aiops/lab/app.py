@@ -65,7 +65,11 @@ class RequestMetrics:
         state = scope.setdefault("state", {})
         state["correlation_id"] = cid
         state["user_id"] = _header_id(headers.get("x-user-id")) or "anonymous"
+        self.service.tracing.annotate(cid)
         path = scope["path"]
+        if self.service.restarting() and not path.startswith("/admin/"):
+            await _restarting(send)  # as a restarting process: nothing counted, nothing logged
+            return
         label = path if path in PATHS else "/admin/faults/{name}" if path.startswith("/admin/faults/") else "other"
         status, received, sent = 500, 0, 0
 
@@ -95,6 +99,7 @@ class RequestMetrics:
             m = self.service.metrics
             method = scope["method"] if scope["method"] in METHODS else "other"
             m.http_requests.labels(method, label, str(status)).inc()
+            self.service.sessions.seen(state["user_id"])
             m.network.inc(received, direction="received")
             m.network.inc(sent, direction="sent")
             if label == "/infer":
@@ -175,10 +180,12 @@ def create_app(service: LabService, *, base_url: str | None = None, on_shutdown:
         loop = asyncio.get_running_loop()
         tasks = [asyncio.create_task(_ticker(app, service)),
                  asyncio.create_task(_warm_up(loop, service))]
-        if base_url and service.config.synthetic_rps > 0:
-            from aiops.lab.synthetic import synthetic_traffic
+        if base_url:
+            from aiops.lab.synthetic import bad_clients, synthetic_traffic
 
-            tasks.append(asyncio.create_task(synthetic_traffic(base_url, service)))
+            tasks.append(asyncio.create_task(bad_clients(base_url, service)))
+            if service.config.synthetic_rps > 0:
+                tasks.append(asyncio.create_task(synthetic_traffic(base_url, service)))
         try:
             yield
         finally:
@@ -197,7 +204,7 @@ def create_app(service: LabService, *, base_url: str | None = None, on_shutdown:
         Route("/admin/faults/{name}", admin_faults, methods=["DELETE"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
-                     middleware=[Middleware(RequestMetrics, service=service)],
+                     middleware=[*service.tracing.middleware(), Middleware(RequestMetrics, service=service)],
                      exception_handlers={HTTPException: http_error, Exception: server_error})
 
 
@@ -240,6 +247,14 @@ def _authorise(request: Any, token: str | None) -> Any:
     if not given or not hmac.compare_digest(given.encode(), token.encode()):
         return _json({"error": "missing or invalid admin token"}, 401, {"WWW-Authenticate": "Bearer"})
     return None
+
+
+async def _restarting(send: Any) -> None:
+    body = b'{"status":"restarting"}'
+    await send({"type": "http.response.start", "status": 503,
+                "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _ticker(app: Any, service: LabService) -> None:

@@ -12,6 +12,26 @@ Each fault moves exactly the signal one of the runbook's alerts (or checks) watc
 | training-stall            | ``ai_episodes_completed`` stops (TrainingStalled)              |
 | not-ready                 | ``/ready`` answers 503                                         |
 | crash[=SECONDS]           | the process exits with status 1 (ApplicationDown)              |
+
+Noise: faults that move a signal an on-call engineer sees, and that a good triage must NOT call
+critical. Each is benign for a stated reason, in real time and when a drill compresses time
+(``aiops drill run --speed F`` divides the durations below by F, as it divides the rules'):
+
+| noise                     | moves                                  | why it is benign                   |
+|---------------------------|----------------------------------------|------------------------------------|
+| client-errors[=PER_S]     | bad clients POST invalid /infer bodies: | the runbook's error rules and the  |
+|                           | ``http_requests_total{status="422"}``,  | /health errors check count 5xx     |
+|                           | WARNING "Rejected observation" records  | only: a 4xx is the client's fault  |
+| cpu-burst[=SECONDS]       | ``cpu_usage_percent`` reads 95 for      | shorter than the capacity rule's   |
+|                           | SECONDS (default 60), then clears       | 5 minutes; the scorecard averages  |
+|                           | itself; latency unchanged (simulated:   | CPU over its 5-minute window       |
+|                           | no core is really burnt)                |                                    |
+| restart[=SECONDS]         | every endpoint answers 503 for SECONDS  | shorter than ApplicationDown's     |
+|                           | (default 20), as while a restarted      | ``for: 1m``: ``up`` is 0 for fewer |
+|                           | process comes up: ``up`` drops to 0,    | evaluations than the rule needs;   |
+|                           | then the fault clears itself            | the service is back before anyone  |
+| log-noise[=PER_S]         | WARNING records (default 50 a second)   | WARNING is "recoverable": triage   |
+|                           | from ``active_inference.cache``         | reads ERROR and above as errors    |
 """
 
 from __future__ import annotations
@@ -57,7 +77,19 @@ FAULTS: tuple[FaultKind, ...] = (
     FaultKind("not-ready", "answer /ready with 503"),
     FaultKind("crash", "exit with status 1 after VALUE seconds", default=0.0, high=3600.0,
               unit="s", low_inclusive=True),
+    # noise (benign by design: see the module docstring)
+    FaultKind("client-errors", "bad clients send VALUE invalid /infer requests a second (4xx)",
+              default=20.0, high=500.0, unit="/s"),
+    FaultKind("cpu-burst", "report 95% CPU for VALUE seconds, then clear", default=60.0, high=3600.0,
+              unit="s"),
+    FaultKind("restart", "answer 503 everywhere for VALUE seconds (a restart), then clear",
+              default=20.0, high=3600.0, unit="s"),
+    FaultKind("log-noise", "write VALUE WARNING log records a second", default=50.0, high=1000.0,
+              unit="/s"),
 )
+NOISE = ("client-errors", "cpu-burst", "restart", "log-noise")
+SELF_CLEARING = ("cpu-burst", "restart")  # their value is a duration
+CPU_BURST_PERCENT = 95.0
 
 BY_NAME: dict[str, FaultKind] = {f.name: f for f in FAULTS}
 
@@ -109,9 +141,11 @@ class ActiveFault:
     def to_dict(self) -> dict[str, Any]:
         import datetime as dt
 
+        from aiops.core.timewindow import rfc3339
+
         since = dt.datetime.fromtimestamp(self.since, dt.timezone.utc)
         return {"name": self.name, "value": self.value, "spec": format_fault(self.name, self.value),
-                "since": since.isoformat(timespec="seconds").replace("+00:00", "Z")}
+                "since": rfc3339(since)}
 
 
 class FaultSet:
@@ -159,6 +193,10 @@ class FaultSet:
         """The fault's value, or None when it is not active."""
         fault = self._active.get(name)
         return None if fault is None else fault.value
+
+    def get(self, name: str) -> ActiveFault | None:
+        """The active fault called ``name``, or None."""
+        return self._active.get(name)
 
     def snapshot(self) -> list[ActiveFault]:
         """The active faults, sorted by name."""

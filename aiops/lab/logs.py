@@ -9,7 +9,8 @@ Every record has exactly the runbook's fields::
 
 ``context`` always carries ``episode``, ``step`` and ``accuracy`` (null when they do not
 apply) and may carry more (``method``, ``path``, ``status``, ``fault``, ``error``).
-Levels are the runbook's: DEBUG, INFO, WARN, ERROR, FATAL.
+Levels are the runbook's: DEBUG, INFO, WARN, ERROR, FATAL. With tracing on, every record
+also carries ``trace_id`` and ``span_id`` (null outside a sampled span), so logs and traces join.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class RunbookFormatter(logging.Formatter):
     def __init__(self, defaults: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.defaults = defaults if defaults is not None else {}
+        self.trace_ids: Any = None  # with tracing on: () -> (trace_id, span_id) of the current span
 
     def to_dict(self, record: logging.LogRecord) -> dict[str, Any]:
         ctx = dict(getattr(record, "context", None) or {})
@@ -69,7 +71,7 @@ class RunbookFormatter(logging.Formatter):
             exc = record.exc_info[1]
             context["error"] = f"{type(exc).__name__}: {exc}"[:500]
         duration = getattr(record, "duration_ms", None)
-        return _clean({
+        doc = _clean({
             "timestamp": iso_utc(record.created),
             "level": LEVEL_NAMES.get(record.levelno, record.levelname),
             "logger": record.name,
@@ -80,6 +82,9 @@ class RunbookFormatter(logging.Formatter):
             "duration_ms": None if duration is None else round(float(duration), 3),
             "context": context,
         })
+        if self.trace_ids is not None:  # formatted in the logging thread: its current span
+            doc["trace_id"], doc["span_id"] = self.trace_ids()
+        return doc
 
     def format(self, record: logging.LogRecord) -> str:
         return json.dumps(self.to_dict(record), separators=(",", ":"), ensure_ascii=False,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 INFERENCE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -116,6 +116,7 @@ class LabMetrics:
         self._process.cpu_percent(None)  # the first call only primes the counter
         self._cpus = psutil.cpu_count() or 1
         self._cpu_value, self._cpu_at = 0.0, time.monotonic()
+        self.cpu_floor: Callable[[], float] = lambda: 0.0  # the cpu-burst noise fault raises it
         self._lock = threading.Lock()
 
     def observe_inference(self, seconds: float, entropy: float, free_energy: float) -> None:
@@ -133,7 +134,7 @@ class LabMetrics:
             if now - self._cpu_at >= CPU_SAMPLE_SECONDS:  # shorter intervals are tick noise
                 self._cpu_value = min(100.0, self._process.cpu_percent(None) / self._cpus)
                 self._cpu_at = now
-            cpu = self._cpu_value
+            cpu = max(self._cpu_value, self.cpu_floor())
             rss = self._process.memory_info().rss
             disk = psutil.disk_usage(self.disk_path).percent
         self.cpu.set(cpu)

@@ -33,6 +33,7 @@ class ServeOptions:
     log_file: str | None = None
     log_level: str = "info"
     ship: Any = None  # aiops.lab.shipping.ShipTarget or None
+    tracing: Any = None  # aiops.lab.tracing.TracingOptions or None
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -81,10 +82,11 @@ def serve(config: LabConfig, options: ServeOptions, *,
     import uvicorn
 
     from aiops.lab import logs
+    from aiops.lab import tracing as lab_tracing
     from aiops.lab.app import create_app
     from aiops.lab.service import LabService
 
-    shipper = None
+    shipper, tracing = None, lab_tracing.NO_TRACING
     if options.ship is not None:
         from aiops.lab.shipping import BulkShipper
 
@@ -94,16 +96,20 @@ def serve(config: LabConfig, options: ServeOptions, *,
                                extra_handlers=(shipper,) if shipper else (), defaults=defaults)
     sock = None
     try:
-        service = LabService(config, crash=lambda: _crash(log_setup))
+        service = LabService(config, crash=lambda: _crash(log_setup, service.tracing))
         defaults["model_id"] = service.model_id
         service.shipper = shipper
         sock = bind(options.host, options.port)
         url = url_for(sock)
+        tracing = service.tracing = lab_tracing.start(options.tracing, instance=url,
+                                                      model_id=service.model_id)
+        if tracing.enabled:
+            log_setup.formatter.trace_ids = tracing.ids
         server = _server_class()(uvicorn.Config(
             create_app(service, base_url=url), log_config=None, access_log=False, lifespan="on",
             loop="asyncio", server_header=False, timeout_graceful_shutdown=5, timeout_keep_alive=30))
         with _signals(server):
-            announce({"url": url, "pid": os.getpid(), "model": config.model,
+            announce({"schema": "aiops.lab.serve/v1", "url": url, "pid": os.getpid(), "model": config.model,
                       "model_id": service.model_id,
                       "faults": [format_fault(n, v) for n, v in config.faults],
                       "log_file": os.path.abspath(options.log_file) if options.log_file else None})
@@ -116,13 +122,16 @@ def serve(config: LabConfig, options: ServeOptions, *,
     finally:
         if sock is not None:
             sock.close()
+        tracing.shutdown()  # every span queued so far is exported before the process ends
         log_setup.close()
         if shipper is not None:
             shipper.close()
 
 
-def _crash(log_setup: Any) -> None:
-    """The crash fault: flush the logs, then die without any clean-up, exit status 1."""
+def _crash(log_setup: Any, tracing: Any) -> None:
+    """The crash fault: flush the logs and spans, then die without any clean-up, exit status 1."""
+    with contextlib.suppress(Exception):
+        tracing.flush()
     with contextlib.suppress(Exception):
         log_setup.close()
     os._exit(1)

@@ -17,15 +17,18 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from aiops import __version__
-from aiops.lab.faults import ActiveFault, FaultSet, format_fault
+from aiops.lab.faults import CPU_BURST_PERCENT, SELF_CLEARING, ActiveFault, FaultSet, format_fault
 from aiops.lab.logs import event, iso_utc
 from aiops.lab.metrics import LabMetrics, default_memory_limit, info_labels
+from aiops.lab.phases import Phases, perceive, plan
+from aiops.lab.tracing import NO_TRACING
 from aiops.lab.training import Trainer
 
 log_core = logging.getLogger("active_inference.core")
 log_api = logging.getLogger("active_inference.api")
 log_faults = logging.getLogger("active_inference.faults")
 log_service = logging.getLogger("active_inference.service")
+log_cache = logging.getLogger("active_inference.cache")
 
 MAX_LEAK_MB = 1024.0
 MIN_ERROR_SAMPLE = 10  # /infer requests in the window before the error ratio counts
@@ -47,6 +50,9 @@ class LabConfig:
     disk_path: str = "."
     warmup_steps: int = 3
     seed: int = 0
+    session_window: float = 300.0  # seconds a user stays in ai_active_sessions after a request
+    cache_entries: int = 1024  # inference cache bound (0 = no cache)
+    store_path: str | None = None  # episode store (SQLite); None = a temporary file
 
 
 class InferenceFailed(Exception):
@@ -126,10 +132,12 @@ class LabService:
         self.metrics = LabMetrics(memory_limit=config.memory_limit or default_memory_limit(),
                                   disk_path=config.disk_path)
         self.metrics.model_info.info(info_labels(config.model, self.model_id))
+        self.metrics.cpu_floor = self.cpu_floor
         self.faults = FaultSet(clock)
         self.faults.on_change(self._fault_changed)
         self.errors = ErrorWindow(config.error_window)
         self.executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="lab-infer")
+        self._infrastructure(config)
         self.trainer = Trainer(Agent(self.model, **self._agent_args), self.env, self.model, self.faults,
                                observe=self._observe, on_episode=self._episode_done,
                                interval=config.train_interval, window=config.accuracy_window,
@@ -137,10 +145,27 @@ class LabService:
         self.ready = False
         self.load_error: str | None = None
         self.shipper: Any = None  # set by the server when logs are shipped
+        self.tracing: Any = NO_TRACING  # set by the server when spans are exported
         self._leak: list[bytes] = []
         self._leaked_bytes = 0
+        self._log_credit = 0.0
         for name, value in config.faults:
             self.faults.set(name, value)
+
+    def _infrastructure(self, config: LabConfig) -> None:
+        """Sessions, the inference cache and the episode store, exported by one collector."""
+        from aiops.lab.cache import InferenceCache
+        from aiops.lab.collectors import LabCollector
+        from aiops.lab.resources import Cgroup
+        from aiops.lab.sessions import SessionWindow
+        from aiops.lab.store import StoreHandle
+
+        self.sessions = SessionWindow(config.session_window)
+        self.cache = InferenceCache(config.cache_entries)
+        self.episodes = StoreHandle(config.store_path)  # opened at warm-up, off the start-up path
+        self.store_error: str | None = None
+        self.metrics.registry.register(LabCollector(sessions=self.sessions, cache=self.cache,
+                                                    store=self.episodes, cgroup=Cgroup.discover()))
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -151,6 +176,7 @@ class LabService:
             for _ in range(max(1, self.config.warmup_steps)):
                 self.api_agent.reset()
                 self.api_agent.infer(obs)
+            self.episodes.start()
             self.trainer.start()
         except Exception as exc:  # a model that cannot run: /health says why
             self.load_error = f"{type(exc).__name__}: {exc}"
@@ -164,6 +190,7 @@ class LabService:
         self.trainer.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self._leak.clear()
+        self.episodes.close()
 
     def tick(self, seconds: float) -> None:
         """Advance time-driven faults by ``seconds`` (memory growth, a scheduled crash)."""
@@ -174,10 +201,36 @@ class LabService:
             if size > 0:
                 self._leak.append(b"\xa5" * size)  # written, so resident (not lazily mapped)
                 self._leaked_bytes += size
+        self._noise(seconds)
         crash = next((f for f in self.faults.snapshot() if f.name == "crash"), None)
         if crash is not None and self._clock() >= crash.since + (crash.value or 0.0):
             event(log_service, logging.CRITICAL, "Fatal error: process terminating", fault="crash")
             self._crash()
+
+    def _noise(self, seconds: float) -> None:
+        """Log noise at its rate; the self-clearing noise (cpu-burst, restart) ends on time."""
+        rate = self.faults.value("log-noise")
+        if rate:
+            self._log_credit += rate * seconds
+            while self._log_credit >= 1.0:
+                self._log_credit -= 1.0
+                event(log_cache, logging.WARNING, "Cache miss ratio high: recomputing beliefs",
+                      fault="log-noise")
+        now = self._clock()
+        for name in SELF_CLEARING:
+            fault = self.faults.get(name)
+            if fault is not None and now >= fault.since + (fault.value or 0.0):
+                self.faults.clear(name)
+                if name == "restart":
+                    event(log_service, logging.INFO, "Service started after restart")
+
+    def restarting(self) -> bool:
+        """Under the restart fault every endpoint answers 503, as while a process comes up."""
+        return self.faults.active("restart")
+
+    def cpu_floor(self) -> float:
+        """The CPU share the cpu-burst fault reports (0 when it is not active)."""
+        return CPU_BURST_PERCENT if self.faults.active("cpu-burst") else 0.0
 
     def _fault_changed(self, name: str, fault: ActiveFault | None) -> None:
         if fault is None:
@@ -188,6 +241,8 @@ class LabService:
         else:
             event(log_faults, logging.WARNING, f"Fault injected: {format_fault(name, fault.value)}",
                   fault=name, value=fault.value)
+            if name == "restart":
+                event(log_service, logging.INFO, "Service restarting", fault=name)
 
     # -- inference -----------------------------------------------------------------------
 
@@ -209,9 +264,22 @@ class LabService:
             raise ObservationError(422, f"observation[{i}] = {obs[i]} is outside 0..{self.num_obs[i] - 1}")
         return obs
 
-    def _api_step(self, obs: list[int]) -> Any:
-        self.api_agent.reset()
-        return self.api_agent.infer(obs)
+    async def _api_step(self, obs: list[int], delay: float) -> Any:
+        """One step of the API agent in the worker thread, phase by phase (see :mod:`aiops.lab.phases`).
+
+        The slow-inference fault slows policy evaluation: the step is split around the delay,
+        which is awaited on the event loop so that other requests keep being served.
+        """
+        loop = asyncio.get_running_loop()
+        if not delay:
+            return await loop.run_in_executor(self.executor, self._whole_step, obs)
+        phases = await loop.run_in_executor(self.executor, perceive, self.api_agent, obs)
+        phases.policy_start = time.time_ns()
+        await asyncio.sleep(delay)
+        return await loop.run_in_executor(self.executor, plan, self.api_agent, phases, self.cache, tuple(obs))
+
+    def _whole_step(self, obs: list[int]) -> Phases:
+        return plan(self.api_agent, perceive(self.api_agent, obs), self.cache, tuple(obs))
 
     def _entropy(self, raw: float) -> float:
         return raw + (self.faults.value("entropy-spike") or 0.0)
@@ -226,6 +294,17 @@ class LabService:
         m.training_loss.set(stats.loss)
         m.sample_efficiency.set(stats.sample_efficiency)
         m.convergence_time.set(stats.convergence_time)
+        correct, loss, steps, seconds = self.trainer.last_result  # seconds: to converge
+        try:
+            store = self.episodes.wait()
+            if store is None:
+                raise RuntimeError(self.episodes.error or "the episode store did not open")
+            store.record(correct=bool(correct), loss=loss, steps_to_converge=steps, seconds_to_converge=seconds)
+            self.store_error = None
+        except Exception as exc:  # a full disk must not stop training: /health reports it
+            if self.store_error is None:
+                event(log_service, logging.ERROR, "Episode store write failed", exc_info=exc)
+            self.store_error = f"{type(exc).__name__}: {exc}"
 
     async def infer(self, obs: list[int], *, correlation_id: str, user_id: str) -> dict[str, Any]:
         """One perception-action step from the model's prior for ``obs``.
@@ -241,16 +320,17 @@ class LabService:
             event(log_api, logging.ERROR, "Inference failed: model backend error",
                   correlation_id=correlation_id, user_id=user_id,
                   duration_ms=(time.perf_counter() - start) * 1000, **progress, path="/infer", status=500)
-            raise InferenceFailed("model backend error")
-        delay = self.faults.value("slow-inference")
-        if delay:
-            await asyncio.sleep(delay)
+            failure = InferenceFailed("model backend error")
+            self.tracing.failed(failure)
+            raise failure
         self.metrics.request_queue.inc()  # the capacity rule's "request queue"
         try:
-            result = await asyncio.get_running_loop().run_in_executor(self.executor, self._api_step, obs)
+            phases = await self._api_step(obs, self.faults.value("slow-inference") or 0.0)
         finally:
             self.metrics.request_queue.dec()
+        result = phases.result
         seconds = time.perf_counter() - start
+        self.tracing.inference(phases, model=self.config.model, model_id=self.model_id)
         self._observe(seconds, result)
         event(log_core, logging.INFO, "Inference completed successfully", correlation_id=correlation_id,
               user_id=user_id, duration_ms=seconds * 1000, **progress, path="/infer", status=200,
@@ -292,20 +372,30 @@ class LabService:
             "status": status, "timestamp": iso_utc(self._clock()), "version": __version__,
             "checks": checks,
             "details": {
-                "uptime_s": round(self._clock() - self.started, 1), "model": self.config.model,
+                "uptime_seconds": round(self._clock() - self.started, 1), "model": self.config.model,
                 "model_id": self.model_id,
                 "memory": {"rss_bytes": system["rss_bytes"], "limit_bytes": system["memory_limit_bytes"],
                            "percent": round(mem_pct, 2)},
                 "disk": {"path": os.path.abspath(self.config.disk_path),
                          "percent": system["disk_percent"]},
-                "errors": {"window_s": self.config.error_window, "requests": requests,
+                "errors": {"window_seconds": self.config.error_window, "requests": requests,
                            "errors": errors, "ratio": round(ratio, 4)},
                 "dependencies": problems,
                 "training": self.trainer.stats.to_dict(),
+                "episode_store": self._store_summary(),
                 "log_shipping": self.shipper.status() if self.shipper is not None else None,
             },
         }
         return (503 if status == "unhealthy" else 200), body
+
+    def _store_summary(self) -> dict[str, Any]:
+        try:
+            store = self.episodes.current
+            if store is None:
+                return {"path": None, "episodes": None, "error": self.episodes.error}
+            return {"path": store.path, **store.summary(), "error": self.store_error}
+        except Exception as exc:  # reported, not raised: /health must answer
+            return {"path": None, "episodes": None, "error": f"{type(exc).__name__}: {exc}"}
 
     def _dependencies(self) -> tuple[str, list[str]]:
         problems = []
@@ -315,6 +405,8 @@ class LabService:
             problems.append("model: warming up")
         if self.trainer.error:
             problems.append(f"trainer: {self.trainer.error}")
+        if self.store_error:
+            problems.append(f"episode store: {self.store_error}")
         if self.shipper is not None and self.shipper.last_error:
             problems.append(f"log store: {self.shipper.last_error}")
         if not problems:

@@ -91,6 +91,11 @@ class Trainer:
             self._thread.join(timeout)
 
     @property
+    def last_result(self) -> tuple[float, float, int, float]:
+        """The latest episode: (1.0 if correct else 0.0, loss, steps to converge, seconds to converge)."""
+        return self._results[-1]
+
+    @property
     def alive(self) -> bool:
         """Whether the training thread is running."""
         return self._thread.is_alive()

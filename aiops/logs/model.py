@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiops.core.timewindow import rfc3339
+
 TIMESTAMP = "timestamp"
 CORRELATION_ID = "correlation_id"
 LEVEL = "level"
@@ -61,11 +63,8 @@ def from_epoch_ms(ms: float) -> dt.datetime:
 
 
 def iso(when: dt.datetime | None) -> str | None:
-    """ISO-8601 in UTC with a ``Z``: milliseconds, or microseconds when they are not zero."""
-    if when is None:
-        return None
-    spec = "milliseconds" if when.microsecond % 1000 == 0 else "microseconds"
-    return when.astimezone(dt.timezone.utc).isoformat(timespec=spec).replace("+00:00", "Z")
+    """RFC 3339 in UTC with a ``Z`` and milliseconds (the JSON documents' one precision)."""
+    return None if when is None else rfc3339(when)
 
 
 def keyword(value: Any) -> str | None:

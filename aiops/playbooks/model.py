@@ -33,6 +33,7 @@ from typing import Any
 
 from aiops.core.errors import ConfigError
 
+SCHEMA = "aiops.playbook/v1"  # one playbook, as `aiops playbook show` prints it (and each of `list`'s)
 SEVERITIES = ("critical", "warning", "info")
 KINDS = ("alert", "procedure")
 HEALTH_SIGNALS = ("health.unreachable", "health.not-ready", "health.degraded", "health.check.memory",
@@ -117,8 +118,10 @@ class Step:
         return self.action is not None
 
     def to_dict(self) -> dict[str, Any]:
+        from aiops.playbooks.steps.registry import params_json
+
         return {"number": self.number, "name": self.name, "action": self.action,
-                "with": self.params, "expect": [c.to_dict() for c in self.expect],
+                "with": params_json(self.action, self.params), "expect": [c.to_dict() for c in self.expect],
                 "manual": self.manual, "hint": self.hint, "severity": self.severity}
 
 
@@ -142,7 +145,8 @@ class Playbook:
         return any(a.lower() == alert.lower() for a in self.alerts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "kind": self.kind, "severity": self.severity,
+        return {"schema": SCHEMA, "name": self.name, "title": self.title, "kind": self.kind,
+                "severity": self.severity,
                 "alerts": list(self.alerts), "signals": [s.to_dict() for s in self.signals],
                 "summary": self.summary, "runbook": self.runbook, "path": self.path,
                 "shipped": self.shipped, "steps": [s.to_dict() for s in self.steps]}

@@ -94,6 +94,7 @@ def build_draft(sources: Sources, *, incident_ref: str | None = None,
     draft.log_errors = found["logs"]
     draft.metrics = [summarise(s) for s in found["metrics"] or []]
     draft.metric_series = found["metrics"] or []
+    draft.slow_trace = found["traces"]
     _incident_facts(draft, data, audit, title, actor, now)
     events = []
     if data is not None:
@@ -117,7 +118,9 @@ def _fetch_window(sources: Sources, start: dt.datetime, end: dt.datetime, top: i
         calls["metrics"] = lambda: sources.metrics(start, end)
     if sources.log_errors is not None:
         calls["logs"] = lambda: sources.log_errors(start, end, top)
-    found: dict[str, Any] = {"alerts": None, "metrics": None, "logs": None}
+    if sources.traces is not None:
+        calls["traces"] = lambda: sources.traces(start, end)
+    found: dict[str, Any] = {"alerts": None, "metrics": None, "logs": None, "traces": None}
     if not calls:
         return found
     source_gaps: dict[str, list[Gap]] = {name: [] for name in calls}

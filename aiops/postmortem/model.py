@@ -13,7 +13,7 @@ SCHEMA = "aiops.postmortem/v1"
 class Gap:
     """A source that could not be read: the document says so and is written anyway."""
 
-    source: str  # pagerduty | audit | alerts | metrics | logs
+    source: str  # pagerduty | audit | alerts | metrics | logs | traces
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,6 +109,7 @@ class Draft:
     redacted: bool = False
     metric_series: list[MetricSeries] = field(default_factory=list)  # for charts
     postmortem_entry: Any = None  # the audit entry recording this draft (incident mode)
+    slow_trace: Any = None  # aiops.tracing.TraceView: the window's slowest trace, when tracing is configured
 
     def to_dict(self) -> dict[str, Any]:
         inc = self.incident

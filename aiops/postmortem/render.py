@@ -22,7 +22,7 @@ from aiops.postmortem.model import Draft
 
 TEMPLATE = "postmortem.md.j2"
 PLACEHOLDER = "[TODO: {}]"
-SOURCES = ("pagerduty", "audit", "alerts", "metrics", "logs")
+SOURCES = ("pagerduty", "audit", "alerts", "metrics", "logs", "traces")
 
 
 def placeholder(text: str) -> str:
@@ -111,7 +111,19 @@ def context(draft: Draft, charts: dict[str, str] | None = None) -> dict[str, Any
         "first_alert": min(draft.alerts, key=lambda a: a.start) if draft.alerts else None,
         "generated_at": draft.generated_at, "version": __version__, "redacted": draft.redacted,
         "sources": SOURCES, "gap_sources": [g.source for g in draft.gaps],
+        "slow_trace": draft.slow_trace, "slow_trace_text": trace_block(draft.slow_trace),
     }
+
+
+def trace_block(view: Any) -> str:
+    """The slowest trace's waterfall for a fenced code block: no backticks (they would close the
+    fence) and no placeholder look-alikes from span names."""
+    if view is None:
+        return ""
+    from aiops.tracing.waterfall import plain
+
+    text = plain(view, 100).replace("`", "'")
+    return re.sub(r"\[(?=\s*TODO)", "(", text, flags=re.I)
 
 
 def render(template: Any, draft: Draft, charts: dict[str, str] | None = None) -> str:

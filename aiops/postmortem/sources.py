@@ -8,7 +8,8 @@ configuration with :func:`from_config`:
 - ``audit(ref, start, end) -> list[AuditEntry]``: aiops's own actions (:mod:`aiops.incidents.audit`);
 - ``alerts(start, end) -> list[AlertInterval]``: what fired, from ``ALERTS`` (:mod:`aiops.prometheus.alerts`);
 - ``metrics(start, end) -> list[MetricSeries]``: the key metrics (:mod:`aiops.prometheus.queries`);
-- ``log_errors(start, end, top) -> ErrorReport``: the top log errors (:mod:`aiops.logs`).
+- ``log_errors(start, end, top) -> ErrorReport``: the top log errors (:mod:`aiops.logs`);
+- ``traces(start, end) -> TraceView | None``: the slowest trace of the window (:mod:`aiops.tracing`).
 
 A source that is not configured is listed in ``Sources.missing`` with the reason (or its
 provider raises a ConfigError saying what is missing); one that fails raises an :class:`~aiops.core.errors.AiopsError` which the draft records as a gap.
@@ -58,6 +59,10 @@ class LogErrorsProvider(Protocol):
     def __call__(self, start: dt.datetime, end: dt.datetime, top: int) -> Any: ...
 
 
+class TracesProvider(Protocol):
+    def __call__(self, start: dt.datetime, end: dt.datetime) -> Any: ...
+
+
 @dataclass
 class Sources:
     """The providers a draft may use; ``None`` means not configured (see ``missing``)."""
@@ -67,6 +72,7 @@ class Sources:
     alerts: AlertsProvider | None = None
     metrics: MetricsProvider | None = None
     log_errors: LogErrorsProvider | None = None
+    traces: TracesProvider | None = None
     missing: dict[str, str] = field(default_factory=dict)
 
 
@@ -164,6 +170,17 @@ def log_errors_provider(backend_factory: Callable[[], Any]) -> LogErrorsProvider
     return fetch
 
 
+def traces_provider(cfg: Any) -> TracesProvider:
+    """The slowest trace that started in the window (an :class:`aiops.tracing.TraceView`), or None."""
+    def fetch(start: dt.datetime, end: dt.datetime) -> Any:
+        from aiops.tracing import open_source, search
+
+        report = search(open_source(cfg), start, end, limit=1)
+        return report.traces[0].view if report.traces else None
+
+    return fetch
+
+
 def from_config(cfg: Any) -> Sources:
     """Real providers for every source the configuration makes reachable."""
     from aiops.incidents.audit import default_path
@@ -177,6 +194,10 @@ def from_config(cfg: Any) -> Sources:
     else:
         sources.missing["pagerduty"] = "not configured: pagerduty.token is not set"
     sources.log_errors = log_errors_provider(lambda: _open_logs(cfg))
+    from aiops.tracing import configured
+
+    if configured(cfg):  # optional: without a tracing source the document has no waterfall, and no gap
+        sources.traces = traces_provider(cfg)
     return sources
 
 

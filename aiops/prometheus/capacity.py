@@ -26,7 +26,7 @@ EVIDENCE_WINDOW_S = 300  # evidence window for rules without a duration of their
 class Recommendation:
     action: str
     rule: str
-    status: str  # recommended | not needed | no data | error
+    status: str  # recommended | not_needed | no_data | error
     instances: list[str]  # where the rule holds
     evidence: dict[str, dict[str, float | bool | None]]
     queries: dict[str, str]
@@ -66,7 +66,7 @@ def rule_queries(rule: CapacityRule, job: str | None) -> dict[str, str]:
                f"avg_{window}": f"avg_over_time({series}[{window}])"}
     if rule.for_seconds:
         queries[f"min_{window}"] = f"min_over_time({series}[{window}])"
-        queries[f"{window}_ago"] = f"{series} offset {window}"
+        queries[f"ago_{window}"] = f"{series} offset {window}"
     return queries
 
 
@@ -82,13 +82,13 @@ def judge_rule(rule: CapacityRule, queries: dict[str, str],
             instance = series.labels.get("instance") or series.label_text() or "-"
             evidence.setdefault(instance, {})[name] = series.value
     if not evidence:
-        return Recommendation(rule.action, rule.text, "no data", [], {}, queries,
+        return Recommendation(rule.action, rule.text, "no_data", [], {}, queries,
                               f"Prometheus has no {rule.metric} series")
     window = promql_duration(rule.for_seconds or EVIDENCE_WINDOW_S)
     holding = []
     for instance, values in sorted(evidence.items()):
         if rule.for_seconds:
-            lowest, before = values.get(f"min_{window}"), values.get(f"{window}_ago")
+            lowest, before = values.get(f"min_{window}"), values.get(f"ago_{window}")
             values["covered"] = before is not None
             holds = lowest is not None and lowest > rule.threshold and before is not None
         else:
@@ -101,7 +101,7 @@ def judge_rule(rule: CapacityRule, queries: dict[str, str],
     if rule.for_seconds and not holding and any(
             (v.get(f"min_{window}") or 0) > rule.threshold and not v["covered"] for v in evidence.values()):
         note = f"above {rule.threshold:g} but with less than {window} of data"
-    return Recommendation(rule.action, rule.text, "recommended" if holding else "not needed",
+    return Recommendation(rule.action, rule.text, "recommended" if holding else "not_needed",
                           holding, evidence, queries, note)
 
 

@@ -26,10 +26,11 @@ USER_ERRORS = ("bad_data", "execution")
 class Client:
     """A configured ``PrometheusConnect`` plus the base URL for messages."""
 
-    def __init__(self, base: str, connect: Any, timeout: float) -> None:
+    def __init__(self, base: str, connect: Any, timeout: float, secrets: tuple[str, ...] = ()) -> None:
         self.base = base
         self.pc = connect
         self.timeout = timeout
+        self.secrets = secrets  # credentials a server might echo in an error: never shown
 
     def close(self) -> None:
         self.pc.close()
@@ -50,16 +51,19 @@ def connect(cfg: Any, *, timeout: float | None = None, pool: int = 16, compress:
     from prometheus_api_client import PrometheusConnect
     from urllib3.util.retry import Retry
 
-    from aiops.core.http import normalise_url
+    from aiops.prometheus.http import Access
     from aiops.prometheus.transport import PoolSession
 
-    base = normalise_url(cfg.get("prometheus.url"))
+    access = Access.from_config(cfg, "prometheus")
+    base = access.base
     timeout = float(timeout or cfg.get("timeout"))
     # no retries of any kind (a refused connection is reported at once); follow redirects
     retry = Retry(total=None, connect=0, read=0, status=0, other=0, redirect=3, raise_on_status=False)
-    verify = cfg.get("tls.ca_bundle") or not cfg.get("tls.insecure")
-    session = PoolSession(base, retry=retry, verify=verify, pool=pool, compress=compress)
-    return Client(base, PrometheusConnect(base, retry=retry, session=session, timeout=timeout), timeout)
+    verify = access.ca_bundle or not access.insecure
+    session = PoolSession(base, retry=retry, verify=verify, pool=pool, compress=compress,
+                          headers=access.headers)
+    return Client(base, PrometheusConnect(base, retry=retry, session=session, timeout=timeout), timeout,
+                  access.secrets())
 
 
 def call(client: Client, fn: Callable[[], Any]) -> Any:
@@ -71,7 +75,9 @@ def call(client: Client, fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except PrometheusApiClientException as exc:
-        raise api_error(client.base, str(exc)) from None
+        from aiops.prometheus.http import hide
+
+        raise api_error(client.base, hide(str(exc), client.secrets)) from None
     except urllib3.exceptions.HTTPError as exc:
         reason = getattr(exc, "reason", None) or exc
         # urllib3's connection errors subclass its TimeoutError: judge by the socket error
@@ -104,13 +110,21 @@ def api_error(base: str, text: str) -> AiopsError:
         kind, message = "", body.strip()[:200]
     if kind in USER_ERRORS:
         return UsageError(f"Prometheus rejected the query ({kind}): {message}")
-    if status in (401, 403):
-        return AuthError(f"Prometheus at {base}: HTTP {status}: {message or 'not authorised'}")
+    if status in (401, 403) or (status == 400 and not kind and rejected_credentials(message)):
+        return AuthError(f"Prometheus at {base}: HTTP {status}: {message or 'not authorised'}",
+                         hint="check prometheus.bearer_token (or _file), username/password and headers")
     if status == 404:
         return ConfigError(f"Prometheus at {base}: HTTP 404 for the query API",
                            hint="prometheus.url must be the server's base URL")
     detail = f"{kind}: {message}" if kind else (message or "no detail")
     return UpstreamError(f"Prometheus at {base}: HTTP {status}: {detail}")
+
+
+def rejected_credentials(text: str) -> bool:
+    """Whether a plain-text 400 from an auth proxy is about the credentials (vmauth answers an
+    unknown bearer token with 400 "cannot find the provided auth token")."""
+    low = text.lower()
+    return "auth" in low and any(w in low for w in ("token", "credential", "password", "unauthori"))
 
 
 def _body(literal: str) -> str:
@@ -156,12 +170,15 @@ def _root(exc: BaseException) -> BaseException:
     return exc
 
 
-def query(client: Client, promql: str, *, at: dt.datetime | None = None) -> QueryResult:
-    """One instant query; ``at`` defaults to Prometheus's now."""
+def query(client: Client, promql: str, *, at: dt.datetime | None = None, raw: bool = False) -> Any:
+    """One instant query; ``at`` defaults to Prometheus's now. ``raw``: the result list as
+    Prometheus sends it (no Series objects: for answers of thousands of series)."""
     params = {"time": f"{at.timestamp():.3f}"} if at else None
     start = time.perf_counter()
-    raw = call(client, lambda: client.pc.custom_query(promql, params=params))
-    kind, series = parse_result(raw)
+    raw_result = call(client, lambda: client.pc.custom_query(promql, params=params))
+    if raw:
+        return raw_result
+    kind, series = parse_result(raw_result)
     return QueryResult(promql, kind, series, at, (time.perf_counter() - start) * 1000)
 
 
@@ -177,7 +194,7 @@ def query_range(client: Client, promql: str, start: dt.datetime, end: dt.datetim
 
 
 def query_many(client: Client, queries: Mapping[str, str], *, at: dt.datetime | None = None,
-               workers: int = 16) -> dict[str, QueryResult | AiopsError]:
+               workers: int = 16, raw: bool = False) -> dict[str, QueryResult | AiopsError]:
     """Run instant queries concurrently; each key maps to its result or its error.
 
     The worker threads are all started before any query is sent: a thread started while
@@ -198,7 +215,7 @@ def query_many(client: Client, queries: Mapping[str, str], *, at: dt.datetime | 
         go.wait()
         for key, promql in share:
             try:
-                results[key] = query(client, promql, at=at)
+                results[key] = query(client, promql, at=at, raw=raw)
             except AiopsError as exc:
                 results[key] = exc
             except Exception as exc:  # a bug: re-raised in the caller's thread below

@@ -95,7 +95,7 @@ class RangeResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": "aiops.prometheus.range/v1", "query": self.query, "start": self.start,
-                "end": self.end, "step_s": self.step_s,
+                "end": self.end, "step_seconds": self.step_s,
                 "no_data": self.no_data, "duration_ms": round(self.duration_ms, 2),
                 "series": [s.to_dict(instant=False) for s in self.series]}
 

@@ -18,11 +18,12 @@ from typing import Any, Callable
 from aiops.catalog import BASELINES
 from aiops.catalog.checks import CHECKS, Check
 from aiops.core import errors
-from aiops.core.errors import AiopsError, UpstreamError, UsageError
+from aiops.core.errors import AiopsError, AuthError, UpstreamError, UsageError
+from aiops.prometheus import fleet
 
 SCHEMA = "aiops.metrics/v1"
 SOURCES = ("auto", "prometheus", "scrape")
-VERDICTS = ("critical", "warning", "info", "ok", "reported", "no data", "unavailable", "error")
+VERDICTS = ("critical", "warning", "info", "ok", "reported", "no_data", "unavailable", "error")
 _UNITS_SHOWN = ("B", "%", "s", "/s", "/h")  # thresholds carry these units in words
 _BAND_VERDICT = {"target": "ok", "acceptable": "ok", "warning": "warning", "critical": "critical"}
 
@@ -39,12 +40,14 @@ class Row:
     query: str
     value: float | None = None
     band: str | None = None
-    verdict: str = "no data"
+    verdict: str = "no_data"
     threshold: str | None = None
     instance: str | None = None
     instances: dict[str, float] = field(default_factory=dict)
     note: str | None = None
     duration_ms: float | None = None  # the query's own latency (None in degraded mode)
+    worst: list[tuple[str, float]] = field(default_factory=list)  # worst first (Prometheus: top K)
+    instance_counts: dict[str, int] | None = None  # measured, and how many earn each verdict
 
     def to_dict(self) -> dict[str, Any]:
         def num(v: float | None) -> float | str | None:
@@ -54,6 +57,8 @@ class Row:
                 "value": num(self.value), "band": self.band, "verdict": self.verdict,
                 "threshold": self.threshold, "instance": self.instance,
                 "instances": {k: num(v) for k, v in self.instances.items()},
+                "worst": [{"instance": k, "value": num(v)} for k, v in self.worst],
+                "instance_counts": self.instance_counts,
                 "query": self.query, "runbook": self.runbook, "note": self.note,
                 "duration_ms": None if self.duration_ms is None else round(self.duration_ms, 2)}
 
@@ -93,9 +98,9 @@ class Scorecard:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "checked_at": self.checked_at, "source": self.source,
-                "verdict": self.verdict, "window_s": self.window_s, "job": self.job,
+                "verdict": self.verdict, "window_seconds": self.window_s, "job": self.job,
                 "prometheus_url": self.prometheus_url, "targets": self.targets,
-                "scrape_interval_s": self.scrape_interval_s,
+                "scrape_interval_seconds": self.scrape_interval_s,
                 "duration_ms": round(self.duration_ms, 1), "summary": self.summary,
                 "warnings": self.warnings, "rows": [r.to_dict() for r in self.rows]}
 
@@ -116,7 +121,7 @@ def threshold_text(check: Check) -> str | None:
 def judge(check: Check, value: float | None) -> tuple[str | None, str]:
     """(band, verdict) for the worst value; band only for baseline rows."""
     if value is None or math.isnan(value):
-        return None, "no data"
+        return None, "no_data"
     if check.baseline:
         band = next(b for b in BASELINES if b.name == check.baseline).band(value)
         return band, _BAND_VERDICT[band]
@@ -170,17 +175,47 @@ def _from_query(check: Check, query: str, result: Any) -> Row:
 
 
 def check_prometheus(cfg: Any, window_s: float, job: str | None, *, at: dt.datetime | None = None,
-                     timeout: float | None = None, checks: tuple[Check, ...] = CHECKS) -> list[Row]:
-    """Every check as a concurrent PromQL query; UpstreamError when Prometheus is unreachable."""
+                     timeout: float | None = None, checks: tuple[Check, ...] = CHECKS,
+                     top: int = fleet.TOP) -> list[Row]:
+    """Every check evaluated by Prometheus over the whole fleet (:mod:`aiops.prometheus.fleet`:
+    the ``top`` worst instances, and instance counts by verdict), all queries at once;
+    UpstreamError when Prometheus is unreachable, AuthError when it refuses us."""
     from aiops.prometheus.client import connect, query_many
 
-    queries = {c.key: c.promql_for(window_s, job) for c in checks}
-    with connect(cfg, timeout=timeout, pool=len(queries)) as client:
-        results = query_many(client, queries, at=at, workers=len(queries))
-    failures = [r for r in results.values() if isinstance(r, UpstreamError)]
-    if failures and len(failures) == len(results):
-        raise failures[0]
-    return [_from_query(c, queries[c.key], results[c.key]) for c in checks]
+    if top < 1:
+        raise UsageError("--top must be at least 1")
+    parts = {c.key: fleet.queries(c, window_s, job, top) for c in checks}
+    asked = {key: fleet.combined(qs) for key, qs in parts.items()}
+    with connect(cfg, timeout=timeout, pool=len(asked)) as client:
+        results = query_many(client, asked, at=at, workers=len(asked))
+        failures = [r for r in results.values() if isinstance(r, (UpstreamError, AuthError))]
+        if failures and len(failures) == len(results):  # unreachable or refusing us: say so, once
+            raise next((f for f in failures if isinstance(f, AuthError)), failures[0])
+        answers = {key: fleet.split(results[key], qs) for key, qs in parts.items()}
+    return [_fleet_row(c, c.promql_for(window_s, job), answers[c.key], top) for c in checks]
+
+
+def _fleet_row(check: Check, query: str, answers: dict[str, Any], top: int) -> Row:
+    error = fleet.failed(answers)
+    if error is not None:
+        return Row(check.key, check.title, check.metric, check.unit, check.source, query,
+                   verdict="error", threshold=threshold_text(check), note=error.message)
+    counts = fleet.counts(check, answers)
+    worst = fleet._ranked(check, answers["top"], top)
+    row = Row(check.key, check.title, check.metric, check.unit, check.source, query,
+              threshold=threshold_text(check), instances=dict(worst), worst=worst,
+              instance_counts=counts, duration_ms=answers["top"].duration_ms)
+    if check.compute == "count_down":
+        row.value = float(counts.get(check.severity, 0)) if counts["measured"] else None
+        row.instance = ", ".join(k for k, _ in worst) or None
+    else:
+        row.instance, row.value = (worst[0][0], worst[0][1]) if worst else (None, None)
+        if row.value is None and check.no_data:
+            row.note = check.no_data
+        elif row.value is None and counts["measured"]:
+            row.note = "NaN: nothing to measure in the window (e.g. no requests)"
+    row.band, row.verdict = judge(check, row.value)
+    return row
 
 
 def check_scrape(targets: list[str], interval_s: float, *, timeout: float, ca_bundle: str | None = None,
@@ -207,7 +242,7 @@ def check_scrape(targets: list[str], interval_s: float, *, timeout: float, ca_bu
 def metrics_check(cfg: Any, *, window: float | str = "5m", source: str = "auto",
                   job: str | None = None, targets: list[str] | None = None,
                   scrape_interval_s: float = 3.0, timeout: float | None = None,
-                  at: dt.datetime | None = None,
+                  at: dt.datetime | None = None, top: int = fleet.TOP,
                   warn: Callable[[str], None] | None = None,
                   clock: Callable[[], dt.datetime] | None = None) -> Scorecard:
     """Score every runbook check; see the module docstring for sources and degraded mode.
@@ -229,8 +264,8 @@ def metrics_check(cfg: Any, *, window: float | str = "5m", source: str = "auto",
     warnings: list[str] = []
     if source in ("auto", "prometheus"):
         try:
-            rows = check_prometheus(cfg, window_s, job or None, at=at, timeout=timeout)
-            if job and all(r.verdict == "no data" for r in rows):
+            rows = check_prometheus(cfg, window_s, job or None, at=at, timeout=timeout, top=top)
+            if job and all(r.verdict == "no_data" for r in rows):
                 warnings.append(f"Prometheus has no series for job '{job}': set prometheus.job "
                                 "(or --job '' for all jobs)")
                 if warn:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aiops.core.errors import UsageError
+from aiops.core.timewindow import rfc3339
 from aiops.prometheus.alerts import parse_ts
 
 _MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$')
@@ -99,7 +100,7 @@ def _op(raw: dict[str, Any]) -> str:
 
 
 def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return rfc3339(value)
 
 
 @dataclass

@@ -31,7 +31,7 @@ class PoolSession:
     """``session.request(method, url, params=..., timeout=...)`` on a urllib3 connection pool."""
 
     def __init__(self, base: str, *, retry: Any, verify: bool | str = True, pool: int = 16,
-                 compress: bool = False) -> None:
+                 compress: bool = False, headers: dict[str, str] | None = None) -> None:
         import urllib3
 
         parts = urlsplit(base)
@@ -45,7 +45,7 @@ class PoolSession:
         self._pool = urllib3.connection_from_url(base, maxsize=pool, block=False, retries=retry, **tls)
         self._retry = retry
         self._headers = {"Accept-Encoding": "gzip" if compress else "identity",
-                         "User-Agent": "aiops"}
+                         "User-Agent": "aiops", **(headers or {})}
         self.verify, self.cert, self.proxies, self.headers = verify, None, {}, {}
 
     def mount(self, prefix: str, adapter: Any) -> None:

@@ -44,7 +44,7 @@ def choose(library: Any, findings: list[Finding], *, alert: str | None = None,
               and f.alert and library.for_alert(f.alert)]
     if firing:
         top = max(firing, key=lambda f: SEVERITY_RANK[f.severity])
-        return Choice(library.for_alert(top.alert), "firing alert", f"{top.alert} is firing")
+        return Choice(library.for_alert(top.alert), "firing_alert", f"{top.alert} is firing")
     best, best_score, best_matched = None, None, []
     for playbook in library.playbooks:
         matched = [f for f in findings if _matches(playbook, f)]

@@ -26,6 +26,10 @@ TREND_METRIC = "process_resident_memory_bytes"
 TREND_NOISE = 1048576.0
 TREND_S = 2.0  # seconds between the trend's two scrapes (the memory playbooks' metrics.trend steps)
 WAITED = ("health", "metrics", "alerts", "logs", "incident")
+# Loaded before the budget starts: on a busy machine importing these takes seconds, and the
+# budget bounds the wait for upstreams, not the loading of Python modules.
+PRELOAD = ("aiohttp", "prometheus_api_client", "aiops.health.probe", "aiops.prometheus.scorecard",
+           "aiops.prometheus.alerts", "aiops.playbooks.steps.logs")
 
 
 def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
@@ -37,9 +41,13 @@ def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
     alert, a malformed target or ``note`` without ``incident``."""
     from aiops.core.http import normalise_url
     from aiops.core.timewindow import parse_duration
+    import importlib
+
     from aiops.playbooks import load_library
     from aiops.playbooks.steps import Context
 
+    for module in PRELOAD:
+        importlib.import_module(module)
     began = time.monotonic()
     clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
     now = clock()
@@ -57,7 +65,7 @@ def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
     # Requests time out a little before the budget does, so a silent server is an answer
     # ("timed out") rather than a source still running at the deadline.
     ctx = Context(cfg, targets, max(0.5, timeout * 0.8 - 0.2), incident=incident, allow_writes=False,
-                  clock=clock)
+                  clock=clock, deadline=deadline)
     say = progress or (lambda message: None)
 
     gather, cancel = _start(ctx, cfg, since_s, metrics_source, read_alerts, interval, trend_s, ctx.timeout)
@@ -74,6 +82,10 @@ def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
         run = run_playbook(choice.playbook, ctx, deadline=deadline)
         found += _step_findings(run, choice.playbook, {f.source for f in found if f.status == "problem"})
     mark_related(found, choice.playbook)
+    if run is not None:
+        from aiops.playbooks.steps.traces import add_evidence
+
+        add_evidence(run, found)  # the dominant phase of the slowest traces, when tracing is configured
     found = [f for _, f in sorted(enumerate(found), key=lambda p: p[1].sort_key(p[0]))]
     found = F.merge(found, choice.playbook)
 
@@ -184,7 +196,7 @@ def _needs_trend(card: Any) -> bool:
     """The scrape trend matters when the scorecard could not judge memory growth itself."""
     if card is None:
         return True
-    return card.source == "scrape" or card.row("memory_growth").verdict in ("no data", "unavailable", "error")
+    return card.source == "scrape" or card.row("memory_growth").verdict in ("no_data", "unavailable", "error")
 
 
 def fetch_incident(cfg: Any, ref: str, now: dt.datetime) -> tuple[Any, Any]:
@@ -235,7 +247,7 @@ def _convert(name: str, value: Any, cfg: Any, since: str) -> tuple[str, list[Fin
     if name == "metrics":
         s = value.summary
         detail = (f"{value.source}: {len(value.rows)} checks, {s['critical']} critical, {s['warning']} "
-                  f"warning, {s['info']} info, {s['ok']} ok, {s['no data'] + s['unavailable']} without data")
+                  f"warning, {s['info']} info, {s['ok']} ok, {s['no_data'] + s['unavailable']} without data")
         return detail, F.metrics_findings(value)
     if name == "alerts":
         job = cfg.get("prometheus.job")

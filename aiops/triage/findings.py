@@ -126,7 +126,8 @@ def metrics_findings(card: Any) -> list[Finding]:
             title += " (runbook: ApplicationDown, up == 0)"
         elif row.threshold:
             title += f" (runbook: {row.threshold})"
-        evidence = [row_line(row), f"{'query' if card.source == 'prometheus' else 'measured'}: {row.query}",
+        evidence = [row_line(row), *fleet_lines(row),
+                    f"{'query' if card.source == 'prometheus' else 'measured'}: {row.query}",
                     f"runbook: {row.runbook}"]
         out.append(Finding(title, row.verdict, "metrics", signal=f"metrics.{row.key}",
                            alert=alert_for_metric(row.metric), evidence=evidence))
@@ -142,6 +143,14 @@ def metrics_findings(card: Any) -> list[Finding]:
         out.append(Finding(f"{len(failed)} scorecard queries failed: {failed[0].note}", "unknown", "metrics",
                            "error", evidence=[f"{r.key}: {r.note}" for r in failed[:5]]))
     return out
+
+
+def fleet_lines(row: Any) -> list[str]:
+    """Over a fleet: the worst instances and how many share the verdict (one line, or none)."""
+    from aiops.playbooks.steps.metrics import fleet_line
+
+    line = fleet_line(row)
+    return [line] if line else []
 
 
 def trend_findings(trend: Any) -> list[Finding]:

@@ -126,7 +126,7 @@ class TriageReport:
         counts = {s: sum(f.severity == s for f in self.problems) for s in ("critical", "warning", "info")}
         return {"schema": SCHEMA, "checked_at": self.checked_at, "verdict": self.verdict,
                 "summary": self.summary, "duration_ms": round(self.duration_ms, 1),
-                "timeout_s": self.timeout_s, "targets": self.targets, "alert": self.alert,
+                "timeout_seconds": self.timeout_s, "targets": self.targets, "alert": self.alert,
                 "metrics_source": self.metrics_source, "counts": counts,
                 "playbook": self.choice.to_dict(),
                 "findings": [f.to_dict() for f in self.findings],

@@ -368,13 +368,13 @@ def settings(tmp_path=None):
 def capacity():
     from aiops.prometheus.capacity import CapacityReport, Recommendation
 
-    up = Recommendation("scale up", "CPU > 70% for 5+ minutes", "recommended", [LABS[0]],
+    up = Recommendation("scale_up", "CPU > 70% for 5+ minutes", "recommended", [LABS[0]],
                         {LABS[0]: {"now": 95.0, "min_5m": 91.2, "avg_5m": 93.4, "max_5m": 97.0, "covered": True,
                                    "holds": True},
                          LABS[1]: {"now": 20.0, "min_5m": 18.0, "avg_5m": 19.5, "max_5m": 22.0, "covered": True,
                                    "holds": False}},
                         {"min_5m": 'min_over_time(cpu_usage_percent{job="active-inference"}[5m])'})
-    out = Recommendation("scale out", "request queue > 100", "no data", [], {},
+    out = Recommendation("scale_out", "request queue > 100", "no_data", [], {},
                          {"now": 'max by (instance) (request_queue_length{job="active-inference"})'},
                          note="no series: request_queue_length is not exported")
     return CapacityReport(NOW, "http://prometheus.example:9090", "active-inference", [up, out])

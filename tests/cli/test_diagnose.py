@@ -87,7 +87,7 @@ def test_memory_passes_a_clean_target_and_the_core(cli, mod):
     res = cli("diagnose", "memory", "--target", f"{mod}:clean", "-n", "60", "-o", "json")
     assert res.exit_code == 0 and res.json()["leaking"] is False
     res = cli("diagnose", "memory", "--model", "tmaze", "-n", "150", "-o", "json")
-    assert res.exit_code == 0 and res.json()["verdict"] == "no leak"
+    assert res.exit_code == 0 and res.json()["verdict"] == "no_leak"
 
 
 def test_memory_threshold_and_line_mode(cli, mod):
@@ -196,7 +196,7 @@ def test_memory_verdict_is_the_same_on_a_terminal_and_piped(tmp_path):
     piped = subprocess.run(argv + ["-o", "json"], capture_output=True, text=True, env=env, cwd=tmp_path,
                            timeout=600)
     doc = json.loads(piped.stdout)
-    assert doc["verdict"] == "no leak" and piped.returncode == 0, doc["bytes_per_step"]
+    assert doc["verdict"] == "no_leak" and piped.returncode == 0, doc["bytes_per_step"]
     assert code == 0 and "no leak" in shown and "LEAK" not in shown, shown[-3000:]
     growth = float(shown.split("no leak (")[1].split(" B/step")[0])
     assert growth < 32 and abs(growth - doc["bytes_per_step"]) < 32

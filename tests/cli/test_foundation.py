@@ -13,7 +13,8 @@ from tests.fakes.http_target import TargetServer
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["numpy", "aiohttp", "elasticsearch", "opensearchpy", "pagerduty", "prometheus_api_client",
-         "jinja2", "yaml", "matplotlib", "starlette", "uvicorn", "httpx", "pandas", "scipy", "rich"]
+         "jinja2", "yaml", "matplotlib", "starlette", "uvicorn", "httpx", "pandas", "scipy", "rich",
+         "sqlalchemy", "promql_parser", "grafana_foundation_sdk", "textual", "jq"]
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_precedence_flag_env_local_user_default(cli, tmp_path, target):
     assert rows["alertmanager.url"]["source"] == "default"
     # a command flag beats everything
     result = cli("health", "check", target, "--timeout", "0.5", "-o", "json", env={"AIOPS_TIMEOUT": "2"})
-    assert result.json()["timeout_s"] == 0.5
+    assert result.json()["timeout_seconds"] == 0.5
 
 
 def test_secrets_are_masked_and_exposed_files_warned(cli, tmp_path):
@@ -150,12 +151,6 @@ def test_internal_errors_are_one_line_unless_debug(cli, monkeypatch):
     assert debug.exit_code == 1 and "Traceback" in debug.stderr and "hunter2" not in debug.stderr
 
 
-def test_readme_reference_matches_help():
-    out = subprocess.run([sys.executable, "scripts/gen_reference.py", "--check"], cwd=ROOT,
-                         capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-
-
 def test_ci_runs_exactly_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
@@ -163,17 +158,7 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 
 def test_every_command_has_an_example():
-    import typer
+    from tests.conftest import leaf_commands
 
-    from aiops.cli.main import app
-
-    def leaves(cmd, path):
-        if hasattr(cmd, "list_commands"):
-            for name in cmd.list_commands(None):
-                yield from leaves(cmd.get_command(None, name), [*path, name])
-        else:
-            yield path, cmd
-
-    missing = [" ".join(p) for p, c in leaves(typer.main.get_command(app), ["aiops"])
-               if "aiops " not in (c.help or "")]
+    missing = [f"aiops {name}" for name, c in leaf_commands().items() if "aiops " not in (c.help or "")]
     assert not missing, f"commands without an example in --help: {missing}"

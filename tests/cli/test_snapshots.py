@@ -16,7 +16,7 @@ from tests.snapshot import assert_snapshot
 def _health_check(wide=False):
     from aiops.cli.health import health_table
 
-    return health_table(data.health_report(), wide=wide)
+    return health_table(data.health_report(), wide=wide, all_targets=wide)  # as `health check` prints it
 
 
 def _health_watch():

@@ -2,12 +2,15 @@
 
 ``TargetServer(mode)`` serves the four runbook endpoints. ``mode`` picks the behaviour:
 healthy, status500, status503, html, invalid_json, missing_fields, oversized, redirect_loop,
-hang (accepts, never answers), drip (a byte a second), not_ready, bad_metrics, delay:<seconds>.
+hang (accepts, never answers), drip (a byte a second), not_ready, bad_metrics, delay:<seconds>,
+chunked (bodies in chunked encoding), close_delimited (no length: the body ends when the
+connection closes), moved:<base URL> (every path redirects there).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 import threading
 from typing import Any
@@ -76,13 +79,30 @@ class TargetServer:
         if mode == "drip":
             resp = web.StreamResponse(headers={"Content-Type": "application/json"})
             await resp.prepare(request)
-            for _ in range(3600):
-                await resp.write(b" ")
-                await asyncio.sleep(1)
+            try:
+                for _ in range(3600):
+                    await resp.write(b" ")
+                    await asyncio.sleep(1)
+            except ConnectionError:  # the client gave up (that is what a drip test wants)
+                return resp
         if mode in ("status500", "status503"):
             return web.Response(status=int(mode[-3:]), text="upstream failure")
         if mode == "redirect_loop":
             raise web.HTTPFound(path)
+        if mode.startswith("moved:"):
+            raise web.HTTPFound(mode.split(":", 1)[1] + path)
+        if mode in ("chunked", "close_delimited"):
+            body = json.dumps(HEALTHY_BODY) if path == "/health" else (METRICS_TEXT if path == "/metrics" else "ok")
+            resp = web.StreamResponse(headers={"Content-Type": "application/json" if path == "/health" else "text/plain"})
+            if mode == "chunked":
+                resp.enable_chunked_encoding()
+            else:
+                resp.force_close()
+            await resp.prepare(request)
+            for i in range(0, len(body), 7):
+                await resp.write(body[i:i + 7].encode())
+            await resp.write_eof()
+            return resp
         if mode == "oversized":
             return web.Response(body=b"x" * (8 * 1024 * 1024), content_type="application/json")
         if path == "/metrics":

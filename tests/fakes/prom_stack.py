@@ -84,27 +84,28 @@ def _wait_ready(server: ServerProcess, path: str = "/-/ready", timeout: float = 
     raise RuntimeError(f"{server.name} not ready after {timeout}s:\n{server.log()[-3000:]}")
 
 
-def _spawn(name: str, argv: list[str], workdir: Path, url: str, config_path: Path) -> ServerProcess:
+def _spawn(name: str, argv: list[str], workdir: Path, url: str, config_path: Path,
+           ready: str = "/-/ready") -> ServerProcess:
     log_path = workdir / f"{name}.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             cwd=workdir)
     log.close()
     server = ServerProcess(name, url, proc, workdir, log_path, config_path)
-    _wait_ready(server)
+    _wait_ready(server, ready)
     return server
 
 
 def prometheus_config(jobs: dict[str, list[str]], rule_files: list[str | Path] = (),
                       alertmanager: str | None = None, scrape_interval: str = "1s",
-                      evaluation_interval: str = "1s") -> str:
+                      evaluation_interval: str = "1s", scrape_configs: list[dict] = ()) -> str:
     """The YAML (written as JSON, which YAML reads) of a Prometheus config."""
     config: dict[str, Any] = {
         "global": {"scrape_interval": scrape_interval, "scrape_timeout": scrape_interval,
                    "evaluation_interval": evaluation_interval},
         "rule_files": [str(p) for p in rule_files],
         "scrape_configs": [{"job_name": job, "static_configs": [{"targets": list(targets)}]}
-                           for job, targets in jobs.items()],
+                           for job, targets in jobs.items()] + list(scrape_configs),
     }
     if alertmanager:
         host = alertmanager.split("://", 1)[-1].rstrip("/")
@@ -115,19 +116,36 @@ def prometheus_config(jobs: dict[str, list[str]], rule_files: list[str | Path] =
 def start_prometheus(workdir: Path, *, jobs: dict[str, list[str]] | None = None,
                      rule_files: list[str | Path] = (), alertmanager: str | None = None,
                      scrape_interval: str = "1s", evaluation_interval: str = "1s",
-                     storage: Path | None = None) -> ServerProcess:
+                     storage: Path | None = None, scrape_configs: list[dict] = (),
+                     retention: str | None = None) -> ServerProcess:
     """Prometheus on a free port scraping ``jobs`` ({job: ["host:port", ...]})."""
     binary = require("prometheus", binary=True)
     workdir = Path(workdir) / f"prometheus-{free_port()}"
     workdir.mkdir(parents=True)
     config_path = workdir / "prometheus.yml"
     config_path.write_text(prometheus_config(jobs or {}, rule_files, alertmanager,
-                                             scrape_interval, evaluation_interval))
+                                             scrape_interval, evaluation_interval, scrape_configs))
     port = free_port()
     argv = [binary, f"--config.file={config_path}", f"--web.listen-address=127.0.0.1:{port}",
             f"--storage.tsdb.path={storage or workdir / 'data'}", "--web.enable-lifecycle",
-            "--log.level=warn"]
+            "--log.level=warn", *([f"--storage.tsdb.retention.time={retention}"] if retention else [])]
     return _spawn("prometheus", argv, workdir, f"http://127.0.0.1:{port}", config_path)
+
+
+def start_blackbox(workdir: Path, modules: str) -> ServerProcess:
+    """The real blackbox exporter (Debian's prometheus-blackbox-exporter) on a free port;
+    ``modules`` is its config file's text. ``.address`` is HOST:PORT for scrape jobs."""
+    binary = require("prometheus-blackbox-exporter", binary=True)
+    workdir = Path(workdir) / f"blackbox-{free_port()}"
+    workdir.mkdir(parents=True)
+    config_path = workdir / "blackbox.yml"
+    config_path.write_text(modules)
+    port = free_port()
+    argv = [binary, f"--config.file={config_path}", f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn"]
+    server = _spawn("blackbox", argv, workdir, f"http://127.0.0.1:{port}", config_path, ready="/-/healthy")
+    server.extra["address"] = f"127.0.0.1:{port}"
+    return server
 
 
 def start_alertmanager(workdir: Path, *, config: str = AM_CONFIG) -> ServerProcess:

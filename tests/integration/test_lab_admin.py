@@ -69,7 +69,7 @@ def test_fault_cli_sets_lists_and_clears(svc, cli):
     assert report["schema"] == "aiops.lab.faults/v1" and report["changed"] == ["slow-inference=0.01", "error-rate=0.5"]
     assert [f["spec"] for f in report["active"]] == ["error-rate=0.5", "slow-inference=0.01"]
     listed = cli("lab", "fault", "list", "--target", svc.url, "-o", "json", env=env).json()
-    assert len(listed["active"]) == 2 and len(listed["available"]) == 8
+    assert len(listed["active"]) == 2 and len(listed["available"]) == 12  # 8 faults, 4 noise
     table = cli("lab", "fault", "list", "-t", svc.url, "-o", "table", env=env)
     assert "2 active fault(s)" in table.stdout and "slow-inference" in table.stdout
     assert cli("lab", "fault", "clear", "error-rate", "-t", svc.url, "-o", "json", env=env).json()["changed"] == ["error-rate"]

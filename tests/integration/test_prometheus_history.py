@@ -86,7 +86,7 @@ def test_capacity_recommendations_with_evidence(prom, tmp_path):
     assert report.exit_code() == 3
     doc = report.to_dict()
     recs = {r["action"]: r for r in doc["recommendations"]}
-    up, out = recs["scale up"], recs["scale out"]
+    up, out = recs["scale_up"], recs["scale_out"]
     assert up["status"] == "recommended" and up["instances"] == ["lab-1:8000"]
     assert up["evidence"]["lab-1:8000"]["min_5m"] == 95.0 and up["evidence"]["lab-1:8000"]["covered"]
     assert up["evidence"]["lab-2:8000"]["now"] == 95.0 and not up["evidence"]["lab-2:8000"]["holds"]
@@ -116,7 +116,7 @@ def test_window_checks_find_the_spike_the_leak_and_the_plateau(prom, tmp_path):
     assert plateau["verdict"] == "warning" and plateau["instance"] == "lab-1:8000"
     assert plateau["instances"]["lab-2:8000"] > 1.0
     assert rows["cpu_utilization"]["verdict"] == "critical"
-    assert rows["model_accuracy"]["verdict"] == "no data"
+    assert rows["model_accuracy"]["verdict"] == "no_data"
 
 
 def test_alert_history_reads_the_alerts_series(prom):

@@ -54,10 +54,10 @@ def test_scorecard_judges_every_row_against_the_runbook(cli, stack):
     verdicts = {k: r["verdict"] for k, r in rows.items()}
     assert verdicts == {
         "availability": "ok", "inference_latency_p95": "critical", "model_accuracy": "critical",
-        "belief_entropy": "warning", "free_energy_spike": "no data", "training_loss_change": "warning",
+        "belief_entropy": "warning", "free_energy_spike": "no_data", "training_loss_change": "warning",
         "cpu_utilization": "ok", "memory_usage": "ok", "disk_usage": "warning",
         "error_rate": "critical", "errors_per_second": "critical", "memory_growth": "ok",
-        "network_io_anomaly": "no data", "episodes_per_hour": "ok", "convergence_time": "reported",
+        "network_io_anomaly": "no_data", "episodes_per_hour": "ok", "convergence_time": "reported",
         "sample_efficiency": "reported"}
     # seconds of history: the last minute cannot be compared with the window before it yet
     assert rows["free_energy_spike"]["note"] == "judged once a series has 1m plus the window of history"
@@ -77,7 +77,7 @@ def test_unknown_job_is_no_data_everywhere_not_zero(cli, stack):
     result = check(cli, prom.url, "--job", "no-such-job")
     assert result.exit_code == 0, result.stderr
     doc = result.json()
-    assert {r["verdict"] for r in doc["rows"]} == {"no data"}
+    assert {r["verdict"] for r in doc["rows"]} == {"no_data"}
     assert all(r["value"] is None for r in doc["rows"])
     assert "no series for job 'no-such-job'" in result.stderr and doc["warnings"]
 
@@ -136,8 +136,8 @@ def test_capacity_without_history_or_queue_metric(cli, stack):
     result = cli("capacity", "check", "-o", "json", env={"AIOPS_PROMETHEUS_URL": prom.url})
     assert result.exit_code == 0, result.stderr
     recs = {r["action"]: r for r in result.json()["recommendations"]}
-    assert recs["scale up"]["status"] == "not needed"  # CPU 50%: below 70
-    evidence = next(iter(recs["scale up"]["evidence"].values()))
+    assert recs["scale_up"]["status"] == "not_needed"  # CPU 50%: below 70
+    evidence = next(iter(recs["scale_up"]["evidence"].values()))
     assert evidence["now"] == 50.0 and evidence["covered"] is False
-    assert recs["scale out"]["status"] == "no data"
-    assert "request_queue_length" in recs["scale out"]["note"]
+    assert recs["scale_out"]["status"] == "no_data"
+    assert "request_queue_length" in recs["scale_out"]["note"]

@@ -81,7 +81,7 @@ def test_range_query_json_and_sparkline(cli, prom):
     result = run(cli, prom.url, "range", "ai_model_accuracy", *window, "--step", "1s")
     assert result.exit_code == 0, result.stderr
     doc = result.json()
-    assert doc["step_s"] == 1 and doc["no_data"] is False
+    assert doc["step_seconds"] == 1 and doc["no_data"] is False
     assert len(doc["series"][0]["values"]) >= 3
     assert all(v == 0.91 for _, v in doc["series"][0]["values"])
     table = cli("prom", "range", "ai_model_accuracy", *window, "-o", "table",

@@ -80,7 +80,7 @@ def test_the_firing_alert_chooses_the_playbook_and_tops_the_findings(reports, jo
     assert report["code"] == 3, report["stderr"]
     check_triage_schema(doc)
     assert doc["metrics_source"] == "prometheus"
-    assert doc["playbook"]["name"] == playbook and doc["playbook"]["chosen_by"] == "firing alert", doc["playbook"]
+    assert doc["playbook"]["name"] == playbook and doc["playbook"]["chosen_by"] == "firing_alert", doc["playbook"]
     top = doc["findings"][0]
     assert top["alert"] == alert and top["status"] == "problem", (top, [f["title"] for f in doc["findings"]])
     # one finding per problem: the firing alert is merged into its finding, one of its sources

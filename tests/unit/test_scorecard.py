@@ -51,7 +51,7 @@ def test_promql_templates_fill_window_and_job_or_drop_the_matcher():
     ("training_loss_change", 0.2, None, "warning"),
     ("episodes_per_hour", 3.0, None, "info"),
     ("convergence_time", 12.0, None, "reported"),
-    ("disk_usage", None, None, "no data"),
+    ("disk_usage", None, None, "no_data"),
 ])
 def test_judge(key, value, band, verdict):
     assert judge(check_by_key(key), value) == (band, verdict)
@@ -63,9 +63,9 @@ def test_rows_take_the_worst_instance_and_keep_no_data_apart_from_zero():
     zero = make_row(check_by_key("errors_per_second"), "q", {"a": 0.0})
     assert (zero.value, zero.verdict) == (0.0, "ok")
     empty = make_row(check_by_key("errors_per_second"), "q", {})
-    assert (empty.value, empty.verdict) == (None, "no data")
+    assert (empty.value, empty.verdict) == (None, "no_data")
     nan = make_row(check_by_key("error_rate"), "q", {"a": math.nan})
-    assert nan.verdict == "no data" and "NaN" in nan.note
+    assert nan.verdict == "no_data" and "NaN" in nan.note
     down = make_row(check_by_key("availability"), "q", {"a": 1.0, "b": 0.0, "c": 0.0})
     assert (down.value, down.instance, down.verdict) == (2.0, "b, c", "critical")
 

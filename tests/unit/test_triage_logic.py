@@ -59,7 +59,7 @@ def test_alert_beats_incident_beats_firing_alert_beats_findings():
     assert choose(LIB, findings, alert="LowModelAccuracy").playbook.name == "low-model-accuracy"
     assert choose(LIB, findings, incident_alert="TrainingStalled").playbook.name == "training-stalled"
     chosen = choose(LIB, findings)
-    assert (chosen.playbook.name, chosen.by) == ("high-error-rate", "firing alert")
+    assert (chosen.playbook.name, chosen.by) == ("high-error-rate", "firing_alert")
     assert choose(LIB, []).playbook is None
     unavailable = replace(problem("health.unreachable", "critical"), status="unavailable")
     assert choose(LIB, [unavailable]).playbook is None

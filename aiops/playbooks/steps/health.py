@@ -13,9 +13,13 @@ def probe(ctx: Context, targets: list[str]) -> Any:
     from aiops.health.probe import check
 
     cfg = ctx.cfg
-    return ctx.cached(("health", tuple(targets)), lambda: check(
-        targets, timeout=ctx.timeout, deadline=ctx.timeout + 0.2,
-        ca_bundle=cfg.get("tls.ca_bundle"), insecure=bool(cfg.get("tls.insecure"))))
+
+    def measure() -> Any:
+        timeout = ctx.request_timeout()
+        return check(targets, timeout=timeout, deadline=timeout + 0.2,
+                     ca_bundle=cfg.get("tls.ca_bundle"), insecure=bool(cfg.get("tls.insecure")))
+
+    return ctx.cached(("health", tuple(targets)), measure)
 
 
 def run(ctx: Context, action: str, params: dict[str, Any]) -> Outcome:

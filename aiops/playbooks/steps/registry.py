@@ -60,6 +60,14 @@ class Param:
             raise ValueError(f"must be one of {', '.join(self.choices)}, got '{value}'")
         return value
 
+    def to_json(self, value: Any) -> Any:
+        """The value as JSON shows it: a duration keeps its unit (``"5m"``), never a bare number."""
+        if self.type == "duration" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            from aiops.core.timewindow import format_duration
+
+            return format_duration(value)
+        return value
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "required": self.required,
                 "default": self.default, "choices": list(self.choices), "help": self.help}
@@ -92,6 +100,14 @@ class Action:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "summary": self.summary, "params": [p.to_dict() for p in self.params],
                 "fields": list(self.fields), "needs": list(self.needs), "writes": self.writes}
+
+
+def params_json(action: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    """A step's parameters as JSON documents show them (durations with their unit)."""
+    spec = ACTIONS.get(action or "")
+    if spec is None:
+        return dict(params)
+    return {k: (p.to_json(v) if (p := spec.param(k)) else v) for k, v in params.items()}
 
 
 _SINCE = Param("since", "duration", default=900.0, help="how far back to read, e.g. 15m")
@@ -140,6 +156,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            ("bytes_per_step", "growth_bytes", "leaking")),
     Action("diagnose.bench", "the inference core's latency (p50, p95) against the runbook's baseline",
            "aiops.playbooks.steps.diagnose", (*_CORE, Param("steps", "int", default=200)), ("p50_ms", "p95_ms", "band")),
+    Action("traces.slowest", "the slowest recent traces (tracing.*) and the phase that took their time",
+           "aiops.playbooks.steps.traces", (_SINCE, Param("limit", "int", default=5, help="traces read")),
+           ("phase", "share", "duration_s", "traces")),
     Action("incident.note", "add a note to the PagerDuty incident given with --incident",
            "aiops.playbooks.steps.incident", (Param("text", required=True),), ("posted",), ("pagerduty",),
            writes=True),

@@ -45,8 +45,17 @@ class Context:
     unavailable: dict[str, str] = field(default_factory=dict)  # source -> why
     pending: dict[Any, Callable[[], Any]] = field(default_factory=dict)  # measurements in flight
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
+    deadline: float | None = None  # time.monotonic() by which every answer is due (triage's budget)
     _locks: dict[Any, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def request_timeout(self, margin: float = 0.3) -> float:
+        """The per-request timeout: ``timeout``, cut so a request ends ``margin`` seconds before
+        the deadline. A silent server is then an answer ("timed out"), not a source still
+        running when the budget runs out, however long the start-up took."""
+        if self.deadline is None:
+            return self.timeout
+        return max(0.2, min(self.timeout, self.deadline - time.monotonic() - margin))
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per key (errors are cached too, and re-raised); a measurement
@@ -86,8 +95,10 @@ class StepResult:
     error_code: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        from aiops.playbooks.steps.registry import params_json
+
         return {"number": self.number, "name": self.name, "action": self.action, "status": self.status,
-                "with": self.params, "values": self.values, "checks": self.checks,
+                "with": params_json(self.action, self.params), "values": self.values, "checks": self.checks,
                 "evidence": self.evidence, "reason": self.reason, "hint": self.hint,
                 "manual": self.manual, "severity": self.severity,
                 "duration_ms": round(self.duration_ms, 1)}

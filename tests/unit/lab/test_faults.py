@@ -10,7 +10,8 @@ from aiops.lab.faults import BY_NAME, FAULTS, FaultSet, format_fault, parse_faul
 
 def test_every_fault_the_issue_names_exists():
     assert [f.name for f in FAULTS] == ["memory-leak", "slow-inference", "error-rate", "accuracy-drop",
-                                        "entropy-spike", "training-stall", "not-ready", "crash"]
+                                        "entropy-spike", "training-stall", "not-ready", "crash",
+                                        "client-errors", "cpu-burst", "restart", "log-noise"]
 
 
 @pytest.mark.parametrize("spec, expected", [
@@ -69,7 +70,7 @@ def test_fault_set_tracks_values_and_tells_listeners():
     faults.set("not-ready", None)
     assert faults.value("error-rate") == 0.25 and faults.active("not-ready")
     assert [f.name for f in faults.snapshot()] == ["error-rate", "not-ready"]
-    assert faults.snapshot()[0].to_dict()["since"] == "1970-01-01T00:16:40Z"
+    assert faults.snapshot()[0].to_dict()["since"] == "1970-01-01T00:16:40.000Z"
     assert faults.clear("error-rate") == ["error-rate"]
     assert faults.clear("error-rate") == []
     assert faults.clear() == ["not-ready"]

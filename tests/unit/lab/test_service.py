@@ -96,7 +96,7 @@ def test_health_is_healthy_then_unhealthy_on_errors(service):
         service.errors.record(error=i % 2 == 0)
     status, body = service.health()
     assert status == 503 and body["status"] == "unhealthy" and body["checks"]["errors"] == "critical"
-    assert body["details"]["errors"] == {"window_s": 60.0, "requests": 20, "errors": 10, "ratio": 0.5}
+    assert body["details"]["errors"] == {"window_seconds": 60.0, "requests": 20, "errors": 10, "ratio": 0.5}
 
 
 def test_a_few_errors_only_degrade(service):

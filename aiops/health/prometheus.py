@@ -1,0 +1,173 @@
+"""Fleet health read from Prometheus instead of probed: ``aiops health check --via prometheus``.
+
+Prometheus already probes the fleet when the blackbox exporter is configured as
+``aiops alerts rules --blackbox`` writes it (job ``<job>-blackbox``, one probe per instance and
+endpoint, the probed URL as the ``instance`` label). This reads, for the service's ``job``:
+
+- ``up``: whether Prometheus's own scrape of each instance's /metrics succeeded;
+- ``probe_success``, ``probe_http_status_code``, ``probe_duration_seconds`` and
+  ``probe_failed_due_to_regex`` of every probe, each aggregated on the server to one value
+  per probed URL (``max by (instance)``), so a 10,000-instance fleet is four small answers.
+
+and judges each endpoint as direct probing would: a 2xx answer is ok; another status is
+``HTTP <code>`` (unhealthy, degraded for /metrics); no answer at all is a transport failure
+(all four failing that way: unreachable); a 2xx answer whose body failed the module's check
+(the /health body does not say healthy) is degraded; a /metrics that answers while
+Prometheus's scrape of it fails (``up == 0``) is degraded. Instances known only from ``up``
+(no blackbox probes) are judged by their /metrics scrape alone, and the report says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiops.core.errors import UsageError
+from aiops.health.probe import ENDPOINTS, EndpointResult, HealthReport, TargetResult
+
+PROBES = {"success": "probe_success", "status": "probe_http_status_code",
+          "duration": "probe_duration_seconds", "regex": "probe_failed_due_to_regex"}
+
+
+def blackbox_job(job: str) -> str:
+    """The scrape job of the service's blackbox probes (what ``--blackbox`` writes)."""
+    return f"{job}-blackbox"
+
+
+def quote(value: str) -> str:
+    """A PromQL string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def queries(job: str) -> dict[str, str]:
+    """The PromQL read: one value per probed URL (or per scraped instance for ``up``)."""
+    probes = quote(blackbox_job(job))
+    out = {"up": f"max by (instance) (up{{job={quote(job)}}})"}
+    out.update({key: f"max by (instance) ({metric}{{job={probes}}})" for key, metric in PROBES.items()})
+    return out
+
+
+def check(cfg: Any, *, job: str | None = None, timeout: float | None = None,
+          at: dt.datetime | None = None, clock: Any = None) -> HealthReport:
+    """The health report of ``job``'s instances (default: the ``prometheus.job`` setting) as
+    Prometheus sees them; UpstreamError (exit 5) when it cannot be asked, UsageError (exit 2)
+    when it knows nothing of the job."""
+    from aiops.prometheus.client import connect, query_many
+
+    job = job or cfg.get("prometheus.job")
+    if not job:
+        raise UsageError("--via prometheus needs a job", hint="pass --job JOB or set prometheus.job")
+    timeout = float(timeout or cfg.get("timeout"))
+    now = (clock or (lambda: dt.datetime.now(dt.timezone.utc)))()
+    started = time.perf_counter()
+    wanted = queries(job)
+    with connect(cfg, timeout=timeout, pool=len(wanted)) as client:
+        answers = query_many(client, wanted, at=at, workers=len(wanted), raw=True)
+        base = client.base
+    for answer in answers.values():
+        if isinstance(answer, Exception):
+            raise answer
+    targets, warnings = judge(answers, job)
+    if not targets:
+        raise UsageError(f"Prometheus at {base} has no series for job '{job}' (up) or "
+                         f"'{blackbox_job(job)}' (blackbox probes)",
+                         hint="check --job; 'aiops alerts rules --blackbox' writes the probe jobs")
+    return HealthReport(now, (time.perf_counter() - started) * 1000, timeout, targets,
+                        source="prometheus", prometheus_url=base, job=job, warnings=warnings)
+
+
+def _values(answer: Any) -> dict[str, float]:
+    """{instance: value} from a raw instant-vector result."""
+    out: dict[str, float] = {}
+    for series in answer:
+        instance = series["metric"].get("instance")
+        if instance is not None:
+            out[instance] = float(series["value"][1])
+    return out
+
+
+def split_probe_url(instance: str, bases: dict[str, bool] | None = None) -> tuple[str, str] | None:
+    """``http://h:1/prefix/health`` -> (``http://h:1/prefix``, ``/health``); None otherwise.
+    ``bases`` caches which bases are URLs (each is checked once, not once per endpoint)."""
+    for path in ENDPOINTS:
+        if instance.endswith(path):
+            base = instance[: -len(path)]
+            ok = bases.get(base) if bases is not None else None
+            if ok is None:
+                ok = base.startswith(("http://", "https://")) and bool(urlsplit(base).hostname)
+                if bases is not None:
+                    bases[base] = ok
+            return (base, path) if ok else None
+    return None
+
+
+def judge(answers: dict[str, Any], job: str) -> tuple[list[TargetResult], list[str]]:
+    """Target results (ordered by URL) from the raw answers of :func:`queries`."""
+    success, status = _values(answers["success"]), _values(answers["status"])
+    duration, regex = _values(answers["duration"]), _values(answers["regex"])
+    up = _values(answers["up"])
+    targets: dict[str, TargetResult] = {}
+    odd = 0
+    bases: dict[str, bool] = {}
+    for instance, ok in success.items():
+        split = split_probe_url(instance, bases)
+        if split is None:
+            odd += 1
+            continue
+        base, path = split
+        target = targets.setdefault(base, TargetResult(base, base))
+        target.endpoints[path] = _endpoint(path, ok, status.get(instance), duration.get(instance),
+                                           regex.get(instance))
+    by_address = {base.split("//", 1)[1].split("/", 1)[0]: t for base, t in targets.items()}
+    bare = []
+    for instance, value in up.items():
+        target = by_address.get(instance)
+        if target is None:  # scraped but not probed: its /metrics scrape is all we know
+            target = targets.setdefault(instance, TargetResult(instance, None))
+            bare.append(instance)
+            target.endpoints["/metrics"] = _scraped(value)
+            continue
+        metrics = target.endpoints.get("/metrics")
+        if value == 0 and metrics is not None and metrics.ok:
+            metrics.ok, metrics.severity = False, "degraded"
+            metrics.reason = "Prometheus's scrape fails (up == 0): not usable exposition?"
+    for target in targets.values():  # endpoints in the usual order
+        target.endpoints = {p: target.endpoints[p] for p in ENDPOINTS if p in target.endpoints}
+    warnings = []
+    if bare:
+        warnings.append(f"{len(bare)} instance(s) of job '{job}' have no blackbox probes (job "
+                        f"'{blackbox_job(job)}'): judged by Prometheus's /metrics scrape alone")
+    if odd:
+        warnings.append(f"{odd} probe(s) of job '{blackbox_job(job)}' are not of /health, /ready, "
+                        "/live or /metrics: ignored")
+    return [targets[k] for k in sorted(targets)], warnings
+
+
+def _endpoint(path: str, success: float, status: float | None, duration: float | None,
+              regex: float | None) -> EndpointResult:
+    code = int(status) if status is not None and status == status else None
+    ep = EndpointResult(path, latency_ms=None if duration is None else duration * 1000,
+                        severity="degraded" if path == "/metrics" else "unhealthy")
+    if success == 1:
+        ep.ok, ep.reason, ep.transport_failed, ep.status_code = True, None, False, code
+        return ep
+    if not code:
+        ep.reason, ep.transport_failed = "no HTTP answer to the blackbox exporter's probe", True
+        return ep
+    ep.status_code, ep.transport_failed = code, False
+    if 200 <= code < 300:
+        ep.severity = "degraded"
+        ep.reason = ("body failed the probe's check (the /health body does not say healthy)"
+                     if path == "/health" or regex == 1 else "the blackbox exporter's probe failed")
+    else:
+        ep.reason = f"HTTP {code}"
+    return ep
+
+
+def _scraped(up: float) -> EndpointResult:
+    if up == 1:
+        return EndpointResult("/metrics", ok=True, reason=None, severity="degraded", transport_failed=False)
+    return EndpointResult("/metrics", reason="Prometheus cannot scrape /metrics (up == 0)",
+                          severity="degraded", transport_failed=True)
