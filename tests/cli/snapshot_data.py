@@ -447,3 +447,90 @@ def trace_timeline():
         timeline.append(entry)
         timeline.summary.add(entry)
     return timeline
+
+
+def dashboards_export():
+    from aiops.dashboards.grafana import Export, ExportedFile
+
+    files = [ExportedFile(name, f"aiops-{name}", f"Active Inference Sim Lab: {name.title()}",
+                          f"/srv/grafana/[provisioning]/aiops-{name}.json", panels, "0" * 64)
+             for name, panels in (("main", 7), ("performance", 6), ("infrastructure", 6))]
+    return Export("/srv/grafana/[provisioning]", None, files, 41.0)
+
+
+def dashboards_validation():
+    from aiops.dashboards.validate import CheckedFile, Problem, Validation
+
+    files = [CheckedFile("aiops-main.json", "aiops-main", "Main", 7, 9),
+             CheckedFile("[team]-custom-dashboard-with-a-long-name.json", None, None, 2, 2)]
+    problems = [Problem("[team]-custom-dashboard-with-a-long-name.json", "'Errors' (id 2)",
+                        "unit 'percent[0-1]' is not a Grafana unit")]
+    return Validation("/srv/grafana/dashboards", files, problems, 12.0)
+
+
+def drill_report():
+    from aiops.drills.report import DrillReport, ScenarioResult
+
+    expected = {"alerts": ["HighResponseTime"], "playbook": "high-response-time", "instance": 3,
+                "verdicts": ["critical"]}
+    ok = ScenarioResult("down-logs", "down-logs.yaml", "fault", expected, playbook="high-response-time",
+                        instance=3, verdict="critical", detection_seconds=7.25,
+                        checks={"playbook": True, "instance": True})
+    wrong = ScenarioResult("[bold]compound-accuracy-errors-and-more", "x.yaml", "fault",
+                           {**expected, "playbook": "low-model-accuracy", "instance": 1},
+                           playbook="application-down", instance=2, verdict="critical",
+                           checks={"playbook": False, "instance": False})
+    noise = ScenarioResult("noise-restart", "n.yaml", "noise-only",
+                           {"alerts": [], "playbook": None, "instance": None, "verdicts": ["ok", "warning"]},
+                           verdict="ok", checks={"verdict": True})
+    broken = ScenarioResult("memory-leak", "m.yaml", "fault", {**expected, "playbook": "memory-leak"},
+                            error="Prometheus did not scrape")
+    return DrillReport(60.0, {}, "2026-01-28T10:00:00Z", [ok, wrong, noise, broken], 200.0, 4)
+
+
+def drill_scenarios():
+    from aiops.drills.scenario import collect, summary
+
+    return summary(collect([]))  # the shipped corpus
+
+
+def lab_stack():
+    from pathlib import Path
+
+    from aiops.lab.stack.core import Stack
+    from aiops.lab.stack.procs import Proc
+
+    procs = [Proc(f"lab-{i}", 4000 + i, 0.0, f"http://127.0.0.1:{40000 + i}", "x.out", []) for i in (1, 2, 3)]
+    procs += [Proc("pagerduty", 4100, 0.0, "https://127.0.0.1:44513", "p.out", []),
+              Proc("alertmanager", 4101, 0.0, "http://127.0.0.1:51404", "a.out", []),
+              Proc("prometheus", 4102, 0.0, "http://127.0.0.1:51405", "q.out", [])]
+    return Stack(Path("/tmp/[red]state"), 60.0, procs, {}, "2026-01-28T10:00:00Z",
+                 running={p.name: p.name != "lab-2" for p in procs})
+
+
+def lab_stack_down():
+    from aiops.lab.stack.core import DownReport
+
+    return DownReport("/tmp/[red]state", [{"name": "prometheus", "pid": 4102, "outcome": "stopped"},
+                                          {"name": "lab-1", "pid": 4001, "outcome": "not running"}], [])
+
+
+def trace_search():
+    from aiops.tracing.analysis import build
+    from aiops.tracing.model import Span
+    from aiops.tracing.search import Found, SearchReport
+
+    start = int(ago(minutes=5).timestamp() * 1e9)
+    resource = {"service.name": "active-inference-sim-lab", "service.instance.id": "lab-2"}
+
+    def trace(n, total_ms, slow_name, slow_ms, error=False):
+        tid = f"{n:032x}"
+        t0 = start + n * 1_000_000_000
+        root = Span(tid, f"{n:016x}", None, "POST /infer", 2, t0, t0 + total_ms * 1_000_000, resource=resource)
+        child = Span(tid, f"{n + 100:016x}", root.span_id, slow_name, 1, t0 + 1_000_000,
+                     t0 + (1 + slow_ms) * 1_000_000, resource=resource, error=error)
+        return Found(build(tid, [root, child], "jaeger"))
+
+    traces = [trace(1, 2400, "policy_evaluation [q[sl] for sl in policies]", 2300, error=True),
+              trace(2, 950, "state_inference", 800), trace(3, 120, "policy_evaluation", 90)]
+    return SearchReport("jaeger http://127.0.0.1:16686", ago(minutes=15), NOW, None, False, 20, traces, 5)
