@@ -122,7 +122,7 @@ def list_(source: Annotated[str, typer.Option(
     for status in result.sources:
         if not status.ok:
             output.warn(f"{status.name}: {status.error}")
-    output.render(result, table=alerts_table)
+    output.render(result, table=alerts_table, wide=True)
     raise typer.Exit(result.exit_code())
 
 
@@ -175,19 +175,22 @@ def silence_list(expired: Annotated[bool, typer.Option(
 
     states = ("active", "pending", "expired") if expired else ("active", "pending")
     result = list_silences(get_state().config(timeout=timeout), states=states)
-    output.render(result, table=silences_table)
+    output.render(result, table=silences_table, wide=True)
 
 
 @silence_app.command("expire")
 @global_options
-def silence_expire(silence_id: Annotated[str, typer.Argument(metavar="ID", help="the silence's ID")],
+def silence_expire(silence_id: Annotated[str, typer.Argument(
+                       metavar="ID", help="the silence's ID, or a unique prefix of it (as 'silence list' shows)")],
                    dry_run: DryRunOpt = False, timeout: TimeoutOpt = None) -> None:
-    """Expire a silence now. Exit 2 when there is no such silence or it already expired.
+    """Expire a silence now. Exit 2 when there is no such silence, it already expired, or a
+    prefix matches more than one (the candidates are listed).
 
-    Example:
+    Examples:
 
     \b
       aiops alerts silence expire 6b4f4c4e-5e0c-4d4b-9f8e-2d1c0a6b7c3e
+      aiops alerts silence expire 6b4f4c4e
     """
     from aiops.prometheus.silences import expire_silence
 
@@ -195,72 +198,73 @@ def silence_expire(silence_id: Annotated[str, typer.Argument(metavar="ID", help=
     output.render(change, table=change_table)
 
 
-def _since(value) -> str:
-    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def alerts_table(result):
-    """priority | severity | state | alert | since | summary | labels."""
-    from rich.markup import escape
-    from rich.table import Table
+def alerts_table(result, wide: bool = False):
+    """P | severity | state | alert | since | summary; -o wide adds the labels."""
+    from aiops.cli.tables import Column, Grid, heading, styled
 
     sources = ", ".join(f"{s.name} {'ok' if s.ok else 'UNREACHABLE'}" for s in result.sources)
-    table = Table(title=f"{len(result.alerts)} alert(s) ({sources})", title_justify="left")
-    for name in ("P", "severity", "state", "alert", "since (UTC)", "summary", "labels"):
-        table.add_column(name, overflow="fold")
+    grid = Grid(Column("P", "word"), Column("severity", "word"), Column("state", "word"),
+                Column("alert", "id"), Column("since", "time"), Column("summary"),
+                Column("labels", wide=True),
+                title=heading((f"{len(result.alerts)} alert(s)", "bold"), f" ({sources})"), wide=wide)
     skip = {"alertname", "severity", "priority"}
     for a in result.alerts:
         labels = ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()) if k not in skip)
-        colour = _STATE_COLOURS.get(a.state, "default")
-        table.add_row(a.priority or "-", a.severity or "-", f"[{colour}]{a.state}[/]", escape(a.name),
-                      _since(a.since), escape(a.summary or "-"), escape(labels))
-    return table
+        grid.row(a.priority, a.severity, styled(a.state, _STATE_COLOURS.get(a.state, "")), a.name,
+                 a.since, a.summary, labels)
+    return grid
 
 
 def rules_test_table(report):
-    from rich.markup import escape
-    from rich.table import Table
+    """One row per promtool run: what ran, ok or failed, its output."""
+    from aiops.cli.tables import Column, Grid, heading, styled
 
-    table = Table(title=f"{'PASS' if report.ok else 'FAIL'}: {report.rules_file}", title_justify="left")
-    table.add_column("command", overflow="fold")
-    table.add_column("result")
-    table.add_column("output", overflow="fold")
+    grid = Grid(Column("command"), Column("result", "word"), Column("output"),
+                title=heading(("PASS" if report.ok else "FAIL", "bold green" if report.ok else "bold red"),
+                              f": {report.rules_file}"))
     for run in report.runs:
-        table.add_row(escape(" ".join(run.command[1:])), "[green]ok[/]" if run.ok else "[red]failed[/]",
-                      escape(run.output))
-    return table
+        grid.row(" ".join(run.command[1:]), styled("ok", "green") if run.ok else styled("failed", "red"),
+                 run.output)
+    return grid
 
 
-def silences_table(result):
-    from rich.markup import escape
-    from rich.table import Table
+def silences_table(result, wide: bool = False):
+    """id (a unique prefix; the full ID with -o wide) | state | matchers | ends | by | comment."""
+    from aiops.cli.tables import Column, Grid, heading, lines
+    from aiops.core.ids import short_ids
 
-    table = Table(title=f"{len(result.silences)} silence(s) at {result.alertmanager_url}",
-                  title_justify="left")
-    for name in ("id", "state", "matchers", "ends (UTC)", "by", "comment"):
-        table.add_column(name, overflow="fold")
+    longest = max((len(str(m)) for s in result.silences for m in s.matchers), default=8)
+    grid = Grid(Column("id", "id"), Column("state", "word"), Column("matchers", min_width=min(longest, 32)),
+                Column("ends", "time"),
+                Column("by", "id"), Column("comment"),
+                title=heading((f"{len(result.silences)} silence(s)", "bold"), f" at {result.alertmanager_url}"),
+                wide=wide)
+    short = short_ids([s.id for s in result.silences if s.id])
     for s in result.silences:
-        table.add_row(s.id or "-", s.state or "-", escape(", ".join(map(str, s.matchers))),
-                      _since(s.ends_at), escape(s.created_by), escape(s.comment))
-    return table
+        grid.row(s.id if wide else short.get(s.id, s.id), s.state, lines(*map(str, s.matchers)),
+                 s.ends_at, s.created_by, s.comment)
+    return grid
 
 
 def change_table(change):
-    from rich.markup import escape
-    from rich.table import Table
+    """What a silence add or expire did (or, in a dry run, would do)."""
+    from aiops.cli.tables import Column, Grid, heading, relative
 
     verb = {"create": "create", "expire": "expire"}[change.action]
     title = f"would {verb} (dry run)" if change.dry_run else f"{verb}d"
     s = change.silence
-    table = Table(title=f"silence {title}: {s.id or '(new)'}", title_justify="left", show_header=False)
-    table.add_column("field")
-    table.add_column("value", overflow="fold")
+    grid = Grid(Column("field", "word"), Column("value"), title=heading((f"silence {title}", "bold"),
+                                                                        f": {s.id or '(new)'}"))
     for field, value in (("matchers", ", ".join(map(str, s.matchers))), ("state", s.state or "-"),
-                         ("starts (UTC)", _since(s.starts_at)), ("ends (UTC)", _since(s.ends_at)),
+                         ("starts", f"{relative(s.starts_at)} ({_utc(s.starts_at)})"),
+                         ("ends", f"{relative(s.ends_at)} ({_utc(s.ends_at)})"),
                          ("author", s.created_by), ("comment", s.comment)):
-        table.add_row(field, escape(value))
+        grid.row(field, value)
     if change.action == "create":
         names = sorted({a["name"] or "?" for a in change.affected_alerts})
-        table.add_row("matches now", escape(f"{len(change.affected_alerts)} alert(s)"
-                                            + (f": {', '.join(names)}" if names else "")))
-    return table
+        grid.row("matches now", f"{len(change.affected_alerts)} alert(s)" + (f": {', '.join(names)}" if names else ""))
+    return grid
+
+
+def _utc(value) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")

@@ -36,27 +36,22 @@ def check(job: Annotated[Optional[str], typer.Option(
     from aiops.prometheus.capacity import capacity_check
 
     report = capacity_check(get_state().config(timeout=timeout), job=job)
-    output.render(report, table=capacity_table)
+    output.render(report, table=capacity_table, wide=True)
     raise typer.Exit(report.exit_code())
 
 
-def capacity_table(report):
-    """action | status | rule | instance evidence."""
-    from rich.markup import escape
-    from rich.table import Table
+def capacity_table(report, wide: bool = False):
+    """action | status | rule | evidence per instance; -o wide adds the PromQL."""
+    from aiops.cli.tables import Column, Grid, fmt, heading, lines, plain, styled
 
-    from aiops.cli.prom import fmt
-
-    table = Table(title=f"capacity at {report.prometheus_url} (job {report.job or 'any'})",
-                  title_justify="left", caption="; ".join(report.notes), caption_justify="left")
-    for name in ("action", "status", "rule", "evidence"):
-        table.add_column(name, overflow="fold")
+    grid = Grid(Column("action", "word"), Column("status", "word"), Column("rule", min_width=20),
+                Column("evidence", min_width=28), Column("queries", wide=True),
+                title=heading(("capacity", "bold"), f" at {report.prometheus_url} (job {report.job or 'any'})"),
+                caption=lines(*(styled(n, "dim") for n in report.notes)), wide=wide)
     for rec in report.recommendations:
-        lines = [f"{escape(inst)}: " + ", ".join(
-            f"{k}={fmt(v) if isinstance(v, float) else v}" for k, v in values.items())
-            for inst, values in rec.evidence.items()]
-        if rec.note:
-            lines.append(f"[dim]{escape(rec.note)}[/]")
-        colour = _COLOURS[rec.status]
-        table.add_row(rec.action.replace("_", " "), f"[{colour}]{rec.status.replace('_', ' ')}[/]", rec.rule, "\n".join(lines) or "-")
-    return table
+        evidence = [f"{inst}: " + ", ".join(f"{k}={fmt(v) if isinstance(v, float) else plain(v)}"
+                                            for k, v in values.items()) for inst, values in rec.evidence.items()]
+        grid.row(rec.action.replace("_", " "), styled(rec.status.replace("_", " "), _COLOURS[rec.status]), rec.rule,
+                 lines(*evidence, styled(rec.note, "dim") if rec.note else None) if evidence or rec.note else "-",
+                 lines(*(f"{k}: {q}" for k, q in rec.queries.items())))
+    return grid

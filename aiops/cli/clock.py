@@ -90,23 +90,22 @@ _COLOURS = {"met": "green", "missed": "red", "pending": "yellow"}
 
 
 def clock_table(result: Any) -> Any:
-    """One row per milestone: due, happened, status and evidence."""
-    from rich.table import Table
-
+    """One row per milestone: due and happened (relative to the clock's now), status, evidence."""
+    from aiops.cli.tables import Column, Grid, heading, relative, styled
     from aiops.incidents.clock import describe, iso
 
     head = f"#{result.number} " if result.number is not None else ""
     note = "" if result.applies else f" ({result.severity}: for reference only)"
     reopened = f", reopened {len(result.reopened_at)}x" if result.reopened_at else ""
-    table = Table(title=f"{head}{result.title or result.incident}: P1 clock from {iso(result.start)}"
-                        f"{reopened}{note}", title_justify="left")
-    for name in ("milestone", "due", "happened", "status", "evidence"):
-        table.add_column(name, overflow="fold")
+    grid = Grid(Column("milestone", min_width=14), Column("due", "time"), Column("happened", "time"),
+                Column("status", min_width=14), Column("evidence", min_width=16),
+                title=heading((f"{head}{result.title or result.incident}", "bold"),
+                              f": P1 clock from {iso(result.start)} ({relative(result.start, result.now)})"
+                              f"{reopened}{note}"))
     for m in result.milestones:
-        colour = _COLOURS[m.status]
-        table.add_row(m.name, iso(m.due), iso(m.happened),
-                      f"[{colour}]{m.status}[/]: {describe(m)}", m.evidence or m.note or "")
-    return table
+        grid.row(m.name, relative(m.due, result.now), relative(m.happened, result.now),
+                 styled(describe(m), _COLOURS[m.status]), m.evidence or m.note or "")
+    return grid
 
 
 def register(app: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
+from aiops.cli import complete
 from aiops.cli.state import State, apply, get_state, reset
 
 __all__ = ["State", "apply", "get_state", "global_options", "reset"]
@@ -24,10 +25,11 @@ PANEL = "Global options"
 
 
 OutputOpt = Annotated[Optional[str], typer.Option(
-    "--output", "-o", metavar="FORMAT", rich_help_panel=PANEL,
-    help="table, json or markdown [default: table on a terminal, json when piped]")]
+    "--output", "-o", metavar="FORMAT", rich_help_panel=PANEL, autocompletion=complete.formats,
+    help="table, wide (a table with every column), json or markdown [default: table on a "
+    "terminal, json when piped]")]
 EnvOpt = Annotated[Optional[str], typer.Option(
-    "--env", metavar="NAME", rich_help_panel=PANEL,
+    "--env", metavar="NAME", rich_help_panel=PANEL, autocompletion=complete.environments,
     help="named environment from the config (its targets and endpoints)")]
 ConfigOpt = Annotated[Optional[Path], typer.Option(
     "--config", metavar="PATH", rich_help_panel=PANEL,

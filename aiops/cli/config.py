@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aiops.cli import output
+from aiops.cli import complete, output
 from aiops.cli.common import get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
@@ -15,18 +15,23 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command()
 @global_options
-def show() -> None:
+def show(keys: Annotated[Optional[list[str]], typer.Argument(
+        metavar="[KEY]...", help="only these settings (a key, or a prefix such as 'logs.')",
+        show_default=False, autocompletion=complete.config_keys)] = None) -> None:
     """Print every effective setting, its value and where it came from (secrets masked).
 
-    Example:
+    Examples:
 
     \b
       aiops config show --env prod
+      aiops config show prometheus.url logs.
     """
     from aiops.core.config import settings_report
 
     render_rows = settings_report(get_state().config())
-    output.render(render_rows, table=_table)
+    if keys:
+        render_rows["settings"] = _only(render_rows["settings"], keys)
+    output.render(render_rows, table=_table, wide=True)
 
 
 @app.command()
@@ -46,17 +51,45 @@ def init(
     from aiops.core.config import init_file
 
     written = init_file(path or (Path("aiops.toml") if local else None))
-    output.info(f"wrote {written}")
     output.render({"schema": "aiops.config-init/v1", "path": str(written)},
-                  table=lambda r: f"Wrote {r['path']}")
+                  table=lambda r: f"wrote {r['path']}")  # one message
 
 
-def _table(report: dict):
-    from rich.table import Table
+def _table(report: dict, wide: bool = False):
+    """key | value | source; -o wide adds the environment variable."""
+    from aiops.cli.tables import Column, Grid, heading, lines, styled
 
-    table = Table(title=f"aiops configuration (environment: {report['env'] or 'none'})")
-    for column in ("key", "value", "source"):
-        table.add_column(column)
+    files = ", ".join(report["files"]) or "none"
+    longest = max((len(line) for r in report["settings"] for line in _lines(r["value"])), default=8)
+    grid = Grid(Column("key", "id"), Column("value", min_width=min(longest, 40)), Column("source", min_width=10),
+                Column("env var", "id", wide=True),
+                title=heading(("aiops configuration", "bold"), f" (environment: {report['env'] or 'none'}; "
+                              f"files: {files})"), wide=wide)
     for row in report["settings"]:
-        table.add_row(row["key"], "" if row["value"] is None else str(row["value"]), row["source"])
-    return table
+        value = row["value"]
+        value = styled("-", "dim") if value in (None, "", []) else lines(*value) if isinstance(value, list) else value
+        source = "env" if row["source"] == f"env {row.get('env_var')}" and not wide else row["source"]
+        grid.row(row["key"], value, source, row.get("env_var"))
+    return grid
+
+
+def _only(rows: list[dict], keys: list[str]) -> list[dict]:
+    """The settings named by ``keys`` (exact keys, or prefixes); exit 2 for one that names none."""
+    from aiops.core.errors import UsageError
+
+    chosen = []
+    for key in keys:
+        hits = [r for r in rows if r["key"] == key or (key.endswith(".") and r["key"].startswith(key))]
+        if not hits:
+            from aiops.cli.usage import did_you_mean
+
+            raise UsageError(f"no setting '{key}'", hint=did_you_mean(key, [r["key"] for r in rows],
+                                                                      "'aiops config show' lists every setting"))
+        chosen += [r for r in hits if r not in chosen]
+    return chosen
+
+
+def _lines(value) -> list[str]:
+    from aiops.cli.tables import plain
+
+    return [plain(v) for v in value] if isinstance(value, list) else [plain(value)]

@@ -60,9 +60,10 @@ def scrub(text: str) -> str:
 
 
 def _err_line(prefix: str, style: str, message: str) -> None:
-    from rich.markup import escape
+    from rich.text import Text
 
-    stderr().print(f"[{style}]{prefix}[/{style}] {escape(scrub(message))}", soft_wrap=True)
+    line = Text.assemble((prefix + " ", style) if prefix else "", (scrub(message), "" if prefix else style))
+    stderr().print(line, soft_wrap=True)
 
 
 def error(message: str, hint: str | None = None) -> None:
@@ -96,19 +97,27 @@ def progress(description: str, total: int | None = None,
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     start = time.monotonic()
+    # No refresh thread: the bar is drawn only inside advance(), between the core's units of
+    # work, so a measuring command (diagnose) never has the display running while it measures.
     bar = Progress("[progress.description]{task.description}", BarColumn(),
-                   MofNCompleteColumn(), TimeElapsedColumn(), console=stderr(), transient=True)
+                   MofNCompleteColumn(), TimeElapsedColumn(), console=stderr(), transient=True,
+                   auto_refresh=False)
     task = bar.add_task(description, total=total)
     started = False
+    drawn = 0.0
 
     def advance(n: int = 1, total: int | None = None) -> None:
-        nonlocal started
+        nonlocal started, drawn
         if total is not None:
             bar.update(task, total=total)
         bar.advance(task, n)
-        if not started and time.monotonic() - start >= min_seconds:
+        now = time.monotonic()
+        if not started and now - start >= min_seconds:
             bar.start()
             started = True
+        if started and now - drawn >= 0.1:
+            bar.refresh()
+            drawn = now
 
     try:
         yield advance

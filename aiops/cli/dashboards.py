@@ -62,7 +62,7 @@ def validate(directory: Annotated[str, typer.Argument(
     from aiops.dashboards.validate import validate_dir
 
     result = validate_dir(directory)
-    output.render(result, table=validation_table)
+    output.render(result, table=validation_table, wide=True)
     for problem in result.problems:
         output.error(str(problem))
     raise typer.Exit(result.exit_code())
@@ -72,31 +72,25 @@ def export_table(result):
     """dashboard | uid | panels | file (in the directory the title names)."""
     from pathlib import Path
 
-    from rich.markup import escape
-    from rich.table import Table
+    from aiops.cli.tables import Column, Grid, heading
 
-    table = Table(title=f"{len(result.files)} dashboards written to {escape(result.out_dir)} "
-                        f"({result.duration_ms:.0f} ms)", title_justify="left")
-    for name in ("dashboard", "uid", "panels", "file"):
-        table.add_column(name, justify="right" if name == "panels" else "left", no_wrap=True)
+    grid = Grid(Column("dashboard", "id"), Column("uid", "id"), Column("panels", "num"), Column("file", "id"),
+                title=heading(f"{len(result.files)} dashboards written to {result.out_dir} "
+                              f"({result.duration_ms:.0f} ms)"))
     for f in result.files:
-        table.add_row(escape(f.dashboard), escape(f.uid), str(f.panels), escape(Path(f.path).name))
-    return table
+        grid.row(f.dashboard, f.uid, str(f.panels), Path(f.path).name)
+    return grid
 
 
-def validation_table(result):
-    """file | uid | panels | queries | verdict."""
-    from rich.markup import escape
-    from rich.table import Table
+def validation_table(result, wide: bool = False):
+    """file | uid | panels | queries | problems (uid the first to go on a narrow terminal)."""
+    from aiops.cli.tables import Column, Grid, heading, styled
 
-    verdict = "OK" if result.ok else f"{len(result.problems)} PROBLEM(S)"
-    table = Table(title=f"{verdict}: {len(result.files)} file(s) in {escape(result.directory)}",
-                  title_justify="left")
-    for name in ("file", "uid", "panels", "queries", "problems"):
-        table.add_column(name, justify="right" if name in ("panels", "queries", "problems") else "left",
-                         no_wrap=name != "file", overflow="fold")
+    verdict = ("OK", "bold green") if result.ok else (f"{len(result.problems)} PROBLEM(S)", "bold red")
+    grid = Grid(Column("file", "id"), Column("uid", "id", optional=True), Column("panels", "num"),
+                Column("queries", "num"), Column("problems", "num"),
+                title=heading(verdict, f": {len(result.files)} file(s) in {result.directory}"), wide=wide)
     for f in result.files:
         count = sum(1 for p in result.problems if p.file == f.file)
-        table.add_row(escape(f.file), escape(f.uid or "-"), str(f.panels), str(f.queries),
-                      f"[red]{count}[/]" if count else "[green]0[/]")
-    return table
+        grid.row(f.file, f.uid or "-", str(f.panels), str(f.queries), styled(str(count), "red" if count else "green"))
+    return grid

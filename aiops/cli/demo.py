@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from aiops.cli import output
+from aiops.cli import complete, output
 from aiops.cli.common import TimeoutOpt, get_state, global_options
 
 
 @global_options
 def demo(fault: Annotated[str, typer.Option(
-             "--fault", "-f", metavar="NAME[=VALUE]", help="memory-leak, slow-inference, error-rate, "
+             "--fault", "-f", metavar="NAME[=VALUE]", autocompletion=complete.faults, help="memory-leak, slow-inference, error-rate, "
              "accuracy-drop, entropy-spike, training-stall, not-ready or crash")] = "memory-leak",
          wait: Annotated[float, typer.Option(
              "--wait", metavar="SECONDS", help="how long to let the fault show before triage")] = 5.0,
@@ -37,7 +37,8 @@ def demo(fault: Annotated[str, typer.Option(
     state = get_state()
     result = run_demo(state.config(timeout=timeout), fault=fault, wait=wait,
                       say=None if state.quiet else _say)
-    output.render(result, table=lambda r: triage_table(r.report), markdown=lambda r: to_markdown(r.report))
+    output.render(result, table=lambda r, wide=False: triage_table(r.report, wide=wide),
+                  markdown=lambda r: to_markdown(r.report), wide=True)
     verdict = "found" if result.found else "did NOT find"
     if not state.quiet:
         _say(f"triage {verdict} the injected fault {result.fault} (expected playbook "
@@ -46,4 +47,6 @@ def demo(fault: Annotated[str, typer.Option(
 
 
 def _say(message: str) -> None:
-    output.stderr().print(f"[dim]demo:[/] {message}", highlight=False, markup=True)
+    from aiops.cli.tables import heading
+
+    output.stderr().print(heading(("demo:", "dim"), f" {message}"), highlight=False, soft_wrap=True)

@@ -56,7 +56,7 @@ def profile(model: ModelOpt = "tmaze", steps: StepsOpt = 200, target: CallableOp
     with output.progress("profiling", total=steps) as advance:
         report = run(step, steps, label=step.label, sort=sort, top=top, save=save, force=force,
                      progress=advance)
-    output.render(report, table=profile_table)
+    output.render(report, table=profile_table, wide=True)
     raise typer.Exit(report.exit_code())
 
 
@@ -89,7 +89,7 @@ def memory(model: ModelOpt = "tmaze", steps: StepsOpt = 1000, target: CallableOp
     with output.progress("tracing memory", total=steps) as advance:
         report = run(step, steps, label=step.label, threshold=threshold, top=top, line=line,
                      line_functions=functions, progress=advance)
-    output.render(report, table=memory_table)
+    output.render(report, table=memory_table, wide=True)
     raise typer.Exit(report.exit_code())
 
 
@@ -123,53 +123,55 @@ def _seed(report) -> str:
     return "" if report.seed is None else f", seed {report.seed}"
 
 
-def profile_table(report):
-    """function | where | calls | own ms | cumulative ms | ms per call."""
-    from rich.table import Table
+def _where(path: str, line: int) -> str:
+    from aiops.diagnostics.profiling import short_path
+
+    return f"{short_path(path)}:{line}"
+
+
+def profile_table(report, wide: bool = False):
+    """function | where | calls | own ms | cumulative ms | ms per call (-o wide)."""
+    from aiops.cli.tables import Column, Grid, heading
 
     saved = f"; saved to {report.saved_to}" if report.saved_to else ""
-    table = Table(title=f"{report.target}{_seed(report)}: {report.steps} steps, {report.per_step_ms:.3f} ms/step "
-                        f"under cProfile, {report.total_calls} calls, sorted by {report.sort}{saved}",
-                  title_justify="left")
-    for name, justify in (("function", "left"), ("where", "left"), ("calls", "right"),
-                          ("own ms", "right"), ("cumulative ms", "right"), ("ms/call", "right")):
-        table.add_column(name, justify=justify, overflow="fold")
+    grid = Grid(Column("function", "id"), Column("where"), Column("calls", "num"), Column("own ms", "num"),
+                Column("cum. ms", "num"), Column("ms/call", "num", wide=True),
+                title=heading((report.target, "bold"), f"{_seed(report)}: {report.steps} steps, "
+                              f"{report.per_step_ms:.3f} ms/step "
+                              f"under cProfile, {report.total_calls} calls, sorted by {report.sort}{saved}"),
+                wide=wide)
     for f in report.functions:
         calls = str(f.calls) if f.calls == f.primitive_calls else f"{f.calls}/{f.primitive_calls}"
-        table.add_row(f.function, f"{f.file}:{f.line}", calls, f"{1000 * f.tottime:.3f}",
-                      f"{1000 * f.cumtime:.3f}", f"{1000 * f.cumtime / max(f.calls, 1):.4f}")
-    return table
+        grid.row(f.function, f"{f.file}:{f.line}", calls, f"{1000 * f.tottime:.3f}", f"{1000 * f.cumtime:.3f}",
+                 f"{1000 * f.cumtime / max(f.calls, 1):.4f}")
+    return grid
 
 
-def memory_table(report):
+def memory_table(report, wide: bool = False):
     """Verdict, snapshots, the allocation sites that grew, and memory_profiler's lines."""
-    from rich.console import Group
-    from rich.table import Table
+    from aiops.cli.tables import Column, Grid, group, heading
 
-    verdict = "[red]LEAK[/]" if report.leaking else "[green]no leak[/]"
-    head = Table(title=f"{report.target}{_seed(report)}: {report.steps} steps after {report.warmup} warm-up: {verdict} "
-                       f"({report.bytes_per_step:.1f} B/step; threshold {report.threshold:.0f})",
-                 title_justify="left")
-    head.add_column("snapshot")
-    head.add_column("step", justify="right")
-    head.add_column("traced KiB", justify="right")
+    verdict = ("LEAK", "bold red") if report.leaking else ("no leak", "bold green")
+    head = heading((report.target, "bold"), f"{_seed(report)}: {report.steps} steps after {report.warmup} warm-up: ",
+                   verdict,
+                   f" ({report.bytes_per_step:.1f} B/step; threshold {report.threshold:.0f})")
+    snaps = Grid(Column("snapshot", "word"), Column("step", "num"), Column("traced KiB", "num"))
     for s in report.snapshots:
-        head.add_row(s.label, str(s.step), f"{s.traced_bytes / 1024:.1f}")
-    sites = Table(title="allocation sites by growth", title_justify="left")
-    for name in ("where", "growth KiB", "blocks", "code"):
-        sites.add_column(name, overflow="fold")
+        snaps.row(s.label, s.step, f"{s.traced_bytes / 1024:.1f}")
+    sites = Grid(Column("where", "id"), Column("growth KiB", "num"), Column("blocks", "num"), Column("code"),
+                 title=heading(("allocation sites by growth", "bold")), wide=wide)
     for a in report.top:
-        sites.add_row(f"{a.file}:{a.line}", f"{a.size_diff / 1024:.1f}", str(a.count_diff), a.code)
-    parts = [head, sites]
+        sites.row(_where(a.file, a.line), f"{a.size_diff / 1024:.1f}", a.count_diff, a.code)
+    parts = [head, snaps, heading(), sites if report.top else heading("no allocation site grew")]
     if report.lines is not None:
-        lines = Table(title="memory_profiler, line by line (process RSS)", title_justify="left")
-        for name in ("where", "increment MiB", "mem MiB", "hits", "code"):
-            lines.add_column(name, overflow="fold")
+        lines = Grid(Column("where", "id"), Column("increment MiB", "num"), Column("mem MiB", "num"),
+                     Column("hits", "num"), Column("code"),
+                     title=heading(("memory_profiler, line by line (process RSS)", "bold")), wide=wide)
         for x in report.lines:
-            lines.add_row(f"{Path(x.file).name}:{x.line}", f"{x.increment_mib:.2f}", f"{x.mem_mib:.1f}",
-                          str(x.occurrences), x.code.strip())
-        parts.append(lines)
-    return Group(*parts)
+            lines.row(_where(x.file, x.line), f"{x.increment_mib:.2f}", f"{x.mem_mib:.1f}", x.occurrences,
+                      x.code.strip())
+        parts += [heading(), lines]
+    return group(*parts)
 
 
 _BANDS = {"target": "green", "acceptable": "green", "warning": "yellow", "critical": "red"}
@@ -177,19 +179,15 @@ _BANDS = {"target": "green", "acceptable": "green", "warning": "yellow", "critic
 
 def bench_table(report):
     """p50/p95/p99/max per phase, and the runbook band of the step's p95."""
-    from rich.table import Table
+    from aiops.cli.tables import Column, Grid, heading
 
-    colour = _BANDS[report.band]
-    table = Table(title=f"{report.target}{_seed(report)}: {report.steps} timed steps; p95 "
-                        f"{report.latency['p95_ms']:.3f} ms is [{colour}]{report.band}[/] "
-                        "(runbook: target < 100 ms, acceptable < 500 ms, critical > 1 s)",
-                  title_justify="left")
-    table.add_column("phase")
-    for name in ("p50 ms", "p95 ms", "p99 ms", "max ms"):
-        table.add_column(name, justify="right")
+    grid = Grid(Column("phase", "id"), *(Column(n, "num") for n in ("p50 ms", "p95 ms", "p99 ms", "max ms")),
+                title=heading((report.target, "bold"), f"{_seed(report)}: {report.steps} timed steps; p95 "
+                              f"{report.latency['p95_ms']:.3f} ms is ", (report.band, _BANDS[report.band]),
+                              " (runbook: target < 100 ms, acceptable < 500 ms, critical > 1 s)"))
     lat = report.latency
-    table.add_row("step", *(f"{lat[k]:.3f}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")))
+    grid.row("step", *(f"{lat[k]:.3f}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")))
     for phase, values in report.phases.items():
         if phase != "total":
-            table.add_row(phase, f"{values['p50_ms']:.3f}", f"{values['p95_ms']:.3f}", "", "")
-    return table
+            grid.row(phase, f"{values['p50_ms']:.3f}", f"{values['p95_ms']:.3f}", "", "")
+    return grid

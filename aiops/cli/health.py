@@ -60,7 +60,8 @@ def check(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
     that 'aiops alerts rules --blackbox' configures).
 
     The table lists problems first and sums up the healthy targets in one line (--all lists
-    them); JSON streams one target per line. Exit 0 when all are healthy, 3 when any is
+    them; -o wide lists every target with each endpoint's status and latency); JSON streams
+    one target per line. Exit 0 when all are healthy, 3 when any is
     degraded or unhealthy, 5 when any is unreachable and none is worse, 2 for a malformed
     target URL.
 
@@ -79,7 +80,7 @@ def check(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
     if via not in ("probe", "prometheus"):
         raise UsageError(f"--via must be probe or prometheus, got '{via}'")
     # JSON streams one target per line; --jq needs the whole document, so it waits for it
-    streaming = output.output_format() == "json" and get_state().jq_program is None
+    streaming = output.output_format(("table", "wide", "json")) == "json" and get_state().jq_program is None
     stream = JsonStream(sys.stdout.write) if streaming else None
     if via == "prometheus":
         from aiops.health.prometheus import check as read_prometheus
@@ -95,7 +96,8 @@ def check(targets: TargetsArg = None, target: TargetOpt = None, timeout: Timeout
     if stream:
         sys.stdout.flush()
     else:
-        output.render(report, table=lambda r: health_table(r, all_targets=all_))
+        output.render(report, table=lambda r, wide=False: health_table(r, wide=wide, all_targets=all_ or wide),
+                      wide=True)
     problem = report.problem()
     if problem:  # the data is on stdout; the verdict in one line on stderr, as for every error
         output.error(*problem)
@@ -118,78 +120,150 @@ def _probe(targets, target, timeout, concurrency, deadline, ca_bundle, insecure,
 
 
 @app.command()
-@global_options(json_output=False)
+@global_options
 def watch(targets: TargetsArg = None, target: TargetOpt = None, timeout: TimeoutOpt = None,
           interval: Annotated[float, typer.Option("--interval", "-n", metavar="SECONDS",
                                                   help="seconds between rounds")] = 5.0,
           concurrency: ConcurrencyOpt = None, ca_bundle: CaOpt = None,
           insecure: InsecureOpt = False) -> None:
-    """Re-probe every INTERVAL seconds in a live table until Ctrl-C (exit 130).
+    """Re-probe every INTERVAL seconds until Ctrl-C (exit 130).
 
-    Example:
+    On a terminal: a live table with the time of the last refresh; targets that changed since
+    the previous round are marked with '*' and say what they were. With -o json, or when stdout
+    is not a terminal: one JSON document per round, one per line (NDJSON).
+
+    Examples:
 
     \b
       aiops health watch http://127.0.0.1:8000 -n 2
+      aiops health watch --env prod -o json | jq -c '{checked_at, verdict}'
     """
-    import time
-
-    from rich.live import Live
+    import sys
 
     from aiops.health.probe import check as run_check
+    from aiops.health.watch import rounds
 
+    if interval <= 0:
+        from aiops.core.errors import UsageError
+
+        raise UsageError(f"--interval must be a positive number of seconds, got {interval:g}")
     opts = _settings(targets, target, timeout, concurrency, ca_bundle, insecure)
+    fmt = output.output_format()
+    every = rounds(lambda: run_check(**opts), interval)
     try:
-        with Live(console=output.stdout(), auto_refresh=False) as live:
-            while True:
-                live.update(health_table(run_check(**opts), all_targets=True), refresh=True)
-                time.sleep(interval)
+        if fmt == "json":
+            for r in every:
+                if get_state().jq_program is None:  # one compact document per line
+                    sys.stdout.write(output.dumps(r.report, pretty=False) + "\n")
+                else:
+                    output.write_json(r.report)
+                sys.stdout.flush()
+        elif sys.stdout.isatty():
+            _live(every, interval)
+        else:  # -o table into a pipe or file: one table per round, no cursor movement
+            for r in every:
+                output.stdout().print(watch_view(r, interval))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
 
 
+def _live(every, interval: float) -> None:
+    from rich.live import Live
+
+    with Live(console=output.stdout(), auto_refresh=False) as live:
+        for r in every:
+            live.update(watch_view(r, interval), refresh=True)
+
+
 _COLOURS = {"healthy": "green", "degraded": "yellow", "unhealthy": "red", "unreachable": "magenta"}
 _ORDER = ("unhealthy", "unreachable", "degraded", "healthy")  # what the table shows first
-_MARK = {True: "[green]✓[/]", False: "[red]✗[/]"}
+_ENDPOINTS = ("/health", "/ready", "/live", "/metrics")
 
 
-def health_table(report, all_targets: bool = False):
+def _counts(report) -> str:
+    from aiops.core.redact import redact
+
+    s = report.summary
+    parts = [f"{s[v]} {v}" for v in _COLOURS if s[v]]
+    where = "" if getattr(report, "source", "probe") == "probe" else \
+        f" from Prometheus {redact(report.prometheus_url or '')}"
+    return f"{s['targets']} target(s){where}: {', '.join(parts) or 'none'}"
+
+
+def _endpoint(ep):
+    from aiops.cli.tables import heading
+
+    if ep is None or ep.status_code is None and ep.latency_ms is None:
+        return "-"  # not probed (or not read from Prometheus)
+    code = ep.status_code if ep.status_code is not None else "ERR"
+    latency = "" if ep.latency_ms is None else f" {ep.latency_ms:.0f}ms"
+    return heading(("✓", "green") if ep.ok else ("✗", "red"), f" {code}{latency}")
+
+
+def _slowest(t) -> str:
+    latencies = [ep.latency_ms for ep in t.endpoints.values() if ep.latency_ms is not None]
+    return f"{max(latencies):.0f}ms" if latencies else "-"
+
+
+def _marks(t):
+    from aiops.cli.tables import heading
+
+    parts = []
+    for p in _ENDPOINTS:
+        ep = t.endpoints.get(p)
+        parts.append(("-", "") if ep is None or ep.status_code is None and ep.latency_ms is None and
+                     (ep.reason == "not probed" or not ep.reason) else ("✓", "green") if ep.ok else ("✗", "red"))
+    return heading(*(x for i, part in enumerate(parts) for x in ((" ",) if i else ()) + (part,)))
+
+
+def health_table(report, wide: bool = False, changed: dict | None = None, title=None,
+                 all_targets: bool = True):
     """Problems first (unhealthy, unreachable, degraded), then the healthy targets: listed with
     ``all_targets``, else summed up in one line. A row per target: verdict, a mark per endpoint
     (/health /ready /live /metrics), the slowest answer, the URL last (a 49-character URL fits
-    80 columns); its failing reasons on the lines below, however long they are."""
-    from rich import box
-    from rich.markup import escape
+    80 columns); its failing reasons on the lines below. -o wide adds each endpoint's status and
+    latency. ``changed`` (watch mode) marks the targets that changed since the previous round
+    and says what they were."""
+    from aiops.cli.tables import Column, Grid, Indented, heading, styled
 
-    from aiops.core.redact import redact
-    from rich.padding import Padding
-    from rich.table import Table
-    from rich.text import Text
-
+    columns = [Column("verdict", "word"), Column("h r l m", "word"), Column("slowest", "num", optional=True),
+               *(Column(p, "word", wide=True) for p in _ENDPOINTS), Column("target / reasons", "text")]
+    if changed is not None:
+        columns.insert(0, Column("*", "word"))
     s = report.summary
-    where = "" if report.source == "probe" else f" from Prometheus {escape(redact(report.prometheus_url or ''))}"
-    table = Table(title=f"{s['targets']} target(s){where}: {s['healthy']} healthy, {s['degraded']} "
-                        f"degraded, {s['unhealthy']} unhealthy, {s['unreachable']} unreachable "
-                        f"({report.duration_ms / 1000:.2f}s)", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False, collapse_padding=True, show_edge=False)
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("h r l m", no_wrap=True)
-    table.add_column("slowest", justify="right", no_wrap=True)
-    table.add_column("target / reasons", overflow="fold")  # last: the most room for long URLs
+    healthy = s["healthy"]
+    caption = None
+    if healthy and not all_targets:
+        caption = f"{'All' if healthy == s['targets'] else 'And'} {healthy} healthy target(s) not listed (--all lists them)"
+    grid = Grid(*columns, wide=wide, caption=caption, title=title if title is not None else heading(
+        (_counts(report), "bold"), f" ({report.duration_ms / 1000:.2f}s)"))
     shown = sorted((t for t in report.targets if all_targets or t.verdict != "healthy"),
                    key=lambda t: _ORDER.index(t.verdict))
+    blank = [""] * (len(columns) - 1)
     for t in shown:
-        eps = [t.endpoints.get(p) for p in ("/health", "/ready", "/live", "/metrics")]
-        marks = " ".join("-" if ep is None or ep.reason == "not probed" and ep.latency_ms is None
-                         else _MARK[ep.ok] for ep in eps)
-        slowest = max((ep.latency_ms for ep in eps if ep is not None and ep.latency_ms is not None),
-                      default=None)
-        colour = _COLOURS[t.verdict]
-        table.add_row(f"[{colour}]{t.verdict}[/]", marks, "-" if slowest is None else f"{slowest:.0f}ms",
-                      escape(t.shown))
+        verdict = styled(t.verdict, _COLOURS[t.verdict])
+        cells = [verdict, _marks(t), _slowest(t), *(_endpoint(t.endpoints.get(p)) for p in _ENDPOINTS),
+                 t.shown]
+        if changed is not None:
+            was = changed.get(t.target)
+            if was not in (None, "new") and was != t.verdict:
+                cells[0] = heading((t.verdict, _COLOURS[t.verdict]), f"\n(was {was})")
+            cells.insert(0, styled("*", "bold yellow") if was is not None else "")
+        grid.row(*cells)
         for reason in t.reasons:  # indented, continuation lines too
-            table.add_row("", "", "", Padding(Text(reason, style="dim"), (0, 0, 0, 2)))
-    healthy = s["healthy"]
-    if healthy and not all_targets:
-        table.caption = f"{'All' if healthy == s['targets'] else 'And'} {healthy} healthy target(s) not listed (--all lists them)"
-        table.caption_justify = "left"
-    return table
+            grid.row(*blank, Indented(reason, style="dim"))
+    return grid
+
+
+def watch_view(r, interval: float):
+    """The live view of one round: refresh time, what changed, the table."""
+    import datetime as dt
+
+    from aiops.cli.tables import heading, lines, styled
+
+    local = r.at.astimezone(dt.timezone.utc).strftime("%H:%M:%S UTC")
+    n = len(r.changed)
+    title = lines(heading((_counts(r.report), "bold"), (f"; {n} changed since the last round (*)" if n else "",
+                                                         "bold yellow")),
+                  styled(f"refreshed at {local} (round {r.number}, every {interval:g}s; Ctrl-C stops)", "dim"))
+    return health_table(r.report, changed=r.changed, title=title)

@@ -18,8 +18,10 @@ app = typer.Typer(no_args_is_help=True)
 
 RefsArg = Annotated[Optional[list[str]], typer.Argument(
     metavar="[INCIDENT]...", show_default=False,
-    help="incident IDs or numbers (PABC123, 1234, #1234); '-' reads them from stdin")]
-RefArg = Annotated[str, typer.Argument(metavar="INCIDENT", help="incident ID or number")]
+    help="incident IDs or numbers (PABC123, 1234, #1234), or a unique prefix of an open incident's "
+    "ID; '-' reads them from stdin")]
+RefArg = Annotated[str, typer.Argument(metavar="INCIDENT", help="incident ID, a unique prefix of an open "
+                                       "incident's ID, or number")]
 MineOpt = Annotated[bool, typer.Option("--mine", help="every open incident assigned to you")]
 StatusOpt = Annotated[Optional[list[str]], typer.Option(
     "--status", "-s", metavar="STATUS", help="triggered, acknowledged, resolved, open or all "
@@ -169,7 +171,7 @@ def list_(status: StatusOpt = None, urgency: UrgencyOpt = None, service: Service
                                     statuses=_statuses(status), urgencies=urgency or [],
                                     team_ids=team or [], since=start, until=end, sort=sort,
                                     progress=advance)
-    output.render(result, table=incidents_table)
+    output.render(result, table=incidents_table, wide=True)
     if result.more:
         output.info(f"showing the first {len(result.incidents)}; more match (raise --limit)")
 
@@ -190,7 +192,7 @@ def show(incident: RefArg, timeout: TimeoutOpt = None) -> None:
 
     with _connect(_settings(timeout)) as pd:
         detail = show_incident(pd, incident)
-    output.render(detail, table=detail_view)
+    output.render(detail, table=detail_view, wide=True)
 
 
 @app.command()
@@ -275,7 +277,7 @@ def log(incident: RefArg, limit: Annotated[Optional[int], typer.Option(
 
     with _connect(_settings(timeout)) as pd:
         result = incident_log(pd, incident, limit=limit)
-    output.render(result, table=log_table)
+    output.render(result, table=log_table, wide=True)
 
 
 @app.command()
@@ -366,7 +368,7 @@ def audit(incident: Annotated[Optional[str], typer.Option(
         return
     report = read(default_path(cfg.get("audit.path")), incident=incident, action=action,
                   since=parse_time(since, what="--since") if since else None, limit=limit)
-    output.render(report, table=audit_table)
+    output.render(report, table=audit_table, wide=True)
 
 
 def _verify_audit(path: Any) -> None:

@@ -1,4 +1,7 @@
-"""Tables for ``aiops incident`` (rich is imported inside each function: start-up time)."""
+"""Tables for ``aiops incident`` (rich is imported inside each function: start-up time).
+
+Times are relative ("3m ago"); ``show`` also gives them in UTC; JSON keeps them absolute.
+"""
 
 from __future__ import annotations
 
@@ -11,140 +14,125 @@ OUTCOME_STYLE = {"acknowledged": "green", "resolved": "green", "noted": "green",
                  "not_found": "red", "failed": "bold red", "not_attempted": "red"}
 
 
-def _esc(value: Any) -> str:
-    from rich.markup import escape
-
-    return escape("" if value is None else str(value))
-
-
 def _when(value: dt.datetime | None) -> str:
+    """Relative, with the UTC time: "3m ago (2026-01-28 10:27 UTC)"."""
+    from aiops.cli.tables import relative
+
     if value is None:
         return "-"
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return f"{relative(value)} ({value.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M UTC})"
 
 
-def _status(status: str) -> str:
-    style = STATUS_STYLE.get(status)
-    return f"[{style}]{_esc(status)}[/]" if style else _esc(status)
+def _status(status: str) -> Any:
+    from aiops.cli.tables import styled
+
+    return styled(status, STATUS_STYLE.get(status, ""))
 
 
-def incidents_table(result: Any) -> Any:
-    """One row per incident."""
-    from rich.table import Table
+def incidents_table(result: Any, wide: bool = False) -> Any:
+    """One row per incident; -o wide adds the urgency, priority and assignees."""
+    from aiops.cli.tables import Column, Grid, heading
 
-    table = Table(title=f"{len(result.incidents)} incident(s)" + (" (more match)" if result.more else ""),
-                  title_justify="left")
-    for name in ("#", "id", "status", "urgency", "priority", "service", "created", "title"):
-        table.add_column(name, overflow="fold", justify="right" if name == "#" else "left")
+    grid = Grid(Column("#", "num"), Column("id", "id"), Column("status", "word"), Column("urgency", "word", wide=True),
+                Column("priority", "word", wide=True), Column("service", min_width=10, optional=True),
+                Column("created", "time"), Column("title", min_width=30), Column("assignees", wide=True),
+                title=heading((f"{len(result.incidents)} incident(s)", "bold"),
+                              " (more match: raise --limit)" if result.more else ""), wide=wide)
     for i in result.incidents:
-        table.add_row(str(i.number or ""), i.id, _status(i.status), _esc(i.urgency),
-                      _esc(i.priority or "-"), _esc(i.service), _when(i.created_at), _esc(i.title))
-    return table
+        grid.row(i.number or "", i.id, _status(i.status), i.urgency, i.priority, i.service, i.created_at, i.title,
+                 i.assignees)
+    return grid
 
 
-def _entries(entries: list[Any], title: str) -> Any:
-    from rich.table import Table
+def _entries(entries: list[Any], title: Any, wide: bool = False) -> Any:
+    from aiops.cli.tables import Column, Grid
 
-    table = Table(title=title, title_justify="left")
-    for name in ("time", "action", "agent", "channel", "summary"):
-        table.add_column(name, overflow="fold")
+    grid = Grid(Column("when", "time"), Column("action", "word"), Column("agent", min_width=12),
+                Column("channel", "word", wide=True), Column("summary", min_width=24), title=title, wide=wide)
     for e in entries:
-        summary = e.summary + (f" ({e.note})" if e.note else "")
-        table.add_row(_when(e.created_at), _esc(e.action), _esc(e.agent), _esc(e.channel or "-"),
-                      _esc(summary))
-    return table
+        grid.row(e.created_at, e.action, e.agent, e.channel, e.summary + (f" ({e.note})" if e.note else ""))
+    return grid
 
 
-def detail_view(detail: Any) -> Any:
+def detail_view(detail: Any, wide: bool = False) -> Any:
     """The incident's fields, its timeline, its notes."""
-    from rich.console import Group
-    from rich.table import Table
+    from aiops.cli.tables import Column, Grid, group, heading
 
     i = detail.incident
-    fields = Table(show_header=False, box=None, title=f"#{i.number} {_esc(i.title)}",
-                   title_justify="left")
-    fields.add_column(style="bold")
-    fields.add_column(overflow="fold")
-    for name, value in (("id", i.id), ("status", None), ("urgency", i.urgency),
-                        ("priority", i.priority or "-"), ("service", i.service),
-                        ("created", _when(i.created_at)),
-                        ("last change", _when(i.last_status_change_at)),
-                        ("resolved", _when(i.resolved_at)),
-                        ("assignees", ", ".join(i.assignees) or "-"), ("url", i.html_url)):
-        fields.add_row(name, _status(i.status) if name == "status" else _esc(value))
-    parts = [fields, _entries(detail.log_entries, "timeline")]
+    fields = Grid(Column("field", "word"), Column("value"), title=heading((f"#{i.number} {i.title}", "bold")))
+    for name, value in (("id", i.id), ("status", _status(i.status)), ("urgency", i.urgency),
+                        ("priority", i.priority), ("service", i.service), ("created", _when(i.created_at)),
+                        ("last change", _when(i.last_status_change_at)), ("resolved", _when(i.resolved_at)),
+                        ("assignees", i.assignees or None), ("url", i.html_url)):
+        fields.row(name, value)
+    parts = [fields, heading(), _entries(detail.log_entries, heading(("timeline", "bold")), wide)]
     if detail.notes:
-        notes = Table(title="notes", title_justify="left")
-        for name in ("time", "user", "note"):
-            notes.add_column(name, overflow="fold")
+        notes = Grid(Column("when", "time"), Column("user", min_width=12), Column("note", min_width=24),
+                     title=heading(("notes", "bold")))
         for n in detail.notes:
-            notes.add_row(_when(n.created_at), _esc(n.user), _esc(n.content))
-        parts.append(notes)
-    return Group(*parts)
+            notes.row(n.created_at, n.user, n.content)
+        parts += [heading(), notes]
+    return group(*parts)
 
 
-def log_table(result: Any) -> Any:
+def log_table(result: Any, wide: bool = False) -> Any:
+    from aiops.cli.tables import heading
+
     i = result.incident
-    return _entries(result.log_entries, f"#{i.number} {_esc(i.title)} ({i.id})")
+    return _entries(result.log_entries, heading((f"#{i.number} {i.title}", "bold"), f" ({i.id})"), wide)
 
 
 def action_table(report: Any) -> Any:
     """One row per incident: what was (or, in a dry run, would be) done."""
-    from rich.table import Table
+    from aiops.cli.tables import Column, Grid, heading, styled
 
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report.summary.items())
-    title = f"{'dry run: ' if report.dry_run else ''}{report.action}: {counts or 'nothing to do'}"
-    table = Table(title=title, title_justify="left")
-    for name in ("incident", "#", "was", "outcome", "title", "reason"):
-        table.add_column(name, overflow="fold")
+    grid = Grid(Column("incident", "id"), Column("#", "num"), Column("was", "word"), Column("outcome", "word"),
+                Column("title", min_width=16), Column("reason", min_width=16),
+                title=heading((f"{'dry run: ' if report.dry_run else ''}{report.action}", "bold"),
+                              f": {counts or 'nothing to do'}"))
     for r in report.results:
-        style = OUTCOME_STYLE.get(r.outcome, "cyan")
-        table.add_row(_esc(r.id or r.ref), str(r.number or ""), _esc(r.previous_status or "-"),
-                      f"[{style}]{_esc(r.outcome.replace('_', ' '))}[/]", _esc(r.title or ""),
-                      _esc(r.reason or ""))
-    return table
+        grid.row(r.id or r.ref, r.number or "", r.previous_status,
+                 styled(r.outcome.replace("_", " "), OUTCOME_STYLE.get(r.outcome, "cyan")), r.title or "",
+                 r.reason or "")
+    return grid
 
 
 def oncall_table(result: Any) -> Any:
-    from rich.table import Table
+    from aiops.cli.tables import Column, Grid, heading
 
-    table = Table(title="on call now", title_justify="left")
-    for name in ("escalation policy", "level", "user", "schedule", "until"):
-        table.add_column(name, overflow="fold")
+    grid = Grid(Column("escalation policy", min_width=16), Column("level", "num"), Column("user", "id"),
+                Column("schedule", min_width=12), Column("until", "time"), title=heading(("on call now", "bold")))
     for o in result.oncalls:
-        table.add_row(_esc(o.escalation_policy), str(o.escalation_level or ""), _esc(o.user),
-                      _esc(o.schedule or "-"), _when(o.end) if o.end else "permanent")
-    return table
+        grid.row(o.escalation_policy, o.escalation_level or "", o.user, o.schedule, o.end or "permanent")
+    return grid
 
 
-def audit_table(report: Any) -> Any:
-    from rich.table import Table
+def audit_table(report: Any, wide: bool = False) -> Any:
+    """The audit entries; -o wide adds each entry's details."""
+    from aiops.cli.tables import Column, Grid, heading
 
-    title = f"{len(report.entries)} audit entr{'y' if len(report.entries) == 1 else 'ies'} ({report.path})"
-    table = Table(title=_esc(title), title_justify="left")
-    for name in ("time", "actor", "action", "incident", "outcome", "details"):
-        table.add_column(name, overflow="fold")
+    n = len(report.entries)
+    grid = Grid(Column("when", "time"), Column("actor", "id"), Column("action", "word"), Column("incident", "id"),
+                Column("outcome", "word"), Column("details", min_width=20, wide=True),
+                title=heading((f"{n} audit entr{'y' if n == 1 else 'ies'}", "bold"), f" ({report.path})"), wide=wide)
     for e in report.entries:
-        details = ", ".join(f"{k}={v}" for k, v in e.details.items() if k != "title")
-        table.add_row(_when(e.time), _esc(e.actor), _esc(e.action), _esc(e.incident),
-                      _esc(e.outcome.replace("_", " ")), _esc(details))
-    return table
+        grid.row(e.time, e.actor, e.action, e.incident, e.outcome.replace("_", " "),
+                 ", ".join(f"{k}={v}" for k, v in e.details.items() if k != "title"))
+    return grid
 
 
 def audit_verify_table(result: Any) -> Any:
     """The verdict of ``incident audit --verify``: one line per fact."""
-    from rich.table import Table
+    from aiops.cli.tables import Column, Grid, heading, styled
 
-    colour = "green" if result.ok else "red"
-    table = Table(title=_esc(f"audit log {result.path}"), title_justify="left", show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
-    table.add_row("verdict", f"[{colour}]{_esc(result.summary())}[/]")
-    table.add_row("records", str(result.records))
+    grid = Grid(Column("fact", "word"), Column("value"), title=heading(("audit log", "bold"), f" {result.path}"))
+    grid.row("verdict", styled(result.summary(), "green" if result.ok else "red"))
+    grid.row("records", result.records)
     if result.adopted_lines:
-        table.add_row("adopted", f"{result.adopted_lines} line(s) written before the chain")
+        grid.row("adopted", f"{result.adopted_lines} line(s) written before the chain")
     if result.line:
-        table.add_row("first bad line", str(result.line))
+        grid.row("first bad line", result.line)
     for note in result.notes:
-        table.add_row("note", _esc(note))
-    return table
+        grid.row("note", note)
+    return grid

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aiops.cli import lab_pagerduty, lab_stack, output
+from aiops.cli import complete, lab_pagerduty, lab_stack, output
 from aiops.cli.common import TimeoutOpt, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
@@ -18,7 +18,7 @@ app.add_typer(lab_stack.app, name="stack", help="The local incident stack: labs,
               "Alertmanager, PagerDuty sandbox.")
 
 FaultOpt = Annotated[Optional[list[str]], typer.Option(
-    "--fault", "-f", metavar="NAME[=VALUE]", help="inject a fault from the start (repeatable): "
+    "--fault", "-f", metavar="NAME[=VALUE]", autocompletion=complete.faults, help="inject a fault from the start (repeatable): "
     "memory-leak[=MB/s], slow-inference[=s], error-rate[=fraction], accuracy-drop[=fraction], "
     "entropy-spike[=nats], training-stall, not-ready, crash[=s]; noise: client-errors[=/s], "
     "cpu-burst[=s], restart[=s], log-noise[=/s]")]
@@ -137,7 +137,8 @@ def _announce(info: dict) -> None:
     sys.stdout.flush()
 
 
-SpecsArg = Annotated[Optional[list[str]], typer.Argument(metavar="NAME[=VALUE]...", show_default=False)]
+SpecsArg = Annotated[Optional[list[str]], typer.Argument(metavar="NAME[=VALUE]...", show_default=False,
+                                                        autocompletion=complete.faults)]
 
 
 def _faults(action: str, specs, target, timeout, admin_token) -> None:
@@ -198,12 +199,23 @@ def fault_clear(specs: SpecsArg = None, target: LabTargetOpt = None, timeout: Ti
 
 
 def fault_table(report):
-    """Active faults of one lab."""
-    from rich.table import Table
+    """Active faults of one lab: name, value and since when."""
+    from aiops.cli.tables import Column, Grid, heading
 
-    table = Table(title=f"{report.target}: {len(report.active)} active fault(s)", title_justify="left")
-    for column in ("fault", "value", "since"):
-        table.add_column(column)
+    names = [f.get("name", "?") if isinstance(f, dict) else str(f) for f in report.available]
+    grid = Grid(Column("fault", "id"), Column("value", "num"), Column("since", "time"),
+                title=heading((report.target, "bold"), f": {len(report.active)} active fault(s)"),
+                caption=f"can inject: {', '.join(names)}" if names else None)
     for fault in report.active:
-        table.add_row(fault["name"], "-" if fault["value"] is None else f"{fault['value']:g}", fault["since"])
-    return table
+        grid.row(fault["name"], "-" if fault["value"] is None else f"{fault['value']:g}", _when(fault["since"]))
+    return grid
+
+
+def _when(value):
+    """A fault's ``since`` (RFC 3339 text from the lab) as a datetime, shown relative to now."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return value

@@ -96,14 +96,14 @@ def errors(
 
     \b
       aiops logs errors
-      aiops logs errors --since 1h --top 5 -o json
+      aiops logs errors --since 1h --top 5 -o wide
       aiops logs errors --file app.jsonl.gz --since 2026-01-28T10:00:00Z
     """
     from aiops.core.timewindow import parse_window
 
     start, end = parse_window(since, until, default_since="15m")
     report = _backend(backend, url, index, file, timeout).errors(start, end, top=top)
-    output.render(report, table=errors_table)
+    output.render(report, table=errors_table, wide=True)
     _report_skipped(report.skipped)
 
 
@@ -119,13 +119,21 @@ _LEVEL_STYLES = {"ERROR": "bold red", "FATAL": "bold white on red", "CRITICAL": 
 
 def print_timeline(timeline) -> None:
     """Stream the timeline as lines (no table: column widths would need every row first)."""
+    console = output.stdout()
+    for line in timeline_lines(timeline):
+        console.print(line, soft_wrap=True)
+    if timeline.summary.records:
+        console.print(summary_table(timeline.summary))
+
+
+def timeline_lines(timeline):
+    """One Text line per record (outside data is never markup): time, offset, level, logger,
+    message, duration and context."""
     import json
 
     from rich.text import Text
 
-    console = output.stdout()
-    console.print(Text(f"correlation ID {timeline.correlation_id} in {timeline.source}",
-                       style="bold"))
+    yield Text(f"correlation ID {timeline.correlation_id} in {timeline.source}", style="bold")
     for e in timeline:
         style = _LEVEL_STYLES.get(e.level or "", "")
         line = Text(f"{e.time.isoformat(timespec='milliseconds')[:23]}Z ", style="cyan")
@@ -137,50 +145,39 @@ def print_timeline(timeline) -> None:
             line.append(f"  {e.duration_ms}ms", style="magenta")
         if e.context:
             line.append("  " + json.dumps(e.context, ensure_ascii=False, default=str), style="dim")
-        console.print(line, soft_wrap=True)
-    if timeline.summary.records:
-        console.print(summary_table(timeline.summary))
+        yield line
 
 
 def summary_table(summary):
-    from rich.markup import escape
-    from rich.table import Table
-
+    """Counts by level and logger, and the error messages, of one trace."""
+    from aiops.cli.tables import Column, Grid, heading, lines, styled
     from aiops.logs.model import iso
 
     span = "-" if summary.span_ms is None else f"{summary.span_ms / 1000:.3f}s"
-    table = Table(title=f"{summary.records} record(s) from {iso(summary.first_time)} to "
-                        f"{iso(summary.last_time)} (span {span})", title_justify="left")
-    table.add_column("by level")
-    table.add_column("by logger")
-    table.add_column("errors", overflow="fold")
-    levels = [f"{k}: {v}" for k, v in sorted(summary.by_level.items())]
-    loggers = [f"{k}: {v}" for k, v in sorted(summary.by_logger.items())]
-    errs = [f"[red]{d['count']}x {escape(d['logger'] or '-')}: {escape(d['message'] or '-')}[/]"
+    grid = Grid(Column("by level", "text", min_width=10), Column("by logger", "text"),
+                Column("errors", "text"),
+                title=heading(f"{summary.records} record(s) from {iso(summary.first_time)} to "
+                              f"{iso(summary.last_time)} (span {span})"))
+    errs = [styled(f"{d['count']}x {d['logger'] or '-'}: {d['message'] or '-'}", "red")
             for d in summary.to_dict()["errors"]] or ["none"]
-    table.add_row("\n".join(levels), "\n".join(loggers), "\n".join(errs))
-    return table
+    grid.row(lines(*(f"{k}: {v}" for k, v in sorted(summary.by_level.items()))),
+             lines(*(f"{k}: {v}" for k, v in sorted(summary.by_logger.items()))), lines(*errs))
+    return grid
 
 
-def errors_table(report):
-    """One row per (logger, message) group."""
-    from rich.markup import escape
-    from rich.table import Table
+def errors_table(report, wide: bool = False):
+    """One row per (logger, message) group; first seen and sample IDs with -o wide."""
+    from aiops.cli.tables import Column, Grid, heading, relative, styled
 
-    from aiops.logs.model import iso
-
-    table = Table(title=f"{report.total} error record(s) in {report.source}, "
-                        f"{report.start:%Y-%m-%d %H:%M:%S} to {report.end:%Y-%m-%d %H:%M:%S} UTC"
-                        + (f" ({report.other} in other groups)" if report.other else ""),
-                  title_justify="left")
-    for column in ("count", "levels", "logger", "message", "first seen", "last seen",
-                   "sample correlation IDs"):
-        fixed = column in ("count", "levels", "first seen", "last seen")
-        table.add_column(column, justify="right" if column == "count" else "left",
-                         no_wrap=fixed, overflow="fold")
+    other = f" ({report.other} in other groups)" if report.other else ""
+    grid = Grid(Column("count", "num"), Column("levels", "text", min_width=8), Column("logger", "id"),
+                Column("message", "text", min_width=20), Column("first seen", "time", wide=True),
+                Column("last seen", "time"), Column("sample correlation IDs", "id", wide=True),
+                title=heading((f"{report.total} error record(s)", "bold"), f" in {report.source}, "
+                              f"{relative(report.start)} to {relative(report.end)}{other}"),
+                wide=wide)
     for g in report.groups:
         style = "bold white on red" if "FATAL" in g.levels or "CRITICAL" in g.levels else "red"
-        table.add_row(str(g.count), ", ".join(f"{k} {v}" for k, v in sorted(g.levels.items())),
-                      escape(g.logger), f"[{style}]{escape(g.message)}[/]", iso(g.first_seen),
-                      iso(g.last_seen), escape(", ".join(g.sample_correlation_ids)))
-    return table
+        grid.row(g.count, ", ".join(f"{k} {v}" for k, v in sorted(g.levels.items())), g.logger,
+                 styled(g.message, style), g.first_seen, g.last_seen, g.sample_correlation_ids)
+    return grid

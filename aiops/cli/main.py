@@ -173,6 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
+    except _click.exceptions.UsageError as exc:  # unknown command or option, bad or missing value
+        from aiops.cli.usage import explain
+
+        output.error(*explain(exc))
+        return USAGE
     except _click.exceptions.ClickException as exc:
         exc.show()
         return exc.exit_code if exc.exit_code else USAGE

@@ -21,7 +21,7 @@ from aiops.cli.state import get_state
 from aiops.core.errors import UsageError
 from aiops.core.timewindow import rfc3339
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "wide", "json", "markdown")
 _consoles: dict[str, Any] = {}
 
 
@@ -106,18 +106,45 @@ def write_json_stream(produce: Callable[[Callable[[str], Any]], None]) -> None:
     write_json(json.loads("".join(pieces)))
 
 
-def render(result: Any, *, table: Callable[[Any], Any] | None = None,
-           markdown: Callable[[Any], str] | None = None) -> None:
-    """Write ``result`` to stdout in the chosen format."""
-    allowed = ("table", "json", "markdown") if markdown else ("table", "json")
+def render(result: Any, *, table: Callable[..., Any] | None = None,
+           markdown: Callable[[Any], str] | None = None, wide: bool = False) -> None:
+    """Write ``result`` to stdout in the chosen format.
+
+    ``wide``: the table has columns only ``-o wide`` shows; ``table(result, wide=True)``
+    builds that view, printed at its natural width (lines may be longer than the terminal).
+    """
+    allowed = ("table",) + (("wide",) if wide else ()) + ("json",) + (("markdown",) if markdown else ())
     fmt = output_format(allowed)
     if fmt == "json" or table is None and fmt == "table":
         write_json(result)
     elif fmt == "markdown":
         sys.stdout.write(markdown(result).rstrip("\n") + "\n")
+    elif fmt == "wide":
+        print_wide(table(result, wide=True))
     else:
-        stdout().print(table(result))
+        renderable = table(result)
+        if isinstance(renderable, str):  # plain text from the command: never read as markup
+            from aiops.cli.tables import text
+
+            renderable = text(renderable)
+        stdout().print(renderable)
     sys.stdout.flush()
 
-__all__ = ["FORMATS", "dumps", "error", "info", "json_requested", "output_format", "progress", "render",
-           "scrub", "stderr", "stdout", "to_jsonable", "warn", "write_json", "write_json_stream"]
+
+def print_wide(renderable: Any) -> None:
+    """Print at the renderable's natural width, however narrow the terminal: ``-o wide`` is
+    for reading sideways (``less -S``) or for a file, never folded."""
+    from rich.measure import Measurement
+
+    console = stdout()
+    need = Measurement.get(console, console.options.update(max_width=100_000), renderable).maximum
+    saved = console.width
+    console.width = max(saved, need)
+    try:
+        console.print(renderable)
+    finally:
+        console.width = saved
+
+
+__all__ = ["FORMATS", "dumps", "error", "info", "json_requested", "output_format", "print_wide", "progress",
+           "render", "scrub", "stderr", "stdout", "to_jsonable", "warn", "write_json", "write_json_stream"]

@@ -6,13 +6,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from aiops.cli import output
+from aiops.cli import complete, output
 from aiops.cli.common import DryRunOpt, TargetOpt, TimeoutOpt, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
 
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="playbook name (or a playbook file)",
-                                        show_default=False)]
+                                        show_default=False, autocompletion=complete.playbooks)]
 
 
 def _library():
@@ -31,7 +31,7 @@ def list_() -> None:
     \b
       aiops playbook list
     """
-    output.render(_library(), table=list_table)
+    output.render(_library(), table=list_table, wide=True)
 
 
 @app.command()
@@ -44,7 +44,7 @@ def show(name: NameArg) -> None:
     \b
       aiops playbook show memory-leak
     """
-    output.render(_resolve(name), table=show_table)
+    output.render(_resolve(name), table=show_table, wide=True)
 
 
 @app.command()
@@ -103,7 +103,7 @@ def run(name: NameArg, target: TargetOpt = None,
             output.warn(warning)
     from aiops.cli.triage import steps_table
 
-    output.render(result, table=steps_table)
+    output.render(result, table=steps_table, wide=True)
     raise typer.Exit(0 if dry_run else result.exit_code())
 
 
@@ -118,48 +118,45 @@ def _resolve(name: str):
     return _library().get(name)
 
 
-def list_table(library):
-    from rich.markup import escape
-    from rich.table import Table
+def list_table(library, wide: bool = False):
+    """name | kind | severity | alerts | steps | title (* marks one not shipped with aiops)."""
+    from aiops.cli.tables import Column, Grid, heading, lines
 
-    table = Table(title=f"{len(library.playbooks)} playbook(s)", title_justify="left")
-    for column in ("name", "kind", "severity", "alerts", "steps", "title"):
-        table.add_column(column, overflow="fold")
+    custom = any(not p.shipped for p in library.playbooks)
+    grid = Grid(Column("name", "id"), Column("kind", "word"), Column("severity", "word"), Column("alerts", "id"),
+                Column("steps", "text", min_width=9, wide=True), Column("title"),
+                title=heading((f"{len(library.playbooks)} playbook(s)", "bold")),
+                caption="* your own (playbooks.dir)" if custom else None, wide=wide)
     for p in library.playbooks:
         automated = sum(s.automated for s in p.steps)
-        table.add_row(p.name + ("" if p.shipped else " *"), p.kind, p.severity, ", ".join(p.alerts) or "-",
-                      f"{automated} automated, {len(p.steps) - automated} manual", escape(p.title))
-    return table
+        grid.row(p.name + ("" if p.shipped else " *"), p.kind, p.severity, lines(*p.alerts) if p.alerts else "-",
+                 f"{automated} automated, {len(p.steps) - automated} manual", p.title)
+    return grid
 
 
-def show_table(playbook):
-    from rich.console import Group
-    from rich.markup import escape
-    from rich.table import Table
-    from rich.text import Text
+def show_table(playbook, wide: bool = False):
+    """One playbook: its steps, each with its action, parameters and expectation or instruction."""
+    from aiops.cli.tables import Column, Grid, group, heading, lines, plain, styled
 
-    head = Text(f"{playbook.name}: {playbook.title} ({playbook.kind}, {playbook.severity}; alerts: "
-                f"{', '.join(playbook.alerts) or '-'}; signals: {', '.join(s.name for s in playbook.signals) or '-'})")
-    table = Table(title_justify="left")
-    for column in ("#", "step", "action", "with", "expect / instruction"):
-        table.add_column(column, overflow="fold")
+    head = heading((f"{playbook.name}: {playbook.title}", "bold"),
+                   f" ({playbook.kind}, {playbook.severity}; alerts: {', '.join(playbook.alerts) or '-'}; "
+                   f"signals: {', '.join(s.name for s in playbook.signals) or '-'})")
+    grid = Grid(Column("#", "num"), Column("step", min_width=14), Column("action", "id"),
+                Column("with", wide=True), Column("expect / instruction", min_width=24), wide=wide)
     for s in playbook.steps:
-        params = ", ".join(f"{k}={v}" for k, v in s.params.items())
-        detail = "; ".join(c.text for c in s.expect) if s.automated else (s.manual or "")
-        table.add_row(str(s.number), escape(s.name), s.action or "manual", escape(params), escape(detail))
-    parts = [head] + ([Text(playbook.summary, style="dim")] if playbook.summary else []) + [table]
-    return Group(*parts)
+        params = ", ".join(f"{k}={plain(v)}" for k, v in s.params.items())
+        detail = lines(*(c.text for c in s.expect)) if s.automated else (s.manual or "")
+        grid.row(s.number, s.name, s.action or "manual", params, detail)
+    return group(head, styled(playbook.summary, "dim") if playbook.summary else None, grid)
 
 
 def validate_table(report):
-    from rich.markup import escape
-    from rich.table import Table
+    """file | playbook | valid, or how many problems (each is on stderr with its line)."""
+    from aiops.cli.tables import Column, Grid, heading, styled
 
     d = report.to_dict()
-    table = Table(title=f"{d['valid']} valid, {d['invalid']} invalid", title_justify="left")
-    for column in ("file", "playbook", "result"):
-        table.add_column(column, overflow="fold")
+    grid = Grid(Column("file"), Column("playbook", "id"), Column("result", "word"),
+                title=heading((f"{d['valid']} valid, {d['invalid']} invalid", "bold")))
     for f in report.files:
-        result = "[green]valid[/]" if f.ok else f"[red]{len(f.problems)} problem(s)[/]"
-        table.add_row(escape(f.file), f.name or "-", result)
-    return table
+        grid.row(f.file, f.name or "-", styled("valid", "green") if f.ok else styled(f"{len(f.problems)} problem(s)", "red"))
+    return grid

@@ -93,7 +93,8 @@ def new(incident: IncidentOpt = None, since: SinceOpt = None, until: UntilOpt = 
 @global_options
 def check(path: Annotated[str, typer.Argument(metavar="FILE", help="the post-mortem (Markdown)")]) -> None:
     """List what a post-mortem still lacks, each with its line: unfilled placeholders, missing
-    sections, action items without owner or due date, a timeline without the acknowledgement.
+    sections, action items without owner or due date, and, in an incident post-mortem (not a
+    window one), a timeline without the acknowledgement.
 
     Exit 0 when complete, 3 when anything is left, 2 when FILE cannot be read.
 
@@ -111,31 +112,30 @@ def check(path: Annotated[str, typer.Argument(metavar="FILE", help="the post-mor
 
 def written_table(result: Any) -> Any:
     """What was written, the clock verdict and the gaps."""
-    from rich.table import Table
+    from aiops.cli.tables import Column, Grid, heading, lines, styled
 
     d = result.draft
-    table = Table(title=f"wrote {result.path}", title_justify="left", show_header=False)
-    table.add_column("what")
-    table.add_column("value", overflow="fold")
-    table.add_row("incident", d.incident_ref or "-")
-    table.add_row("severity", d.severity or "unknown")
-    table.add_row("timeline", f"{len(d.timeline)} events")
-    table.add_row("clock", d.clock.verdict if d.clock is not None else "not computed")
-    table.add_row("charts", "\n".join(result.charts) or "none (sparklines)")
-    table.add_row("to write", f"{result.placeholders} placeholder(s): aiops postmortem check {result.path}")
+    grid = Grid(Column("what", "word"), Column("value"), title=heading(("wrote ", "bold"), result.path))
+    severity = f"{d.severity} ({d.severity_basis})" if d.severity and d.severity_basis else d.severity
+    for what, value in (("incident", d.incident_ref or "none (a window post-mortem)"),
+                        ("severity", severity or "left for you to set"), ("timeline", f"{len(d.timeline)} events"),
+                        ("clock", d.clock.verdict if d.clock is not None else "not computed"),
+                        ("charts", lines(*result.charts) if result.charts else "none (sparklines)"),
+                        ("to write", f"{result.placeholders} placeholder(s): aiops postmortem check {result.path}")):
+        grid.row(what, value)
     for gap in d.gaps:
-        table.add_row(f"[yellow]gap: {gap.source}[/]", gap.reason)
-    return table
+        grid.row(styled("gap", "yellow"), f"{gap.source}: {gap.reason}")
+    return grid
 
 
 def check_table(report: Any) -> Any:
-    from rich.table import Table
+    """line | section | problem, sorted by line."""
+    from aiops.cli.tables import Column, Grid, heading, styled
 
-    verdict = "complete" if report.complete else f"{len(report.problems)} thing(s) left to write"
-    table = Table(title=f"{report.path}: {verdict}", title_justify="left")
-    table.add_column("line", justify="right")
-    table.add_column("section")
-    table.add_column("problem", overflow="fold")
+    verdict = styled("complete", "green") if report.complete else \
+        styled(f"{len(report.problems)} thing(s) left to write", "yellow")
+    grid = Grid(Column("line", "num"), Column("section", min_width=12), Column("problem", min_width=30),
+                title=heading((report.path, "bold"), f" ({report.kind} post-mortem): ", verdict))
     for p in report.problems:
-        table.add_row(str(p.line), p.section, p.message)
-    return table
+        grid.row(p.line, p.section, p.message)
+    return grid

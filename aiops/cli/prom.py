@@ -13,7 +13,6 @@ from aiops.cli.common import SinceOpt, TimeoutOpt, UntilOpt, get_state, global_o
 app = typer.Typer(no_args_is_help=True)
 
 PromqlArg = Annotated[str, typer.Argument(metavar="PROMQL", help="a PromQL expression")]
-BARS = "▁▂▃▄▅▆▇█"
 
 
 @app.command()
@@ -38,7 +37,7 @@ def query(promql: PromqlArg,
 
     at = parse_time(time, what="--time") if time else None
     result = instant_query(get_state().config(timeout=timeout), promql, at=at)
-    output.render(result, table=query_table)
+    output.render(result, table=query_table, wide=True)
 
 
 @app.command("range")
@@ -63,86 +62,55 @@ def range_(promql: PromqlArg, since: SinceOpt = None, until: UntilOpt = None,
     start, end = parse_window(since, until, default_since="1h")
     step_s = parse_duration(step, what="--step") if step else None
     result = range_query(get_state().config(timeout=timeout), promql, start, end, step_s=step_s)
-    output.render(result, table=range_table)
+    output.render(result, table=range_table, wide=True)
 
 
-def fmt(value: float | None) -> str:
-    """A value the way a human reads it: 4 significant digits, NaN and Inf spelled out."""
-    if value is None:
-        return "-"
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.4g}"
-
-
-def sparkline(values: list[float], width: int = 48) -> str:
-    """Unicode bars for ``values`` (averaged into at most ``width`` cells); gaps for NaN."""
-    if not values:
-        return ""
-    if len(values) > width:
-        size = len(values) / width
-        cells = []
-        for i in range(width):
-            chunk = [v for v in values[int(i * size):int((i + 1) * size)] if math.isfinite(v)]
-            cells.append(sum(chunk) / len(chunk) if chunk else math.nan)
-        values = cells
-    finite = [v for v in values if math.isfinite(v)]
-    if not finite:
-        return " " * len(values)
-    low, high = min(finite), max(finite)
-    span = high - low
-    return "".join(" " if not math.isfinite(v) else
-                   BARS[0 if span == 0 else min(len(BARS) - 1, int((v - low) / span * len(BARS)))]
-                   for v in values)
+from aiops.cli.tables import fmt  # noqa: E402 (re-exported: the metrics tables use fmt)
 
 
 def _no_data(query_text: str):
-    from rich.text import Text
+    from aiops.cli.tables import heading
 
-    return Text(f"no data: {query_text} returned no series")
+    return heading(f"no data: {query_text} returned no series")
 
 
-def query_table(result):
-    """series | value | timestamp, or "no data"."""
-    from rich.markup import escape
-    from rich.table import Table
+def query_table(result, wide: bool = False):
+    """series | value, or series | samples | last | trend for a range vector; "no data"."""
+    from aiops.cli.tables import Column, Grid, Sparkline, heading
 
     if result.no_data:
         return _no_data(result.query)
-    table = Table(title=f"{result.result_type}: {len(result.series)} series "
-                        f"({result.duration_ms:.0f} ms)", title_justify="left")
-    table.add_column("series", overflow="fold")
+    title = heading((f"{result.result_type}: {len(result.series)} series", "bold"),
+                    f" ({result.duration_ms:.0f} ms)")
     if result.result_type == "matrix":
-        table.add_column("samples", justify="right")
-        table.add_column("last", justify="right")
-        table.add_column("trend")
+        grid = Grid(Column("series"), Column("samples", "num"), Column("last", "num"),
+                    Column("trend", "spark"), title=title, wide=wide)
         for s in result.series:
-            table.add_row(escape(s.label_text()), str(len(s.samples)), fmt(s.value), sparkline(s.values))
-        return table
-    table.add_column("value", justify="right")
+            grid.row(s.label_text(), len(s.samples), fmt(s.value), Sparkline(s.values))
+        return grid
+    grid = Grid(Column("series"), Column("value", "num"), title=title, wide=wide)
     for s in result.series:
-        table.add_row(escape(s.label_text()) or "(scalar)", fmt(s.value))
-    return table
+        grid.row(s.label_text() or "(scalar)", fmt(s.value))
+    return grid
 
 
-def range_table(result):
-    """series | points | min | max | last | sparkline."""
-    from rich.markup import escape
-    from rich.table import Table
+def range_table(result, wide: bool = False):
+    """series | points | min | max | last | trend: the sparkline covers the whole window at the
+    width it gets, newest point last."""
+    from aiops.cli.tables import Column, Grid, Sparkline, heading
 
     if result.no_data:
         return _no_data(result.query)
-    table = Table(title=f"{len(result.series)} series, {result.start:%Y-%m-%d %H:%M:%S} to "
-                        f"{result.end:%H:%M:%S} UTC, step {result.step_s:g}s", title_justify="left")
-    for name, justify in (("series", "left"), ("points", "right"), ("min", "right"),
-                          ("max", "right"), ("last", "right"), ("trend", "left")):
-        table.add_column(name, justify=justify, overflow="fold" if name == "series" else "ellipsis")
+    grid = Grid(Column("series", min_width=20), Column("points", "num", wide=True), Column("min", "num"),
+                Column("max", "num"), Column("last", "num"), Column("trend", "spark", min_width=16),
+                title=heading((f"{len(result.series)} series", "bold"),
+                              f", {result.start:%Y-%m-%d %H:%M:%S} to {result.end:%H:%M:%S} UTC, "
+                              f"step {result.step_s:g}s"), wide=wide)
     for s in result.series:
         finite = [v for v in s.values if math.isfinite(v)]
-        table.add_row(escape(s.label_text()), str(len(s.samples)), fmt(min(finite) if finite else None),
-                      fmt(max(finite) if finite else None), fmt(s.value),
-                      sparkline(_on_grid(s, result)))
-    return table
+        grid.row(s.label_text(), len(s.samples), fmt(min(finite) if finite else None),
+                 fmt(max(finite) if finite else None), fmt(s.value), Sparkline(_on_grid(s, result)))
+    return grid
 
 
 def _on_grid(series, result) -> list[float]:

@@ -120,7 +120,7 @@ def search(
                            errors_only=error, limit=limit)
     from aiops.cli.trace_render import search_table
 
-    output.render(report, table=search_table)
+    output.render(report, table=search_table, wide=True)
     _report_skipped(report.skipped)
     if not report.traces:
         output.info(f"no trace in {report.source} matches")

@@ -37,34 +37,23 @@ def waterfall(view: TraceView, console: Any) -> str:
     return "\n".join(out) + "\n"
 
 
-def search_table(report: Any) -> Any:
-    """One row per trace: duration, errors, the slowest span and its share, the trace ID."""
-    from rich.table import Table
-    from rich.text import Text
+def search_table(report: Any, wide: bool = False) -> Any:
+    """One row per trace: duration, when it started, errors, the slowest span and its share of the trace, the
+    trace ID (never broken; the start time is the first column to go on a narrow terminal)."""
+    from aiops.cli.tables import Column, Grid, styled
 
-    from aiops.cli import output
-
-    wide = output.stdout().width >= 100
     window = f"{report.start:%Y-%m-%d %H:%M:%S} to {report.end:%Y-%m-%d %H:%M:%S} UTC"
-    table = Table(title=clean(f"{report.matched} trace(s) in {report.source}, {window}"
-                              + (f" (slowest {len(report.traces)})" if report.matched > len(report.traces) else "")),
-                  title_justify="left")
-    table.add_column("duration", justify="right", no_wrap=True)
-    if wide:
-        table.add_column("started", no_wrap=True)
-    table.add_column("errors", justify="right", no_wrap=True)
-    table.add_column("slowest span", overflow="fold", min_width=12)
-    table.add_column("trace ID", no_wrap=True, min_width=32)
+    grid = Grid(Column("duration", "num"), Column("started", "word", optional=True), Column("errors", "num"),
+                Column("slowest span", min_width=12), Column("share", "num"), Column("trace ID", "id"),
+                title=clean(f"{report.matched} trace(s) in {report.source}, {window}"
+                            + (f" (slowest {len(report.traces)})" if report.matched > len(report.traces) else "")),
+                wide=wide)
     for found in report.traces:
         v = found.view
         slow = v.slowest
-        cells = [seconds(v.duration_ns)]
-        if wide:
-            cells.append(_clock(v.start_ns))
-        cells += [str(v.errors), f"{clean(slow.span.name)} {v.share(slow) * 100:.0f} %", v.trace_id]
-        error_column = 2 if wide else 1
-        table.add_row(*[Text(c, style="red" if v.errors and i == error_column else "") for i, c in enumerate(cells)])
-    return table
+        grid.row(seconds(v.duration_ns), _clock(v.start_ns), styled(str(v.errors), "red" if v.errors else ""),
+                 clean(slow.span.name), f"{v.share(slow) * 100:.0f}%", v.trace_id)
+    return grid
 
 
 def _clock(ns: int) -> str:

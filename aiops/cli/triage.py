@@ -6,11 +6,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from aiops.cli import output
+from aiops.cli import complete, output
 from aiops.cli.common import TargetOpt, TimeoutOpt, get_state, global_options
 
 AlertOpt = Annotated[Optional[str], typer.Option(
-    "--alert", "-a", metavar="NAME", help="the alert to answer, e.g. MemoryLeak (chooses the playbook)")]
+    "--alert", "-a", metavar="NAME", autocompletion=complete.alerts, help="the alert to answer, e.g. MemoryLeak (chooses the playbook)")]
 IncidentOpt = Annotated[Optional[str], typer.Option(
     "--incident", "-i", metavar="ID", help="PagerDuty incident (ID or number): its alert chooses the "
     "playbook; the report shows its P1 clock")]
@@ -47,7 +47,7 @@ def triage(alert: AlertOpt = None, incident: IncidentOpt = None, target: TargetO
     cfg = state.config(timeout=timeout)
     report = run(cfg, alert=alert, incident=incident, targets=target or None, since=since,
                  metrics_source=source, note=note, progress=output.info if state.verbose else None)
-    output.render(report, table=triage_table, markdown=to_markdown)
+    output.render(report, table=triage_table, markdown=to_markdown, wide=True)
     _warn(report)
     raise typer.Exit(report.exit_code())
 
@@ -61,56 +61,73 @@ def _warn(report) -> None:
 
 _COLOURS = {"critical": "red", "warning": "yellow", "info": "cyan", "ok": "green", "unknown": "dim",
             "passed": "green", "failed": "red", "error": "magenta", "skipped": "dim", "manual": "blue",
-            "planned": "default"}
+            "planned": "default", "unavailable": "dim"}
+EVIDENCE_SHOWN = 4  # evidence lines per finding in the table (-o wide, json and markdown have all)
 
 
-def triage_table(report):
-    """Verdict line, findings (with evidence), playbook steps and next steps."""
-    from rich.console import Group
-    from rich.markup import escape
-    from rich.table import Table
-    from rich.text import Text
+def triage_table(report, wide: bool = False):
+    """Verdict line, findings (one per problem, with its evidence), playbook steps, next steps."""
+    from aiops.cli.tables import Column, Grid, group, heading, lines, styled
+    from aiops.triage.report import took
 
     colour = _COLOURS[report.verdict]
-    head = [Text.from_markup(f"[bold {colour}]{report.verdict.upper()}[/] {escape(report.summary)}")]
+    head = [heading((report.verdict.upper(), f"bold {colour}"), " ", report.summary.split(": ", 1)[-1])]
     choice = report.choice
-    head.append(Text(f"targets: {', '.join(report.targets) or 'none'}; metrics from "
-                     f"{report.metrics_source or '-'}; {report.duration_ms / 1000:.1f}s"
-                     + (f"; playbook {choice.playbook.name} ({choice.by}: {choice.reason})"
-                        if choice.playbook else ""), style="dim"))
+    targets = ", ".join(report.targets) if len(report.targets) <= 2 else f"{len(report.targets)} targets"
+    context = (f"{targets if len(report.targets) > 2 else 'targets: ' + (targets or 'none')}; metrics from {report.metrics_source or '-'}; "
+               f"{took(report.duration_ms)}" + (f"; playbook {choice.playbook.name} ({choice.by}: {choice.reason})"
+                                                 if choice.playbook else ""))
+    head.append(styled(context, "dim"))
     if report.p1_clock is not None:
         from aiops.incidents.clock import describe
 
-        head.append(Text("P1 clock: " + "; ".join(f"{m.name} {describe(m)}"
-                                                  for m in report.p1_clock.milestones)))
-    findings = Table(title="Findings", title_justify="left", show_lines=True)
-    for name in ("#", "severity", "finding", "source"):
-        findings.add_column(name, overflow="fold")
+        head.append(heading("P1 clock: " + "; ".join(f"{m.name} {describe(m)}" for m in report.p1_clock.milestones)))
+    findings = Grid(Column("#", "num"), Column("severity", "word"), Column("finding", min_width=30),
+                    Column("source", "text", min_width=8), title=heading(("Findings", "bold")),
+                    separate_rows=True, wide=wide)
     for i, f in enumerate(report.findings, 1):
         tag = f.severity if f.status == "problem" else f.status
-        body = escape(f.title) + "".join(f"\n[dim]{escape(e)}[/]" for e in f.evidence[:4])
-        findings.add_row(str(i), f"[{_COLOURS.get(tag, 'dim')}]{tag}[/]", body, escape(f.source))
-    parts = [*head, findings]
+        shown = f.evidence if wide else f.evidence[:EVIDENCE_SHOWN]
+        more = len(f.evidence) - len(shown)
+        body = lines(f.title, *(styled(e, "dim") for e in shown),
+                     styled(f"(+{more} more: -o wide)", "dim") if more else None)
+        findings.row(i, styled(tag, _COLOURS.get(tag, "dim")), body, ", ".join(f.sources or [f.source]))
+    if not report.findings:
+        findings = heading(("Findings: ", "bold"), "none: every source that answered looks healthy")
+    parts = [*head, heading(), findings]
     if report.run:
-        parts.append(steps_table(report.run))
+        parts += [heading(), steps_table(report.run, wide=wide)]
     if report.next_steps:
-        parts.append(Text("Next steps:\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(report.next_steps, 1))))
-    return Group(*parts)
+        parts += [heading(), heading(("Next steps", "bold")),
+                  lines(*(f"{i}. {s}" for i, s in enumerate(report.next_steps, 1)))]
+    return group(*parts)
 
 
-def steps_table(run):
-    """One row per playbook step: status, and its result, evidence or instruction."""
-    from rich.markup import escape
-    from rich.table import Table
+def _params(params: dict) -> str:
+    from aiops.cli.tables import plain
 
-    table = Table(title=f"Playbook {run.playbook}: {run.title} ({run.status})", title_justify="left")
-    for name in ("#", "step", "action", "status", "result"):
-        table.add_column(name, overflow="fold")
+    return ", ".join(f"{k}={plain(v)}" for k, v in params.items())
+
+
+def steps_table(run, wide: bool = False):
+    """One row per playbook step: its status and result (the reason, or the instruction); a dry
+    run says what each step would do. -o wide adds the action and the evidence."""
+    from aiops.cli.tables import Column, Grid, heading, lines, styled
+
+    status = "dry run: nothing ran" if run.dry_run else run.status
+    grid = Grid(Column("#", "num"), Column("step", min_width=14), Column("action", "id", wide=True),
+                Column("status", "word"), Column("result", min_width=24),
+                title=heading((f"Playbook {run.playbook}", "bold"), f": {run.title} ",
+                              (f"({status})", _COLOURS.get(run.status if not run.dry_run else "planned", ""))),
+                wide=wide)
     for s in run.steps:
-        lines = [s.reason] if s.reason else []
-        lines += s.evidence[:4] if s.status != "manual" else [s.manual or ""]
         if s.status == "planned":
-            lines = [f"with {s.params}" if s.params else ""] + [c["condition"] for c in s.checks]
-        table.add_row(str(s.number), escape(s.name), s.action or "manual",
-                      f"[{_COLOURS.get(s.status, 'default')}]{s.status}[/]", escape("\n".join(l for l in lines if l)))
-    return table
+            result = lines(f"with {_params(s.params)}" if s.params else None,
+                           *(f"expect {c['condition']}" for c in s.checks))
+        elif s.status == "manual":
+            result = s.manual or ""
+        else:
+            evidence = s.evidence if wide else s.evidence[:1] if not s.reason else []
+            result = lines(s.reason, *(styled(e, "dim") for e in evidence))
+        grid.row(s.number, s.name, s.action or "manual", styled(s.status, _COLOURS.get(s.status, "")), result)
+    return grid

@@ -6,6 +6,7 @@ aiohttp is imported inside the functions: it is a heavy import and the CLI must 
 from __future__ import annotations
 
 import errno
+import re
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ class FetchError(Exception):
         return self.reason
 
 
+_SCHEME_TYPO = re.compile(r"^(https?)(?::/?|//|/|:\\\\)(?=[^/])", re.IGNORECASE)
+
+
 def normalise_url(raw: str) -> str:
     """``host:port`` -> ``http://host:port``; reject what cannot be a base URL.
 
@@ -59,6 +63,11 @@ def normalise_url(raw: str) -> str:
     """
     text = raw.strip()
     if "://" not in text:
+        # host:port means http; a mistyped scheme ("http//x", "https:/x") is not a host name
+        typo = _SCHEME_TYPO.match(text)
+        if typo:
+            fixed = f"{typo.group(1).lower()}://{text[typo.end():]}"
+            raise UsageError(f"invalid URL '{raw}': malformed scheme (did you mean '{fixed}'?)")
         text = "http://" + text
     try:
         parts = urlsplit(text)

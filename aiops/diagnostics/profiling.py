@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cProfile
+import fnmatch
 import os
 import pstats
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from aiops.core.errors import UsageError
-from aiops.diagnostics.targets import check_steps, run_step
+from aiops.diagnostics.targets import TOOL_CODE, check_steps, run_step
 
 SORT_KEYS = {"cumulative": 3, "tottime": 2}
 
@@ -81,15 +82,16 @@ def check_save_path(save: str | Path | None, force: bool) -> Path | None:
     return path
 
 
-def _short(path: str) -> str:
+def short_path(path: str) -> str:
     """Paths relative to site-packages or the working directory, as pstats users expect."""
     for marker in ("site-packages" + os.sep, "dist-packages" + os.sep):
         if marker in path:
             return path.split(marker, 1)[1]
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return path
+    return path if relative.startswith(os.pardir) else relative
 
 
 def profile(step: Callable[[], Any], steps: int, *, label: str = "", sort: str = "cumulative",
@@ -122,9 +124,10 @@ def profile(step: Callable[[], Any], steps: int, *, label: str = "", sort: str =
     rows = []
     harness = os.path.dirname(os.path.abspath(__file__))
     for (file, line, func), (cc, nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        if os.path.dirname(os.path.abspath(file)) == harness or "_lsprof.Profiler" in func:
-            continue  # the loop that drives the steps, not the code under test
-        rows.append(FunctionStat(func, _short(file), line, nc, cc, tt, ct))
+        if os.path.dirname(os.path.abspath(file)) == harness or "_lsprof.Profiler" in func \
+                or any(fnmatch.fnmatch(file, pattern) for pattern in TOOL_CODE):
+            continue  # the loop that drives the steps or aiops's own display, not the code under test
+        rows.append(FunctionStat(func, short_path(file), line, nc, cc, tt, ct))
     rows.sort(key=lambda r: (r.cumtime if sort == "cumulative" else r.tottime), reverse=True)
     if path is not None:
         stats.dump_stats(str(path))

@@ -118,6 +118,12 @@ def resolve_step(target: str | None = None, model: str = "tmaze", policy_len: in
     return CoreStep(model, policy_len=policy_len, seed=seed)
 
 
+# aiops's own display code (rich and the CLI's progress callback): never part of what a diagnostic
+# measures. Progress is reported between steps, outside the measured region; what the display
+# allocates or runs anyway (its caches, or frames a whole-process profiler sees) is filtered out.
+TOOL_CODE = ("*/rich/*", "*/aiops/cli/*")
+
+
 def run_step(step: Callable[[], Any], index: int) -> Any:
     """Call ``step``; a failure becomes a one-line UsageError naming the step."""
     try:

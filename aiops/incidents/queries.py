@@ -31,7 +31,8 @@ PAGE = 100            # the largest page PagerDuty serves for incidents and log 
 OFFSET_CEILING = 10_000  # offset + limit may not exceed this on classic pagination
 STATUSES = ("triggered", "acknowledged", "resolved")
 SORT_FIELDS = ("incident_number", "created_at", "resolved_at", "urgency")
-_ID = re.compile(r"^[A-Z0-9]{2,20}$")
+PREFIX_SEARCH = 500  # open incidents searched for an ID prefix
+_ID = re.compile(r"^[A-Z0-9]{1,20}$")  # an ID, or the start of one
 _SERVICE_ID = re.compile(r"^P[A-Z0-9]{6}$")
 
 
@@ -41,7 +42,7 @@ def normalise_ref(raw: str) -> str:
     if "/incidents/" in text:
         text = text.rstrip("/").rsplit("/incidents/", 1)[1].split("/")[0].split("?")[0]
     text = text.lstrip("#")
-    if text.isdigit() and int(text) > 0 or _ID.match(text):
+    if text.isdigit() and int(text) > 0 or _ID.match(text) and not text.isdigit():
         return text
     raise UsageError(f"invalid incident reference {raw!r}: use an incident ID (PABC123) "
                      "or number (1234)")
@@ -135,12 +136,27 @@ def list_incidents(pd: PagerDuty, *, limit: int = 100, mine: bool = False,
 
 
 def get_raw(pd: PagerDuty, ref: str) -> dict[str, Any]:
-    """The API's incident object for an ID or number; :class:`NotFound` if there is none."""
+    """The API's incident object for an ID, a unique prefix of an open incident's ID (as git
+    takes a commit), or a number; :class:`NotFound` if there is none, UsageError (exit 2)
+    listing the candidates when a prefix matches several."""
     key = normalise_ref(ref)
     try:
         return pd.rget(f"/incidents/{key}", shape=INCIDENT)
     except NotFound:
-        raise NotFound(f"incident {ref} not found") from None
+        full = None if key.isdigit() else _by_prefix(pd, key)
+        if full is None:
+            raise NotFound(f"incident {ref} not found") from None
+    return pd.rget(f"/incidents/{full}")
+
+
+def _by_prefix(pd: PagerDuty, prefix: str) -> str | None:
+    """The one open incident whose ID starts with ``prefix``; None when none does."""
+    from aiops.core.ids import resolve_prefix
+
+    raw, _ = paginate(pd, "/incidents", "incidents",
+                      incident_params(statuses=("triggered", "acknowledged")), limit=PREFIX_SEARCH)
+    ids = [i["id"] for i in raw if str(i.get("id", "")).upper().startswith(prefix.upper())]
+    return resolve_prefix(prefix, ids, what="open incident") if ids else None
 
 
 def get_incident(pd: PagerDuty, ref: str) -> Incident:
@@ -156,7 +172,10 @@ def list_log_entries(pd: PagerDuty, ref: str, *, limit: int | None = None) -> li
         raw, _ = paginate(pd, f"/incidents/{incident_id}/log_entries", "log_entries",
                           {"is_overview": "false"}, limit=limit)
     except NotFound:
-        raise NotFound(f"incident {ref} not found") from None
+        full = None if key.isdigit() else get_raw(pd, key)["id"]  # a prefix of the ID?
+        if full is None or full == key:
+            raise NotFound(f"incident {ref} not found") from None
+        return list_log_entries(pd, full, limit=limit)
     entries = [LogEntry.from_api(e) for e in reversed(raw)]
     epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
     return sorted(entries, key=lambda e: e.created_at or epoch)  # stable: ties keep API order

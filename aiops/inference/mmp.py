@@ -184,10 +184,7 @@ def run_mmp(
 
 def _future(cache: MMPCache, f: int, i: int, actions: np.ndarray, qs: list[np.ndarray], t: int) -> np.ndarray:
     """Message to factor ``f`` at ``t`` from child factor ``i`` at ``t + 1``, per policy."""
-    q_next = qs[i][t + 1]
-    back = cache.B_back.get((f, i))
-    if back is not None:
-        return _apply(back, actions, q_next)
+    q_next = qs[i][t + 1]  # (a child with a precomputed B_back has its operator in future_op instead)
     # Marginalise the child's other parents (their beliefs at t + 1, as pymdp), then
     # transpose and normalise over f's states.
     deps = cache.B_deps[i]

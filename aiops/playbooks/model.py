@@ -60,7 +60,12 @@ class Condition:
 
     @property
     def text(self) -> str:
-        value = f"{self.value:g}" if isinstance(self.value, float) else str(self.value)
+        if isinstance(self.value, bool):  # as the playbook's YAML spells it, not Python's repr
+            value = "true" if self.value else "false"
+        elif isinstance(self.value, float):
+            value = f"{self.value:g}"
+        else:
+            value = str(self.value)
         return f"{self.field} {self.op} {value}"
 
     def holds(self, actual: Any) -> bool:

@@ -11,7 +11,6 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-from aiops.catalog.incident import SEVERITIES
 from aiops.core.errors import AiopsError, AuthError, ConfigError, UpstreamError
 from aiops.incidents.audit import AuditEntry
 from aiops.incidents.clock import compute_clock, severity_of
@@ -136,15 +135,41 @@ def _fetch_window(sources: Sources, start: dt.datetime, end: dt.datetime, top: i
     return found
 
 
+def measured_severity(metrics: list[Any]) -> tuple[str | None, str | None]:
+    """The runbook's severity level that what was measured supports, and why; (None, None)
+    when the measurements do not decide it (a person does).
+
+    P1 "Complete service outage": every request failed (error rate at 99% or more). P2
+    "Significant performance degradation": a key metric in its critical band. P3 "Minor
+    issues": one in its warning band. Anything else is left to a person.
+    """
+    from aiops.core.units import quantity
+
+    def said(m: Any) -> str:
+        return f"{m.title.lower()} worst {quantity(m.worst, m.unit)} ({m.band} band)"
+
+    measured = [m for m in metrics if m.worst is not None]
+    outage = [m for m in measured if m.key == "error_rate" and m.worst >= 99.0]
+    if outage:
+        return "P1", f"measured: {outage[0].title.lower()} worst {quantity(outage[0].worst, outage[0].unit)}: " \
+                     "every request failed"
+    for level, band in (("P2", "critical"), ("P3", "warning")):
+        hit = [m for m in measured if m.band == band]
+        if hit:
+            return level, "measured: " + "; ".join(said(m) for m in hit)
+    return None, None
+
+
 def _incident_facts(draft: Draft, data: IncidentData | None, audit: list[Any],
                     title: str | None, actor: str | None, now: dt.datetime) -> None:
     inc = data.incident if data else None
     draft.incident = inc
     draft.status = inc.status if inc else None
     draft.severity = severity_of(inc.priority) if inc else None
-    if draft.severity is None:
-        fired = sorted(a.priority for a in draft.alerts if a.priority in SEVERITIES)
-        draft.severity = fired[0] if fired else None
+    if draft.severity is not None:
+        draft.severity_basis = "the priority set on the PagerDuty incident"
+    else:  # an alert's priority is not the incident's severity: judge what was measured, or leave it
+        draft.severity, draft.severity_basis = measured_severity(draft.metrics)
     if inc is not None:
         draft.date = (inc.created_at or draft.start).date()
         draft.title = title or inc.title or f"Incident {inc.id}"

@@ -1,8 +1,13 @@
 """``postmortem check``: what a post-mortem still lacks, each gap with its line number.
 
 A post-mortem is complete when it has every required section, no ``[TODO: ...]`` placeholder
-is left, every action item has an owner and a due date (``YYYY-MM-DD``), and the timeline
-shows the acknowledgement.
+is left, every action item has an owner and a due date (``YYYY-MM-DD``), and, for the kind of
+document that has one, the timeline shows the acknowledgement.
+
+Two kinds: an *incident* post-mortem (its ``Incident:`` field names a PagerDuty incident) must
+show the acknowledgement (the P1 clock's Immediate response), from PagerDuty's log, the aiops
+audit log or a row a person typed ("acknowledged", "acked"); a *window* post-mortem (``Incident:
+none``: no incident, no page) has nothing to acknowledge and is not asked for it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ PLACEHOLDER = re.compile(r"(?<!\\)\[TODO\b[^\]]*\]", re.I)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FIELD = re.compile(r"^\s*[-*]\s+\*\*([^*]+?):?\*\*")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ACK = re.compile(r"acknowledg", re.I)
+_ACK = re.compile(r"\backnowledg|\back(?:ed|s)?\b", re.I)
+_INCIDENT_FIELD = re.compile(r"^\s*[-*]\s+\*\*Incident:?\*\*:?\s*(.*)$", re.I)
 _EMPTY = {"", "-", "?", "tbd", "n/a", "none"}
 
 
@@ -47,6 +53,7 @@ class Problem:
 class CheckReport:
     path: str
     problems: list[Problem] = field(default_factory=list)
+    kind: str = "incident"  # incident | window (see the module docstring)
 
     @property
     def complete(self) -> bool:
@@ -56,7 +63,7 @@ class CheckReport:
         return errors.OK if self.complete else errors.CHECK_FAILED
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "path": self.path, "complete": self.complete,
+        return {"schema": SCHEMA, "path": self.path, "kind": self.kind, "complete": self.complete,
                 "count": len(self.problems), "problems": [p.to_dict() for p in self.problems]}
 
 
@@ -151,8 +158,18 @@ def _acknowledge(lines: list[str], headings: list, problems: list[Problem]) -> N
                                 "the timeline has no acknowledgement (the Immediate response milestone)"))
 
 
+def kind_of(lines: list[str]) -> str:
+    """``window`` when the header says there is no incident (``Incident: none``), else ``incident``."""
+    for line in lines:
+        m = _INCIDENT_FIELD.match(line)
+        if m:
+            return "window" if m.group(1).strip().lower().startswith(("none", "-", "n/a")) else "incident"
+    return "incident"
+
+
 def check_text(text: str, path: str = "-") -> CheckReport:
-    """Lint post-mortem ``text``; problems sorted by line."""
+    """Lint post-mortem ``text``; problems sorted by line. What is asked depends on the
+    document's kind (:func:`kind_of`)."""
     lines = text.splitlines()
     headings = _sections(lines)
     problems: list[Problem] = []
@@ -170,9 +187,11 @@ def check_text(text: str, path: str = "-") -> CheckReport:
         else:
             last = match
     _action_items(lines, headings, problems)
-    _acknowledge(lines, headings, problems)
+    kind = kind_of(lines)
+    if kind == "incident":
+        _acknowledge(lines, headings, problems)
     problems.sort(key=lambda p: (p.line, p.kind))
-    return CheckReport(path, problems)
+    return CheckReport(path, problems, kind)
 
 
 def check_file(path: str | Path) -> CheckReport:

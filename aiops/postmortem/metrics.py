@@ -66,10 +66,30 @@ def chart_png(series: MetricSeries, title: str,
               span: tuple[dt.datetime, dt.datetime | None] | None = None) -> bytes:
     """One metric over the window as a PNG (matplotlib, Agg backend); ``span`` (the incident,
     trigger to resolve) is shaded."""
+    fig = chart_figure(series, title, span)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def tick_format(seconds: float) -> str:
+    """Time-axis labels for a window of ``seconds``: ticks of a short window are seconds apart,
+    of a long one days apart, and each label must tell its tick from the others."""
+    if seconds <= 600:
+        return "%H:%M:%S"
+    if seconds <= 20 * 3600:
+        return "%H:%M"
+    return "%b %d %H:%M"
+
+
+def chart_figure(series: MetricSeries, title: str,
+                 span: tuple[dt.datetime, dt.datetime | None] | None = None) -> Any:
+    """The matplotlib Figure of :func:`chart_png`. The ticks (matplotlib's AutoDateLocator) are
+    labelled precisely enough for the window (:func:`tick_format`) that no two read the same."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
-    from matplotlib.dates import DateFormatter
+    from matplotlib.dates import AutoDateLocator, DateFormatter
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7, 2.4), dpi=100)
@@ -78,16 +98,16 @@ def chart_png(series: MetricSeries, title: str,
     ax.plot(times, [v for _, v in series.points], linewidth=1.4, color="#c0392b")
     if span is not None and span[0] is not None:
         ax.axvspan(span[0], span[1] or times[-1], color="#f5b041", alpha=0.2, label="incident")
-    ax.xaxis.set_major_formatter(DateFormatter("%H:%M", tz=dt.timezone.utc))
+    seconds = (times[-1] - times[0]).total_seconds() if times else 0
+    ax.xaxis.set_major_locator(AutoDateLocator(tz=dt.timezone.utc, maxticks=8))
+    ax.xaxis.set_major_formatter(DateFormatter(tick_format(seconds), tz=dt.timezone.utc))
     ax.set_title(title, fontsize=10, loc="left")
     ax.set_ylabel(series.unit, fontsize=8)
     ax.set_xlabel("UTC", fontsize=7)
     ax.tick_params(labelsize=7)
     ax.grid(True, alpha=0.3)
     fig.subplots_adjust(left=0.09, right=0.98, top=0.88, bottom=0.2)  # tight_layout: 2x slower
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
+    return fig
 
 
 def draw_charts(series: list[MetricSeries], stem: str,

@@ -92,6 +92,7 @@ class Draft:
     incident: Any = None  # aiops.incidents.Incident, or None for a window-only post-mortem
     incident_ref: str | None = None
     severity: str | None = None
+    severity_basis: str | None = None  # why: the incident's priority, or what was measured
     status: str | None = None
     authors: list[str] = field(default_factory=list)
     clock: Any = None  # aiops.incidents.clock.Clock
@@ -115,7 +116,8 @@ class Draft:
         inc = self.incident
         return {"title": self.title, "date": self.date.isoformat(),
                 "incident": inc.to_dict() if hasattr(inc, "to_dict") else None,
-                "severity": self.severity, "status": self.status, "authors": self.authors,
+                "severity": self.severity, "severity_basis": self.severity_basis,
+                "status": self.status, "authors": self.authors,
                 "window": {"start": self.start, "end": self.end},
                 "clock": self.clock.to_dict() if self.clock is not None else None,
                 "timeline": [e.to_dict() for e in self.timeline],

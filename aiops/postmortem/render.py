@@ -103,6 +103,7 @@ def context(draft: Draft, charts: dict[str, str] | None = None) -> dict[str, Any
         "draft": draft, "title": draft.title, "date": draft.date.isoformat(), "incident": inc,
         "incident_ref": draft.incident_ref, "severity": draft.severity,
         "severity_text": SEVERITIES.get(draft.severity or "", ""), "status": draft.status,
+        "alert_priorities": _alert_priorities(draft),
         "authors": draft.authors, "window_start": draft.start, "window_end": draft.end,
         "incident_start": start, "clock": draft.clock, "timeline": draft.timeline,
         "metrics": draft.metrics, "charts": charts or {}, "alerts": draft.alerts,
@@ -150,3 +151,9 @@ def _template_line(exc: BaseException, name: str) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+def _alert_priorities(draft: Any) -> str:
+    """For the severity placeholder: the priorities of the alerts that fired (a hint, not a verdict)."""
+    fired = sorted({f"{a.name} {a.priority}" for a in draft.alerts if a.priority})
+    return f"; alerts that fired: {', '.join(fired)}" if fired else ""

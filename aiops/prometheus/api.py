@@ -13,6 +13,7 @@ from aiops.core import shapes
 from aiops.core.errors import UpstreamError, UsageError
 from aiops.prometheus.http import Server, request_json
 
+_PREFIX = re.compile(r"^[0-9a-fA-F][0-9a-fA-F-]{0,35}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 # What aiops reads of each answer (the APIs document more; extra keys are fine).
@@ -76,6 +77,17 @@ async def list_silences(http: Any, server: Server) -> list[dict[str, Any]]:
     """Every silence Alertmanager knows (``/api/v2/silences``), expired ones included."""
     doc = await request_json(http, server, "/api/v2/silences")
     return _shaped(server, "/api/v2/silences", doc, [SILENCE])
+
+
+def is_silence_id(silence_id: str) -> bool:
+    """True for a whole UUID, False for a prefix of one; UsageError for anything else."""
+    text = silence_id.strip()
+    if _UUID.match(text):
+        return True
+    if text and _PREFIX.match(text):
+        return False
+    raise UsageError(f"invalid silence ID '{silence_id}': expected a UUID or the start of one",
+                     hint="'aiops alerts silence list' shows the IDs")
 
 
 def check_silence_id(silence_id: str) -> str:

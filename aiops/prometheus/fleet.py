@@ -10,26 +10,19 @@ For every check, Prometheus answers small questions about the per-instance value
 
 So a thousand instances cost the same few small answers as one (each PromQL expression is
 evaluated twice: PromQL has no common subexpressions), and each check is one request: the
-parts are joined with `or`, each tagged with its name by `label_replace`. The robust z-score checks (spikes
-and anomalies against the window's median) cannot be computed exactly in PromQL; Prometheus
-ranks instances by an estimate (the interquartile range standing in for the median absolute
-deviation) and counts them by it, and only the windows of the best-ranked candidates are
-fetched to compute the exact score of the worst.
+parts are joined with `or`, each tagged with its name by `label_replace`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 from aiops.catalog import BASELINES
-from aiops.catalog.checks import SPIKE_Z, Check
+from aiops.catalog.checks import Check
 from aiops.core.errors import AiopsError
-from aiops.core.stats import robust_z
 
 TOP = 5
-CANDIDATES = 4  # robust z: fetch this many times TOP candidates' windows (at least 20)
 
 
 def value_expr(check: Check, window_s: float, job: str | None) -> str:
@@ -38,25 +31,9 @@ def value_expr(check: Check, window_s: float, job: str | None) -> str:
     return f"{agg} by (instance) ({check.promql_for(window_s, job)}) > -Inf"
 
 
-def estimate_expr(check: Check, window_s: float, job: str | None) -> str:
-    """The server-side estimate of a robust z-score per instance (see the module docstring).
-    A subquery's resolution is set to a thirtieth of the window: the estimate only ranks."""
-    from aiops.catalog.checks import promql_duration
-
-    x = check.promql_for(window_s, job)
-    x = x.replace(":]", f":{promql_duration(max(window_s / 30, 1.0))}]")
-    median = f"quantile_over_time(0.5, {x})"
-    iqr = f"(quantile_over_time(0.75, {x}) - quantile_over_time(0.25, {x})) / 2"
-    floor = f"0.01 * abs({median}) + 1e-12"
-    spread = f"(({iqr}) >= ({floor}) or ({floor}))"  # the larger of the two, instance by instance
-    return f"max by (instance) (0.6745 * (last_over_time({x}) - {median}) / {spread}) > -Inf"
-
-
 def breach_expr(check: Check, window_s: float, job: str | None) -> str | None:
     """The instances whose value earns a verdict other than ok (with their values), or None
     for a check that is only reported."""
-    if check.compute == "robust_z":
-        return f"{estimate_expr(check, window_s, job)} > {SPIKE_Z:g}"
     if check.baseline:
         base = next(b for b in BASELINES if b.name == check.baseline)
         op = ">=" if base.direction == "lower" else "<="
@@ -78,11 +55,8 @@ def queries(check: Check, window_s: float, job: str | None, top: int) -> dict[st
     if check.compute == "count_down":
         up = check.promql_for(window_s, job)
         return {"top": f"bottomk({top}, {up} == 0)", "measured": f"count({up})", "breach": f"{up} == 0"}
-    if check.compute == "robust_z":
-        out = {"top": f"topk({max(CANDIDATES * top, 20)}, {estimate_expr(check, window_s, job)})"}
-    else:
-        v = value_expr(check, window_s, job)
-        out = {"top": f"{'bottomk' if check.worst == 'min' else 'topk'}({top}, {v})"}
+    v = value_expr(check, window_s, job)
+    out = {"top": f"{'bottomk' if check.worst == 'min' else 'topk'}({top}, {v})"}
     out["measured"] = measured_expr(check, job)
     breach = breach_expr(check, window_s, job)
     if breach:
@@ -125,23 +99,6 @@ def _ranked(check: Check, result: Any, top: int) -> list[tuple[str, float]]:
     return pairs[:top]
 
 
-def candidates_query(check: Check, window_s: float, job: str | None, names: list[str]) -> str:
-    """The raw windows of ``names`` only (for the exact robust z-score)."""
-    pattern = "|".join(re.escape(n).replace("\\", "\\\\").replace('"', '\\"') for n in names)
-    return check.promql_for(window_s, job, extra=f'instance=~"{pattern}"')
-
-
-def exact_z(result: Any) -> dict[str, float]:
-    """{instance: robust z of its window} from a range-vector answer."""
-    out: dict[str, float] = {}
-    for series in result.series:
-        value = robust_z(series.values)
-        if value is not None:
-            name = series.labels.get("instance") or series.label_text() or "-"
-            out[name] = max(out.get(name, -math.inf), value)
-    return out
-
-
 def counts(check: Check, answers: dict[str, Any]) -> dict[str, int]:
     """{"measured": N, "<verdict>": n, ...}: the breaching instances counted by verdict."""
     from aiops.prometheus.scorecard import judge
@@ -156,7 +113,7 @@ def counts(check: Check, answers: dict[str, Any]) -> dict[str, int]:
     for verdict in ("warning", "critical") if check.baseline else (check.severity,):
         out[verdict] = 0
     for series in breach.series:
-        verdict = check.severity if check.compute == "robust_z" else judge(check, series.value)[1]
+        verdict = judge(check, series.value)[1]
         if verdict in out:
             out[verdict] += 1
     return out

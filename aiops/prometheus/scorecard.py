@@ -20,12 +20,12 @@ from aiops.catalog.checks import CHECKS, Check
 from aiops.core import errors
 from aiops.core.errors import AiopsError, AuthError, UpstreamError, UsageError
 from aiops.core.redact import redact
-from aiops.core.stats import robust_z
 from aiops.prometheus import fleet
 
 SCHEMA = "aiops.metrics/v1"
 SOURCES = ("auto", "prometheus", "scrape")
 VERDICTS = ("critical", "warning", "info", "ok", "reported", "no_data", "unavailable", "error")
+_UNITS_SHOWN = ("B", "%", "s", "/s", "/h")  # thresholds carry these units in words
 _BAND_VERDICT = {"target": "ok", "acceptable": "ok", "warning": "warning", "critical": "critical"}
 
 
@@ -116,7 +116,10 @@ def threshold_text(check: Check) -> str | None:
         base = next(b for b in BASELINES if b.name == check.baseline)
         return " / ".join(base.text)
     if check.op:
-        return f"{check.op} {check.threshold:g}"
+        from aiops.core.units import number, quantity
+
+        shown = quantity(check.threshold, check.unit) if check.unit in _UNITS_SHOWN else number(check.threshold)
+        return f"{check.op} {shown}"
     return None
 
 
@@ -167,14 +170,11 @@ def _from_query(check: Check, query: str, result: Any) -> Row:
                    verdict="error", threshold=threshold_text(check), note=result.message)
     instances: dict[str, float] = {}
     for series in result.series:
-        value = robust_z(series.values) if check.compute == "robust_z" else series.value
+        value = series.value
         if value is not None:
             name = _instance(series)
             instances[name] = max(instances.get(name, -math.inf), value)
-    note = None
-    if check.compute == "robust_z" and result.series and not instances:
-        note = "fewer than 3 samples in the window"
-    row = make_row(check, query, instances, note)
+    row = make_row(check, query, instances, check.no_data if not result.series and check.no_data else None)
     row.duration_ms = result.duration_ms
     return row
 
@@ -197,51 +197,27 @@ def check_prometheus(cfg: Any, window_s: float, job: str | None, *, at: dt.datet
         if failures and len(failures) == len(results):  # unreachable or refusing us: say so, once
             raise next((f for f in failures if isinstance(f, AuthError)), failures[0])
         answers = {key: fleet.split(results[key], qs) for key, qs in parts.items()}
-        exact = _exact_z(client, checks, answers, window_s, job, at)
-    return [_fleet_row(c, c.promql_for(window_s, job), answers[c.key], exact.get(c.key), top) for c in checks]
+    return [_fleet_row(c, c.promql_for(window_s, job), answers[c.key], top) for c in checks]
 
 
-def _exact_z(client: Any, checks: tuple[Check, ...], answers: dict, window_s: float, job: str | None,
-             at: dt.datetime | None) -> dict[str, Any]:
-    """The robust z-score checks' candidates' windows, fetched and scored exactly."""
-    from aiops.prometheus.client import query_many
-
-    wanted = {}
-    for c in checks:
-        top = answers[c.key]["top"]
-        if c.compute == "robust_z" and not isinstance(top, AiopsError) and top.series:
-            names = [s.labels.get("instance") or s.label_text() for s in top.series]
-            wanted[c.key] = fleet.candidates_query(c, window_s, job, names)
-    if not wanted:
-        return {}
-    return query_many(client, wanted, at=at, workers=len(wanted))
-
-
-def _fleet_row(check: Check, query: str, answers: dict[str, Any], exact: Any, top: int) -> Row:
-    error = fleet.failed(answers) or (exact if isinstance(exact, AiopsError) else None)
+def _fleet_row(check: Check, query: str, answers: dict[str, Any], top: int) -> Row:
+    error = fleet.failed(answers)
     if error is not None:
         return Row(check.key, check.title, check.metric, check.unit, check.source, query,
                    verdict="error", threshold=threshold_text(check), note=error.message)
     counts = fleet.counts(check, answers)
-    note = None
-    if check.compute == "robust_z":
-        scores = fleet.exact_z(exact) if exact is not None else {}
-        worst = sorted(scores.items(), key=lambda p: (-p[1], p[0]))[:top]
-        if counts["measured"] and not scores:
-            note = "fewer than 3 samples in the window"
-        elif counts["measured"] > len(scores):
-            note = "instance counts estimated by Prometheus (interquartile range); the worst scored exactly"
-    else:
-        worst = fleet._ranked(check, answers["top"], top)
+    worst = fleet._ranked(check, answers["top"], top)
     row = Row(check.key, check.title, check.metric, check.unit, check.source, query,
-              threshold=threshold_text(check), instances=dict(worst), note=note, worst=worst,
+              threshold=threshold_text(check), instances=dict(worst), worst=worst,
               instance_counts=counts, duration_ms=answers["top"].duration_ms)
     if check.compute == "count_down":
         row.value = float(counts.get(check.severity, 0)) if counts["measured"] else None
         row.instance = ", ".join(k for k, _ in worst) or None
     else:
         row.instance, row.value = (worst[0][0], worst[0][1]) if worst else (None, None)
-        if row.value is None and counts["measured"] and not note:
+        if row.value is None and check.no_data:
+            row.note = check.no_data
+        elif row.value is None and counts["measured"]:
             row.note = "NaN: nothing to measure in the window (e.g. no requests)"
     row.band, row.verdict = judge(check, row.value)
     return row
@@ -263,8 +239,8 @@ def check_scrape(targets: list[str], interval_s: float, *, timeout: float, ca_bu
                             note="needs a window of history; only Prometheus has it"))
             continue
         values, note = evaluate(check, pairs)
-        rows.append(make_row(check, f"scrape: {check.scrape} of {check.metric} over {interval_s:g}s",
-                             values, note))
+        what = check.scrape if check.scrape == check.metric else f"{check.scrape} of {check.metric}"
+        rows.append(make_row(check, f"scrape: {what} over {interval_s:.3g}s", values, note))
     return rows
 
 

@@ -215,14 +215,26 @@ def list_silences(cfg: Any, *, states: tuple[str, ...] = ("active", "pending"),
 
 def expire_silence(cfg: Any, silence_id: str, *, dry_run: bool = False,
                    timeout: float | None = None) -> SilenceChange:
-    """Expire a silence now; exit 2 when it does not exist or has already expired."""
+    """Expire a silence now; exit 2 when it does not exist or has already expired.
+
+    ``silence_id`` may be a unique prefix of the ID of an active or pending silence (as in
+    ``silence list``); an ambiguous prefix is exit 2 listing the candidates.
+    """
     from aiops.prometheus import api, http
 
-    api.check_silence_id(silence_id)
+    full = api.is_silence_id(silence_id)
     server = http.Server.from_config(cfg, "alertmanager.url", timeout=timeout)
 
     async def go() -> dict[str, Any]:
+        nonlocal silence_id
         async with http.session(server) as session:
+            if not full:
+                from aiops.core.ids import resolve_prefix
+
+                live = [s for s in await api.list_silences(session, server)
+                        if s.get("status", {}).get("state") in ("active", "pending")]
+                silence_id = resolve_prefix(silence_id, [s["id"] for s in live if s.get("id")],
+                                            what="active silence")
             raw = await api.get_silence(session, server, silence_id)
             if raw.get("status", {}).get("state") == "expired":
                 raise UsageError(f"silence {silence_id} has already expired")

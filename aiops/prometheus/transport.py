@@ -10,7 +10,6 @@ refused connection fails at once.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 

@@ -88,13 +88,15 @@ def triage(cfg: Any, *, alert: str | None = None, incident: str | None = None,
 
         add_evidence(run, found)  # the dominant phase of the slowest traces, when tracing is configured
     found = [f for _, f in sorted(enumerate(found), key=lambda p: p[1].sort_key(p[0]))]
+    found = F.merge(found, choice.playbook)
 
     report = TriageReport(now, [redact(t) for t in targets], timeout, found, statuses, choice, run, alert or incident_alert,
                           metrics_source=card.source if card else None)
     if inc is not None:
         report.incident, report.p1_clock = inc.to_dict(), clock_state
     report.next_steps = next_steps(report)
-    if note:
+    if note:  # the note says how long the triage took up to now (its own posting excluded)
+        report.duration_ms = (time.monotonic() - began) * 1000
         report.note = _post_note(cfg, incident, report, gather["incident"])
     if incident:
         _record(cfg, incident, report)
@@ -251,7 +253,7 @@ def _convert(name: str, value: Any, cfg: Any, since: str) -> tuple[str, list[Fin
     if name == "alerts":
         job = cfg.get("prometheus.job")
         mine = [a for a in value.alerts if not job or a.labels.get("job", job) == job]
-        more = F.alert_findings(mine)
+        more = F.alert_findings(mine, value.checked_at)
         more += [F.unavailable("alerts", f"alerts from {s.name}", s.error) for s in value.sources if not s.ok]
         return f"{sum(a.state == 'firing' for a in mine)} firing, {sum(a.state == 'pending' for a in mine)} pending", more
     if name == "logs":

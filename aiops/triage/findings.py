@@ -89,6 +89,18 @@ def health_findings(report: Any) -> list[Finding]:
     return out
 
 
+def measured(row: Any) -> str:
+    """What a scorecard row measured, in words: "error rate (5xx share) 41.7%", "1 of 4 instances down"."""
+    from aiops.core.units import quantity
+
+    if row.key == "availability" and row.value is not None:
+        down, total = int(row.value), len(row.instances)
+        where = f" ({row.instance})" if row.instance else ""
+        return f"{down} of {total} instance{'s' if total != 1 else ''} down{where}"
+    title = row.title if row.title[1:2].isupper() else row.title[:1].lower() + row.title[1:]
+    return f"{title} {quantity(row.value, row.unit)}"
+
+
 def rule_severity(check_key: str, verdict: str) -> str:
     """A row that evaluates a runbook alert's own rule carries at least that alert's severity."""
     check = check_by_key(check_key)
@@ -109,9 +121,10 @@ def metrics_findings(card: Any) -> list[Finding]:
         if row.verdict not in ("critical", "warning", "info") or row.value is None \
                 or not math.isfinite(row.value) or row.value > IMPOSSIBLE_ABOVE.get(row.key, math.inf):
             continue
-        value = f"{row.value:.4g} {row.unit}".rstrip()
-        title = f"{CAUSES.get(row.key, row.title)}: {row.title.lower()} {value}"
-        if row.threshold:
+        title = f"{CAUSES.get(row.key, row.title)}: {measured(row)}"
+        if row.key == "availability":
+            title += " (runbook: ApplicationDown, up == 0)"
+        elif row.threshold:
             title += f" (runbook: {row.threshold})"
         evidence = [row_line(row), *fleet_lines(row),
                     f"{'query' if card.source == 'prometheus' else 'measured'}: {row.query}",
@@ -154,17 +167,23 @@ def trend_findings(trend: Any) -> list[Finding]:
                     evidence=trend.evidence() + [f"runbook: {check.source}"])]
 
 
-def alert_findings(alerts: list[Any]) -> list[Finding]:
-    """Firing alerts at their own severity; pending ones as info."""
+def alert_findings(alerts: list[Any], now: Any = None) -> list[Finding]:
+    """Firing alerts at their own severity; pending ones as info. How long each has been in
+    its state is measured at ``now`` (the time the alerts were read); its start is evidence."""
     out = []
     for a in alerts:
         if a.state not in ("firing", "pending"):
             continue
-        since = a.since.isoformat(timespec="seconds").replace("+00:00", "Z") if a.since else "?"
         severity = a.severity if a.state == "firing" and a.severity in ("critical", "warning", "info") else \
             ("warning" if a.state == "firing" else "info")
-        title = f"Alert {a.state}: {a.name} ({a.severity or '-'}, {a.priority or '-'}) since {since}"
-        evidence = [f"{a.summary or ''}", ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()))]
+        title = f"Alert {a.state}: {a.name} ({a.severity or '-'}, {a.priority or '-'})"
+        if a.since is not None and now is not None:
+            from aiops.core.units import duration
+
+            title += f" for {duration((now - a.since).total_seconds())}"
+        since = f"{a.state} since {a.since.isoformat(timespec='seconds').replace('+00:00', 'Z')}" if a.since else None
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()) if k not in ("alertname", "severity", "priority"))
+        evidence = [a.summary or "", labels, since]
         out.append(Finding(title, severity, "alerts", signal=f"alert.{a.name}", alert=a.name,
                            evidence=[e for e in evidence if e]))
     return out
@@ -186,3 +205,46 @@ def log_findings(report: Any, since: str) -> list[Finding]:
 
 def _rank(severity: str) -> int:
     return {"critical": 3, "warning": 2, "info": 1}.get(severity, 0)
+
+
+def merge(findings: list[Finding], playbook: Any = None) -> list[Finding]:
+    """One problem, one finding: problems that point to the same runbook alert (the firing
+    alert, the scorecard rows of its rule, the /health check it explains) become one finding
+    with every source's evidence, led by the most important of them (``findings`` are sorted).
+    A failed step of the chosen playbook joins the group of the alert the playbook answers."""
+    groups: dict[str, list[Finding]] = {}
+    order: list[Any] = []
+    answers = list(getattr(playbook, "alerts", None) or [])
+    for f in findings:
+        key = f.alert if f.status == "problem" else None
+        if key is None and f.status == "problem" and f.source.startswith("playbook:"):
+            key = next((a for a in answers if a in groups), None)
+        if key is None:
+            order.append(f)
+            continue
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(f)
+    return [_merged(groups[item]) if isinstance(item, str) else item for item in order]
+
+
+def _merged(members: list[Finding]) -> Finding:
+    if len(members) == 1:
+        return members[0]
+    # led by the most severe measurement (a value and its threshold say the most), else the first
+    worst_rank = max(_rank(m.severity) for m in members)
+    lead = next((m for m in members if m.source == "metrics" and _rank(m.severity) == worst_rank), members[0])
+    rest = [m for m in members if m is not lead]
+    worst = max(members, key=lambda m: _rank(m.severity)).severity
+    evidence = lead.evidence[:1] + [f"{_where(m.source)}: {m.title}" for m in rest] + lead.evidence[1:]
+    for m in rest:
+        evidence += [e for e in m.evidence if e not in evidence]
+    sources = list(dict.fromkeys(_where(m.source) for m in [lead, *rest]))
+    return Finding(lead.title, worst, lead.source, lead.status, lead.signal, lead.alert, evidence,
+                   lead.hint or next((m.hint for m in rest if m.hint), None), any(m.related for m in members),
+                   sources=sources, signals=list(dict.fromkeys(m.signal for m in members if m.signal)))
+
+
+def _where(source: str) -> str:
+    return "playbook" if source.startswith("playbook:") else source

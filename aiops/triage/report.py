@@ -33,6 +33,8 @@ class Finding:
     evidence: list[str] = field(default_factory=list)
     hint: str | None = None
     related: bool = False  # explains the chosen playbook
+    sources: list[str] = field(default_factory=list)  # every source that saw it (merged findings)
+    signals: list[str] = field(default_factory=list)
 
     def sort_key(self, index: int) -> tuple:
         source = self.source.split(":")[0]
@@ -41,8 +43,9 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return {"title": self.title, "severity": self.severity, "status": self.status,
-                "source": self.source, "signal": self.signal, "alert": self.alert,
-                "related": self.related, "evidence": self.evidence, "hint": self.hint}
+                "source": self.source, "sources": self.sources or [self.source],
+                "signal": self.signal, "signals": self.signals or ([self.signal] if self.signal else []),
+                "alert": self.alert, "related": self.related, "evidence": self.evidence, "hint": self.hint}
 
 
 @dataclass
@@ -134,6 +137,11 @@ class TriageReport:
                 "warnings": self.warnings}
 
 
+def took(ms: float) -> str:
+    """A duration for the report: 453 ms, 4.3 s."""
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
 def _iso(when: dt.datetime | None) -> str:
     return when.isoformat(timespec="seconds").replace("+00:00", "Z") if when else "-"
 
@@ -142,7 +150,7 @@ def to_markdown(report: TriageReport) -> str:
     """The report as Markdown: ready to paste into a ticket, chat or incident note."""
     lines = [f"## Triage: {report.verdict.upper()}", "", f"**{report.summary}**", ""]
     choice = report.choice
-    lines.append(f"- Checked {_iso(report.checked_at)} in {report.duration_ms / 1000:.1f}s; targets: "
+    lines.append(f"- Checked {_iso(report.checked_at)} in {took(report.duration_ms)}; targets: "
                  f"{', '.join(report.targets) or 'none'}; metrics from {report.metrics_source or '-'}")
     if choice.playbook:
         lines.append(f"- Playbook `{choice.playbook.name}` ({choice.playbook.title}), chosen by "
@@ -160,7 +168,7 @@ def to_markdown(report: TriageReport) -> str:
         lines.append("None: every source that answered looks healthy.")
     for i, f in enumerate(report.findings, 1):
         tag = f.severity if f.status == "problem" else f.status
-        lines.append(f"{i}. **{tag}** {f.title} _({f.source})_")
+        lines.append(f"{i}. **{tag}** {f.title} _({', '.join(f.sources or [f.source])})_")
         lines += [f"   - {e}" for e in f.evidence[:6]]
     if report.run:
         lines += ["", f"### Playbook steps ({report.run.playbook})", "", "| # | step | status | result |",

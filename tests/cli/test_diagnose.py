@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -192,3 +193,36 @@ def test_the_agent_seed_is_shown_in_json_and_table(cli, mod, command):
     assert callable_.exit_code == 0 and callable_.json()["seed"] is None
     for result in (default, callable_):
         validate(result.json(), f"aiops.diagnose.{command}/v1")  # the schemas declare the seed
+@pytest.mark.slow
+def test_memory_verdict_is_the_same_on_a_terminal_and_piped(tmp_path):
+    """The progress display (only on a terminal) is not measured: same verdict both ways."""
+    from tests.pty_helper import PtyProcess
+
+    argv = [sys.executable, "-m", "aiops", "diagnose", "memory", "--model", "tmaze", "--steps", "2000"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
+    env.pop("NO_COLOR", None)
+    with PtyProcess(argv, env=env, cwd=str(tmp_path), cols=120) as term:
+        code = term.wait(600)
+        shown = term.text()
+    assert "tracing memory" in shown  # the progress bar really ran on the terminal
+    piped = subprocess.run(argv + ["-o", "json"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                           timeout=600)
+    doc = json.loads(piped.stdout)
+    assert doc["verdict"] == "no_leak" and piped.returncode == 0, doc["bytes_per_step"]
+    assert code == 0 and "no leak" in shown and "LEAK" not in shown, shown[-3000:]
+    growth = float(shown.split("no leak (")[1].split(" B/step")[0])
+    assert growth < 32 and abs(growth - doc["bytes_per_step"]) < 32
+    assert "rich" not in " ".join(a["file"] for a in doc["top"]) and "/rich/" not in shown
+
+
+@pytest.mark.slow
+def test_profile_on_a_terminal_has_no_display_frames(tmp_path):
+    from tests.pty_helper import PtyProcess
+
+    argv = [sys.executable, "-m", "aiops", "diagnose", "profile", "--steps", "300", "--top", "40",
+            "--sort", "tottime", "-o", "wide"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
+    with PtyProcess(argv, env=env, cwd=str(tmp_path), cols=250) as term:
+        assert term.wait(600) == 0, term.text()[-2000:]
+        shown = term.text()
+    assert "infer" in shown and "/rich/" not in shown and "rich/" not in shown and "aiops/cli" not in shown

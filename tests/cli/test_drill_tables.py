@@ -10,7 +10,7 @@ from rich.console import Console
 
 from aiops.cli.drill import list_table, report_table
 from aiops.cli.lab_stack import down_table, stack_table
-from aiops.drills.report import DrillReport, ScenarioResult
+from aiops.drills.report import DrillReport
 from aiops.drills.scenario import collect, summary
 from aiops.lab.stack.core import DownReport, Stack
 from aiops.lab.stack.procs import Proc
@@ -25,21 +25,9 @@ def render(table, width):
 
 
 def results():
-    expected = {"alerts": ["HighResponseTime"], "playbook": "high-response-time", "instance": 3,
-                "verdicts": ["critical"]}
-    ok = ScenarioResult("down-logs", "down-logs.yaml", "fault", expected, playbook="high-response-time",
-                        instance=3, verdict="critical", detection_seconds=7.25,
-                        checks={"playbook": True, "instance": True})
-    wrong = ScenarioResult("[bold]compound-accuracy-errors-and-more", "x.yaml", "fault",
-                           {**expected, "playbook": "low-model-accuracy", "instance": 1},
-                           playbook="application-down", instance=2, verdict="critical",
-                           checks={"playbook": False, "instance": False})
-    noise = ScenarioResult("noise-restart", "n.yaml", "noise-only",
-                           {"alerts": [], "playbook": None, "instance": None, "verdicts": ["ok", "warning"]},
-                           verdict="ok", checks={"verdict": True})
-    broken = ScenarioResult("memory-leak", "m.yaml", "fault", {**expected, "playbook": "memory-leak"},
-                            error="Prometheus did not scrape")
-    return [ok, wrong, noise, broken]
+    from tests.cli.snapshot_data import drill_report
+
+    return drill_report().results
 
 
 @pytest.mark.parametrize("width", [80, 120])

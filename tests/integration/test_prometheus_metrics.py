@@ -54,11 +54,13 @@ def test_scorecard_judges_every_row_against_the_runbook(cli, stack):
     verdicts = {k: r["verdict"] for k, r in rows.items()}
     assert verdicts == {
         "availability": "ok", "inference_latency_p95": "critical", "model_accuracy": "critical",
-        "belief_entropy": "warning", "free_energy_spike": "ok", "training_loss_change": "warning",
+        "belief_entropy": "warning", "free_energy_spike": "no_data", "training_loss_change": "warning",
         "cpu_utilization": "ok", "memory_usage": "ok", "disk_usage": "warning",
         "error_rate": "critical", "errors_per_second": "critical", "memory_growth": "ok",
-        "network_io_anomaly": "ok", "episodes_per_hour": "ok", "convergence_time": "reported",
+        "network_io_anomaly": "no_data", "episodes_per_hour": "ok", "convergence_time": "reported",
         "sample_efficiency": "reported"}
+    # seconds of history: the last minute cannot be compared with the window before it yet
+    assert rows["free_energy_spike"]["note"] == "judged once a series has 1m plus the window of history"
     assert rows["model_accuracy"]["band"] == "critical" and rows["model_accuracy"]["value"] == 0.65
     assert rows["error_rate"]["value"] == pytest.approx(10.0, rel=0.05)
     assert rows["errors_per_second"]["value"] == pytest.approx(2.0, rel=0.1)
@@ -80,12 +82,16 @@ def test_unknown_job_is_no_data_everywhere_not_zero(cli, stack):
     assert "no series for job 'no-such-job'" in result.stderr and doc["warnings"]
 
 
-def test_table_output_shows_value_band_verdict_and_promql(cli, stack):
+def test_table_output_shows_value_verdict_and_threshold_and_wide_the_promql(cli, stack):
     prom, _ = stack
-    result = cli("metrics", "check", "--window", "5s", "-o", "table", env={"AIOPS_PROMETHEUS_URL": prom.url})
+    env = {"AIOPS_PROMETHEUS_URL": prom.url, "COLUMNS": "100"}
+    result = cli("metrics", "check", "--window", "5s", "-o", "table", env=env)
     assert result.exit_code == 3
-    assert "CRITICAL" in result.stdout and "Model accuracy" in result.stdout
-    assert "histogram_quantile(0.95" in result.stdout
+    assert "CRITICAL" in result.stdout and "Model accuracy" in result.stdout and "< 0.7" in result.stdout
+    assert "histogram_quantile(0.95" not in result.stdout  # PromQL is a -o wide column
+    assert len(result.stdout.rstrip().splitlines()) <= 25
+    wide = cli("metrics", "check", "--window", "5s", "-o", "wide", env=env)
+    assert wide.exit_code == 3 and "histogram_quantile(0.95" in wide.stdout
 
 
 def test_degraded_mode_scrapes_the_targets_twice(cli, stack):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 from tests.conftest import free_port
 from tests.fakes.lab import lab  # noqa: F401 (fixture)
@@ -41,6 +42,11 @@ def test_incident_alert_chooses_the_playbook_and_the_note_is_posted(cli, lab, pa
     assert len(notes) == 1
     content = notes[0].body["note"]["content"]
     assert content.startswith("## Triage: CRITICAL") and "Memory leak" in content
+    # the note says how long triage took, not "in 0.0s" (it was written before the end)
+    took = re.search(r"Checked \S+ in (\d+) ms|Checked \S+ in ([\d.]+) s", content)
+    assert took, content
+    noted_ms = float(took.group(1)) if took.group(1) else float(took.group(2)) * 1000
+    assert 100 <= noted_ms <= doc["duration_ms"] + 1
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     audit = [a for a in audit if a["action"] != "audit.genesis"]  # the hash chain's first record
     assert [a["action"] for a in audit] == ["note", "triage"]

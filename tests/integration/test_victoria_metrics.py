@@ -84,7 +84,7 @@ def test_metrics_check(cli, stack, tmp_path):
     assert doc["source"] == "prometheus" and doc["prometheus_url"] == vm.prometheus_url
     rows = {r["key"]: r for r in doc["rows"]}
     assert rows["availability"]["verdict"] == "critical" and rows["availability"]["value"] == 1
-    assert rows["model_accuracy"]["verdict"] not in ("no data", "error")
+    assert rows["model_accuracy"]["verdict"] not in ("no_data", "error")
     assert result.exit_code == 3
 
 

@@ -82,7 +82,26 @@ def test_window_post_mortem_without_incident(tmp_path):
     assert os.path.basename(result.path) == "2026-01-28-latency-spike.md"
     assert result.draft.clock is None and result.draft.postmortem_entry is None
     assert "Not computed: no incident was given" in text
-    assert "- **Severity:** P1" in text  # from the alert that fired
+    # an alert's priority (HighErrorRate is P1) is not the severity: a 12.5% error rate and a 1.3 s
+    # p95 are a significant degradation, not "Complete service outage"
+    assert ("- **Severity:** P2 (High: Significant performance degradation): measured: inference latency "
+            "p95 worst 1.3 s (critical band); error rate (5xx share) worst 12.5% (critical band)") in text
+    assert "Complete service outage" not in text
+
+
+def test_severity_is_left_to_a_person_when_nothing_measured_decides_it(tmp_path):
+    from aiops.postmortem.gather import measured_severity
+    from aiops.postmortem.model import MetricSummary
+
+    ok = MetricSummary("error_rate", "Error rate (5xx share)", "%", "q", worst=0.05, band="target")
+    assert measured_severity([ok]) == (None, None)
+    outage = MetricSummary("error_rate", "Error rate (5xx share)", "%", "q", worst=100.0, band="critical")
+    assert measured_severity([outage])[0] == "P1"
+    start, end = at(-30), at(60)
+    srcs = sources(incident=None, metrics=lambda start, end: [])
+    result, text = write(tmp_path, incident_ref=None, since=start, until=end, title="Quiet", srcs=srcs)
+    line = next(x for x in text.splitlines() if x.startswith("- **Severity:**"))
+    assert "[TODO: P1, P2, P3 or P4 per the runbook's severity levels; alerts that fired: HighErrorRate P1]" in line
 
 
 def test_the_draft_is_recorded_as_the_post_incident_milestone(tmp_path):
@@ -203,3 +222,18 @@ def test_png_charts_beside_the_document(tmp_path):
 def test_redactor_masks_longest_secret_first():
     assert Redactor(["abcd", "abcdefgh"]).scrub("x abcdefgh y") == "x **** y"
     assert Redactor(["abc"]).scrub("abc") == "abc"  # too short to be a secret worth masking
+
+
+@pytest.mark.parametrize("span_s,step", [(180, 5), (900, 15), (3 * 3600, 60), (3 * 86400, 3600)])
+def test_chart_tick_labels_never_repeat(span_s, step):
+    require("matplotlib")
+    from aiops.postmortem.metrics import chart_figure
+    from aiops.postmortem.model import MetricSeries
+
+    series = MetricSeries("error_rate", "Error rate (5xx share)", "%", "q")
+    t0 = NOW.timestamp()
+    series.points = [(t0 + i * step, float(i % 7)) for i in range(span_s // step + 1)]
+    fig = chart_figure(series, series.title)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert len(labels) >= 3 and len(labels) == len(set(labels)), labels

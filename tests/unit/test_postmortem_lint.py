@@ -153,7 +153,44 @@ def test_a_timeline_without_the_acknowledgement():
 def test_check_file_reads_and_fails_cleanly(tmp_path):
     path = tmp_path / "pm.md"
     path.write_text(COMPLETE)
-    assert check_file(path).to_dict() == {"schema": "aiops.postmortem-check/v1", "path": str(path),
+    assert check_file(path).to_dict() == {"schema": "aiops.postmortem-check/v1", "path": str(path), "kind": "incident",
                                           "complete": True, "count": 0, "problems": []}
     with pytest.raises(UsageError, match="cannot read"):
         check_file(tmp_path / "missing.md")
+
+
+def _filled(text: str) -> str:
+    """A drafted post-mortem with every placeholder written by a person."""
+    import re
+
+    from aiops.postmortem.lint import PLACEHOLDER
+
+    text = PLACEHOLDER.sub("written by the on-call engineer", text)
+    return re.sub(r"\| written by the on-call engineer \|[^\n]*\n", "| Fix | Add a NaN guard | alice | 2026-02-15 |\n",
+                  text)
+
+
+def test_a_window_post_mortem_can_pass_check(tmp_path):
+    """No incident, no page: nothing to acknowledge, and the check does not ask for it."""
+    from aiops.postmortem import new
+    from tests.fakes.postmortem_sources import sources
+    from tests.fakes.postmortem_sources import NOW, at
+
+    result = new(sources(incident=None), incident_ref=None, since=at(-30), until=at(60), out_dir=tmp_path,
+                 now=NOW, charts=False, title="Latency spike", authors=["alice"], actor="alice")
+    path = tmp_path / "filled.md"
+    path.write_text(_filled(open(result.path, encoding="utf-8").read()), encoding="utf-8")
+    report = check_file(path)
+    assert report.kind == "window"
+    assert report.complete, [p.to_dict() for p in report.problems]
+
+
+def test_an_incident_post_mortem_still_needs_its_acknowledgement_from_any_source():
+    incident = COMPLETE.replace("- **Date:** 2026-01-28", "- **Date:** 2026-01-28\n- **Incident:** #42 API down")
+    assert check_text(incident).complete
+    missing = check_text(incident.replace("| 10:03:00 | Acknowledged by Alex |", "| 10:03:00 | Rolled back |"))
+    assert [p.kind for p in missing.problems] == ["no-acknowledge"] and missing.kind == "incident"
+    typed = incident.replace("| 10:03:00 | Acknowledged by Alex |", "| 10:03:00 | alex acked the page |")
+    assert check_text(typed).complete  # a row a person typed
+    audit = incident.replace("| 10:03:00 | Acknowledged by Alex |", "| 10:03:00 | aiops: acknowledge (alex) |")
+    assert check_text(audit).complete  # the aiops audit log's row

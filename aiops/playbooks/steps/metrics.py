@@ -20,8 +20,10 @@ def scorecard(ctx: Context, window: float = 300.0, source: str = "auto",
 
 
 def row_line(row: Any) -> str:
-    """``Model accuracy: 0.15 ratio (critical; > 0.95 / > 0.8 / < 0.7) at instance``."""
-    value = "no value" if row.value is None else f"{row.value:.4g} {row.unit}".rstrip()
+    """``Model accuracy: 0.15 (critical; > 0.95 / > 0.8 / < 0.7) at instance``."""
+    from aiops.core.units import quantity
+
+    value = "no value" if row.value is None else quantity(row.value, row.unit)
     where = f" at {row.instance}" if row.instance else ""
     rule = f"; {row.threshold}" if row.threshold else ""
     note = f" - {row.note}" if row.note and row.verdict in ("no_data", "unavailable", "error") else ""

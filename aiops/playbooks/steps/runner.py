@@ -117,7 +117,10 @@ class PlaybookRun:
 
     @property
     def status(self) -> str:
-        """failed (an expectation did not hold), error (a step could not run) or passed."""
+        """planned (a dry run: nothing ran), failed (an expectation did not hold), error (a step
+        could not run) or passed."""
+        if self.dry_run:
+            return "planned"
         seen = {s.status for s in self.steps}
         return "failed" if "failed" in seen else "error" if "error" in seen else "passed"
 
