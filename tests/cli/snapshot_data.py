@@ -323,6 +323,14 @@ def audit_report():
         AuditEntry(ago(2), "alice@example.com", "note", "Q1ABC1234XYZ", "noted", {"number": 1234})])
 
 
+def audit_verification():
+    from aiops.incidents.audit_chain import Verification
+
+    return Verification("/home/oncall/.local/share/aiops/audit.jsonl", "failed", records=41, adopted_lines=3,
+                        problem="line 17: its prev_hash is not the SHA-256 of line 16", line=17,
+                        notes=["a [bracketed] note stays as written"])
+
+
 def clock():
     from aiops.incidents.clock import compute_clock
 

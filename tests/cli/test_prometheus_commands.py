@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from aiops.cli.prom import fmt, sparkline
+from aiops.cli.tables import fmt
+from aiops.cli.tables import spark as sparkline
 from tests.conftest import free_port
 
 DOWN = {"AIOPS_PROMETHEUS_URL": "http://127.0.0.1:1", "AIOPS_ALERTMANAGER_URL": "http://127.0.0.1:1"}

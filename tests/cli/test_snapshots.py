@@ -86,6 +86,7 @@ CASES = {
     "incident-oncall": lambda: _call("incident_render", "oncall_table", "oncalls"),
     "incident-audit": lambda: _call("incident_render", "audit_table", "audit_report"),
     "incident-audit.wide": lambda: _call("incident_render", "audit_table", "audit_report", wide=True),
+    "incident-audit-verify": lambda: _call("incident_render", "audit_verify_table", "audit_verification"),
     "incident-clock": lambda: _call("clock", "clock_table", "clock"),
     "postmortem-new": lambda: _call("postmortem", "written_table", "postmortem_written"),
     "postmortem-check": lambda: _call("postmortem", "check_table", "postmortem_check"),
