@@ -86,35 +86,22 @@ def _expected(e: dict) -> str:
     return f"{e.get('playbook') or '-'}{inst}"
 
 
-def _table(title: str):
-    from rich import box
-    from rich.markup import escape
-    from rich.table import Table
-
-    return Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                 collapse_padding=True)
-
-
 def report_table(report):
-    """Scenario, expected, got, detection time, result; the totals as the caption."""
-    from rich.markup import escape
-
-    from rich.console import Group
-    from rich.text import Text
+    """Scenario, result, detection time, what was expected and what triage found; the totals
+    below. Scenario names are identifiers: never cut (their column takes the longest's width)."""
+    from aiops.cli.tables import Column, Grid, group, heading, styled
 
     totals = report.totals()
-    table = _table(f"drill at speed {report.speed:g}: {totals['passed']} of {totals['scenarios']} passed")
-    table.add_column("scenario", no_wrap=True, overflow="ellipsis", max_width=24)
-    table.add_column("expected", min_width=PLAYBOOK_WIDTH)
-    table.add_column("got", min_width=PLAYBOOK_WIDTH)
-    table.add_column("detect", justify="right", no_wrap=True, min_width=6)
-    table.add_column("ok", no_wrap=True, min_width=3)
+    grid = Grid(Column("scenario", "id"), Column("ok", "word"), Column("detect", "num"),
+                Column("expected, got"),
+                title=heading((f"drill at speed {report.speed:g}", "bold"),
+                              f": {totals['passed']} of {totals['scenarios']} passed"))
     for r in report.results:
         got = "error" if r.error else f"{r.playbook or '-'}{f' #{r.instance}' if r.instance else ''} {r.verdict}"
         detect = "-" if r.detection_seconds is None else f"{r.detection_seconds:.1f}s"
-        table.add_row(escape(r.name), escape(_expected(r.expected)), escape(got), detect,
-                      "yes" if r.passed else "[red]NO[/]")
-    return Group(table, Text(_caption(totals)))
+        grid.row(r.name, "yes" if r.passed else styled("NO", "red"), detect,
+                 f"expected {_expected(r.expected)}\ngot {got}")
+    return group(grid, heading(_caption(totals)))
 
 
 def _caption(t: dict) -> str:
@@ -126,14 +113,12 @@ def _caption(t: dict) -> str:
 
 
 def list_table(rows):
-    from rich.markup import escape
+    from aiops.cli.tables import Column, Grid, heading
 
-    table = _table(f"{len(rows['scenarios'])} scenario(s)")
-    table.add_column("scenario", no_wrap=True, overflow="ellipsis", max_width=24)
-    table.add_column("n", no_wrap=True, justify="right")
-    table.add_column("faults@instance", min_width=16)
-    table.add_column("expected", min_width=PLAYBOOK_WIDTH)
+    grid = Grid(Column("scenario", "id"), Column("n", "num"), Column("faults@instance", min_width=16),
+                Column("expected", min_width=PLAYBOOK_WIDTH),
+                title=heading((f"{len(rows['scenarios'])} scenario(s)", "bold")))
     for s in rows["scenarios"]:
         events = ", ".join(f"{e['fault']}@{e['instance']}" for e in s["events"])
-        table.add_row(escape(s["name"]), str(s["instances"]), escape(events), escape(_expected(s["expected"])))
-    return table
+        grid.row(s["name"], s["instances"], events, _expected(s["expected"]))
+    return grid

@@ -38,7 +38,7 @@ def test_drill_report_table(width):
     assert max(len(line) for line in lines) <= width
     for name in PLAYBOOKS:
         assert name in text  # never broken across lines
-    assert "[bold]compound-accuracy…" in text  # escaped: shown, not applied (and cut with an ellipsis)
+    assert "[bold]compound-accuracy-errors-and-more" in text  # escaped: shown, not applied; never cut
     assert "2 of 4 passed" in text and "playbook right 50%" in text.replace("\n", " ")
     assert "7.2s" in text or "7.3s" in text
     assert " NO" in text and "error" in text
