@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+from tests.fakes.json_contract import validate
 from tests.fakes.lab import lab  # noqa: F401 (fixture)
 from tests.pty_helper import PtyProcess
 
@@ -44,7 +45,8 @@ def test_watch_piped_writes_one_json_document_per_round(lab, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
-    assert [r["schema"] for r in rounds] == ["aiops.health.probe/v1"] * 3
+    for r in rounds:
+        validate(r, "aiops.health.probe/v1")
     assert all(r["verdict"] == "healthy" and r["targets"][0]["url"] == service.url for r in rounds)
     assert len({r["checked_at"] for r in rounds}) == 3
 
@@ -61,3 +63,15 @@ def test_watch_o_json_on_a_terminal_is_ndjson_too(lab, tmp_path):
         lines = [line for line in term.text().splitlines() if line.startswith("{")]
     assert len(lines) >= 2 and all(json.loads(line)["verdict"] == "healthy" for line in lines)
     assert "━" not in term.text() and "refreshed at" not in term.text()  # no table frame
+
+
+def test_watch_jq_filters_each_round(lab, tmp_path):
+    service = lab()
+    argv = [sys.executable, "-m", "aiops", "health", "watch", service.url, "-n", "0.5", "--jq", ".verdict"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path)
+    try:
+        rounds = [proc.stdout.readline() for _ in range(2)]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert rounds == ["healthy\n"] * 2

@@ -63,10 +63,10 @@ def test_error_rate_makes_5xx_rate_exceed_the_alert_threshold_at_default_traffic
     assert rate > 0.1  # HighErrorRate: rate(http_requests_total{status=~"5.."}[5m]) > 0.1
     ok = svc.sample("http_requests_total", status="200", **INFER)
     assert 0.3 < errors() / (errors() + ok) < 0.7
-    status, body = svc.post("/infer", {"observation": [0, 0, 0]})
-    status2, body2 = svc.post("/infer", {"observation": [0, 0, 0]})
-    assert sorted([status, status2]) == [200, 500]
-    failed = body if status == 500 else body2
+    # half of /infer fails; the lab's own traffic shares the fault, so ours need not alternate
+    answers = [svc.post("/infer", {"observation": [0, 0, 0]}) for _ in range(12)]
+    assert {status for status, _ in answers} == {200, 500}
+    failed = next(body for status, body in answers if status == 500)
     assert failed["error"].startswith("inference failed")
     assert any(r["level"] == "ERROR" and r["context"].get("status") == 500 for r in svc.logs())
     svc.wait_for(lambda: svc.get("/health")[0] == 503, what="/health 503")
@@ -137,7 +137,7 @@ def test_crash_from_the_admin_endpoint_exits_with_status_1(lab):
 
 
 def test_crash_at_start_after_a_delay(lab):
-    svc = lab(faults=("crash=1",))
+    svc = lab(faults=("crash=3",))  # three seconds after ready: room for a loaded machine to see it up
     assert svc.get("/ready")[0] == 200
     assert svc.proc.wait(10) == 1
     with pytest.raises(OSError):
