@@ -83,7 +83,7 @@ def triage_table(report, wide: bool = False):
 
         head.append(heading("P1 clock: " + "; ".join(f"{m.name} {describe(m)}" for m in report.p1_clock.milestones)))
     findings = Grid(Column("#", "num"), Column("severity", "word"), Column("finding", min_width=30),
-                    Column("source", "text", min_width=8), title=heading(("Findings", "bold")),
+                    Column("source", "id"), title=heading(("Findings", "bold")),
                     separate_rows=True, wide=wide)
     for i, f in enumerate(report.findings, 1):
         tag = f.severity if f.status == "problem" else f.status
@@ -91,7 +91,8 @@ def triage_table(report, wide: bool = False):
         more = len(f.evidence) - len(shown)
         body = lines(f.title, *(styled(e, "dim") for e in shown),
                      styled(f"(+{more} more: -o wide)", "dim") if more else None)
-        findings.row(i, styled(tag, _COLOURS.get(tag, "dim")), body, ", ".join(f.sources or [f.source]))
+        # a source names a playbook step (playbook:memory-leak#5): one per line, never broken
+        findings.row(i, styled(tag, _COLOURS.get(tag, "dim")), body, "\n".join(f.sources or [f.source]))
     if not report.findings:
         findings = heading(("Findings: ", "bold"), "none: every source that answered looks healthy")
     parts = [*head, heading(), findings]
