@@ -11,15 +11,13 @@ created meanwhile by someone else is never overwritten.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 
 from aiops.core.errors import UsageError
-from aiops.core.fsutil import fsync_dir
+from aiops.core.fsutil import atomic_write  # noqa: F401 (re-exported: the post-mortem's writes)
 
 MAX_SLUG = 60
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -77,46 +75,3 @@ def refuse_existing(paths: list[Path], force: bool) -> None:
     for path in paths:
         if path.exists() or path.is_symlink():
             raise UsageError(f"{path} already exists", hint="pass --force to overwrite it")
-
-
-def atomic_write(path: Path, data: bytes, *, force: bool = False, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` all at once: readers see the old file or the whole new one."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UsageError(f"cannot write in {path.parent}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        if force:
-            os.replace(tmp, path)
-        else:
-            _link_new(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-    fsync_dir(path.parent)
-
-
-def _link_new(tmp: str, path: Path) -> None:
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        raise UsageError(f"{path} already exists", hint="pass --force to overwrite it") from None
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV,
-                             errno.EMLINK):
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-        if path.exists():  # no hard links here: the best a rename can do
-            raise UsageError(f"{path} already exists", hint="pass --force to overwrite it") from None
-        os.replace(tmp, path)
-        return
-    os.unlink(tmp)

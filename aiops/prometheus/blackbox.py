@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aiops.core.errors import UsageError
+from aiops.core.fsutil import write_new_file
 
 HEALTH_MODULE = "aiops_health"
 PLAIN_MODULE = "http_2xx"
@@ -99,15 +99,5 @@ def export(kind: str, *, targets: list[str] | None = None, exporter: str | None 
                               hashlib.sha256(text.encode()).hexdigest(), text)
     if out is None:
         return written
-    path = Path(out).expanduser()
-    if path.is_dir():
-        raise UsageError(f"{path} is a directory; give a file name")
-    if path.exists() and not force:
-        raise UsageError(f"{path} already exists; not overwriting it", hint="add --force to replace it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    written.path = str(path)
+    written.path = write_new_file(out, text, force=force)
     return written

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiops.catalog import ALERT_RULES
 from aiops.core.errors import CHECK_FAILED, OK, ConfigError, UsageError
+from aiops.core.fsutil import write_new_file
 
 GROUP = "active-inference"
 RULES_FILE = "active-inference.rules.yml"
@@ -69,17 +70,7 @@ def export_rules(out: str | os.PathLike | None = None, *, force: bool = False) -
     names = [r.name for r in ALERT_RULES]
     if out is None:
         return RulesWritten(None, names, digest, text)
-    path = Path(out).expanduser()
-    if path.is_dir():
-        raise UsageError(f"{path} is a directory; give a file name")
-    if path.exists() and not force:
-        raise UsageError(f"{path} already exists; not overwriting it", hint="add --force to replace it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    return RulesWritten(str(path), names, digest, text)
+    return RulesWritten(write_new_file(out, text, force=force), names, digest, text)
 
 
 @dataclass
