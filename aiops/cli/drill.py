@@ -10,7 +10,6 @@ from aiops.cli import output
 from aiops.cli.common import get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
-PLAYBOOK_WIDTH = 18  # the longest shipped playbook name: never broken across lines
 
 
 @app.command()
@@ -116,7 +115,7 @@ def list_table(rows):
     from aiops.cli.tables import Column, Grid, heading
 
     grid = Grid(Column("scenario", "id"), Column("n", "num"), Column("faults@instance", min_width=16),
-                Column("expected", min_width=PLAYBOOK_WIDTH),
+                Column("expected", "id"),
                 title=heading((f"{len(rows['scenarios'])} scenario(s)", "bold")))
     for s in rows["scenarios"]:
         events = ", ".join(f"{e['fault']}@{e['instance']}" for e in s["events"])
