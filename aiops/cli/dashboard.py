@@ -43,6 +43,7 @@ def dashboard(name: Annotated[str, typer.Argument(
     from aiops.core.http import normalise_url
     from aiops.core.timewindow import parse_duration, parse_window
     from aiops.dashboards.data import Feed
+    from aiops.prometheus.http import Access
 
     board = dashboard_by_name(name)
     start, end = parse_window(since, None, default_since="1h")
@@ -50,10 +51,13 @@ def dashboard(name: Annotated[str, typer.Argument(
     cfg = get_state().config(timeout=timeout)
     targets = [normalise_url(t) for t in (target or cfg.get("targets") or [])]
     fmt = output.output_format()
+    prom = Access.from_config(cfg, "prometheus") if source != "scrape" else None
     feed = Feed(board, prometheus_url=normalise_url(cfg.get("prometheus.url")),
                 job=cfg.get("prometheus.job") if job is None else job, window_s=(end - start).total_seconds(),
                 targets=targets, source=source, timeout=float(cfg.get("timeout")),
-                ca_bundle=cfg.get("tls.ca_bundle"), insecure=bool(cfg.get("tls.insecure")), warn=output.warn)
+                ca_bundle=cfg.get("tls.ca_bundle"), insecure=bool(cfg.get("tls.insecure")),
+                headers=prom.headers if prom else None,
+                prometheus_tls=(prom.ca_bundle, prom.insecure) if prom else None, warn=output.warn)
     asyncio.run(_run(feed, fmt, once, refresh_s))
 
 

@@ -164,6 +164,7 @@ class Feed:
     def __init__(self, board: Dashboard, *, prometheus_url: str, job: str | None, window_s: float,
                  targets: list[str], source: str = "auto", timeout: float = 10.0,
                  ca_bundle: str | None = None, insecure: bool = False,
+                 headers: dict[str, str] | None = None, prometheus_tls: tuple[str | None, bool] | None = None,
                  warn: Callable[[str], None] | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         if source not in SOURCES:
@@ -173,21 +174,26 @@ class Feed:
         from aiops.prometheus.http import Server
 
         self.board, self.job, self.window_s = board, job, window_s
-        self.server = Server("Prometheus", prometheus_url, timeout, ca_bundle, insecure, "prometheus.url")
+        self.server = Server("Prometheus", prometheus_url, timeout, *(prometheus_tls or (ca_bundle, insecure)),
+                             "prometheus.url", dict(headers or {}))
+        self._tls = (ca_bundle, insecure)
         self.targets, self.requested, self.mode, self.timeout = targets, source, source, timeout
         self._warn, self._clock = warn, clock
         self._http: Any = None
         self._history: Any = None
+        self._scraper: Any = None
         self.warnings: list[str] = []
 
     async def __aenter__(self) -> "Feed":
-        from aiops.prometheus.http import session
+        from aiops.prometheus.http import reader
 
-        self._http = session(self.server)
+        self._http = reader(self.server)  # not aiohttp: its import alone is ~200 ms of the first frame
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._http.close()
+        self._http.close()
+        if self._scraper is not None:
+            self._scraper.close()
 
     async def frame(self) -> Frame:
         """The next frame (UpstreamError when no source answers)."""
@@ -212,7 +218,7 @@ class Feed:
 
     async def _prometheus(self) -> Frame:
         from aiops.dashboards.promql import expand, rate_window
-        from aiops.prometheus.http import request_json
+        from aiops.prometheus.http import get_json
 
         end = self._clock()
         step = step_for(self.window_s)
@@ -228,14 +234,14 @@ class Feed:
 
         async def one(expr: str) -> tuple[Any, float]:
             began = time.perf_counter()
-            doc = await request_json(self._http, self.server, "/api/v1/query_range", params={
+            doc = await get_json(self._http, self.server, "/api/v1/query_range", {
                 "query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"})
             return doc, (time.perf_counter() - began) * 1000
 
         began = time.perf_counter()
         results = await asyncio.gather(*(one(expr) for _, _, expr in jobs), return_exceptions=True)
         query_ms = (time.perf_counter() - began) * 1000
-        failures = [r for r in results if isinstance(r, UpstreamError)]
+        failures = [r for r in results if isinstance(r, AiopsError)]  # all refused: say why, once
         if failures and len(failures) == len(results):
             raise failures[0]
         for (data, query, _), result in zip(jobs, results):
@@ -257,10 +263,11 @@ class Feed:
 
         if self._history is None:
             self._history = History(self.targets, timeout=self.timeout, max_age_s=self.window_s)
-            await self._history.scrape(self._http)
+            self._scraper = self._history.reader(*self._tls)
+            await self._history.scrape(self._scraper)
             await asyncio.sleep(1.0)  # rates need two scrapes
         began = time.perf_counter()
-        await self._history.scrape(self._http)
+        await self._history.scrape(self._scraper)
         query_ms = (time.perf_counter() - began) * 1000
         panels = []
         for panel in self.board.panels:

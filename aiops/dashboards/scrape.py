@@ -49,18 +49,19 @@ class History:
         self.interval_s = 0.0
 
     async def scrape(self, http: Any) -> None:
-        """Read every target's /metrics once (concurrently)."""
-        from aiops.core.http import FetchError, fetch
+        """Read every target's /metrics once (concurrently) through ``http``, an
+        :class:`aiops.core.wire.Reader` (see :func:`reader`)."""
+        from aiops.core.http import FetchError
 
         async def one(target: str) -> Snapshot:
             at = time.time()
             try:
-                resp = await fetch(http, target.rstrip("/") + "/metrics", timeout=self.timeout, max_body=MAX_BODY)
+                answer = await http.get(target.rstrip("/") + "/metrics")
             except FetchError as exc:
                 return Snapshot(target, at, error=exc.reason)
-            if resp.status != 200:
-                return Snapshot(target, at, error=f"/metrics answered HTTP {resp.status}")
-            return parse(resp.text(), target, at)
+            if answer.status != 200:
+                return Snapshot(target, at, error=f"/metrics answered HTTP {answer.status}")
+            return parse(answer.body.decode("utf-8", errors="replace"), target, at)
 
         for snap in await asyncio.gather(*(one(t) for t in self.targets)):
             history = self.snapshots[snap.target]
@@ -69,6 +70,16 @@ class History:
             history.append(snap)
             while history and history[0].at < snap.at - self.max_age_s:
                 history.popleft()
+
+    def reader(self, ca_bundle: str | None = None, insecure: bool = False) -> Any:
+        """What :meth:`scrape` reads with: kept-alive connections to the targets, no credentials."""
+        import functools
+
+        from aiops.core import wire
+        from aiops.core.http import ssl_context
+
+        return wire.Reader(timeout=self.timeout, tls=functools.cache(lambda: ssl_context(ca_bundle, insecure)),
+                           max_body=MAX_BODY, size=64)
 
     def evaluate(self, spec: tuple[str, ...], legend_format: str) -> tuple[list[Any], str | None]:
         """Series for one panel query; a note when it cannot be computed from scrapes."""

@@ -8,6 +8,7 @@ TLS, a DNS cache, the count of open connections); see :mod:`aiops.health.probe` 
 from __future__ import annotations
 
 import time
+from functools import cached_property
 from typing import Any
 
 from aiops.catalog import APPLICATION_METRICS, METRICS
@@ -24,8 +25,12 @@ class Probe:
     """What one process needs to probe targets: timeout, body cap, TLS, a DNS cache, and the
     count of open connections (kept under the open-file budget)."""
 
-    def __init__(self, timeout: float, max_body: int, tls: Any) -> None:
-        self.timeout, self.max_body, self.tls = timeout, max_body, tls
+    def __init__(self, timeout: float, max_body: int, ca_bundle: str | None = None,
+                 insecure: bool = False) -> None:
+        self.timeout, self.max_body = timeout, max_body
+        self.ca_bundle, self.insecure = ca_bundle, insecure
+        if ca_bundle and not insecure:  # a user's bundle is read now: a bad one stops the run before any probe
+            self.tls = self._load_tls()
         self.hedge = hedge_delay(timeout)
         self.hedging = 0  # targets whose remaining endpoints run on connections of their own
         self.hedge_cap = 16  # at most this many at once (set per process: 5 % of its concurrency)
@@ -33,12 +38,23 @@ class Probe:
         self.fd_cap = 1 << 30
         self.resolver: Any = None
 
+    @cached_property
+    def tls(self) -> Any:
+        """The TLS context, loaded the first time an https URL needs it (plain http never pays
+        the ~50 ms of reading the CA store); False when verification is off."""
+        return self._load_tls()
+
+    def _load_tls(self) -> Any:
+        from aiops.core.http import ssl_context
+
+        return ssl_context(self.ca_bundle, self.insecure) or False
+
     async def target(self, target: TargetResult) -> None:
         """Probe one target's endpoints (see the module docstring for the connection policy)."""
         import asyncio
         from urllib.parse import urlsplit
 
-        from aiops.health import wire
+        from aiops.core import wire
 
         if self.resolver is None:
             self.resolver = wire.Resolver()
@@ -177,7 +193,7 @@ class Lane:
     async def _follow(self, path: str, close: bool, deadline: float) -> Any:
         from urllib.parse import urlsplit
 
-        from aiops.health import wire
+        from aiops.core import wire
 
         origin = self.origin
         for _ in range(wire.MAX_REDIRECTS + 1):
@@ -201,7 +217,7 @@ class Lane:
             path = wire.request_path(parts.path, parts.query)
         raise FetchError("transport", "too many redirects (redirect loop)")
     async def _connection(self, origin: Any) -> Any:
-        from aiops.health import wire
+        from aiops.core import wire
 
         if origin is self.origin and self.conn is not None and self.conn.reusable:
             return self.conn

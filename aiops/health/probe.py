@@ -7,7 +7,7 @@ How it scales (measured against a raw-asyncio client doing the same requests,
 ``benchmarks/bench_health_fanout.py``):
 
 - one kept-alive connection per target carries its four requests one after another
-  (:mod:`aiops.health.wire`); a request still unanswered after a quarter of the timeout sends
+  (:mod:`aiops.core.wire`); a request still unanswered after a quarter of the timeout sends
   the target's remaining endpoints on connections of their own, sharing that request's
   deadline, so a hung endpoint costs one ``timeout``, not four;
 - ``workers`` processes (default: the CPU count) each probe an interleaved share of the
@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 from aiops.core import errors
 from aiops.core.errors import UsageError
-from aiops.core.http import DEFAULT_MAX_BODY, normalise_url, ssl_context
+from aiops.core.http import DEFAULT_MAX_BODY, normalise_url
 from aiops.core.redact import redact
 
 ENDPOINTS = ("/health", "/ready", "/live", "/metrics")
@@ -206,7 +206,7 @@ def check(targets: list[str], *, timeout: float = 10.0, concurrency: int = 1000,
         deadline = waves * (timeout + 3 * hedge_delay(timeout)) + 1.0
     from aiops.health.lane import Probe
 
-    probe = Probe(timeout, max_body, ssl_context(ca_bundle, insecure) or False)
+    probe = Probe(timeout, max_body, ca_bundle, insecure)
     if stream is not None:
         stream.head(HealthReport(now, 0.0, timeout, []).head())
     fleet.run(results, todo, plan, probe, deadline, progress, stream.target if stream else None)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiops.core import safejson
 from aiops.core.errors import AuthError, UpstreamError, UsageError
-from aiops.core.http import FetchError, fetch, normalise_url, ssl_context
+from aiops.core.http import FetchError, aiohttp_tls, fetch, normalise_url
 from aiops.core.redact import redact
 from aiops.lab.faults import format_fault, parse_fault
 
@@ -56,7 +56,7 @@ def faults(target: str, action: str = "list", specs: list[str] | tuple[str, ...]
         requests, changed = [("GET", "/admin/faults", None)], []
     else:
         raise UsageError(f"unknown action '{action}'")
-    tls = ssl_context(ca_bundle, insecure)
+    tls = aiohttp_tls(ca_bundle, insecure)
     body = asyncio.run(_send(url, requests, token, timeout, tls))
     return FaultReport(redact(url), body.get("active", []), body.get("available", []), changed)
 

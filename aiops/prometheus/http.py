@@ -7,6 +7,7 @@ timed out -> exit 5; the server refusing the request (400/422) -> exit 2 with it
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,9 +120,9 @@ def session(server: Server) -> Any:
     """An aiohttp session for ``server`` (create it inside the running event loop)."""
     import aiohttp
 
-    from aiops.core.http import ssl_context
+    from aiops.core.http import aiohttp_tls
 
-    connector = aiohttp.TCPConnector(ssl=ssl_context(server.ca_bundle, server.insecure), limit=32)
+    connector = aiohttp.TCPConnector(ssl=aiohttp_tls(server.ca_bundle, server.insecure), limit=32)
     return aiohttp.ClientSession(connector=connector, trust_env=False, headers=server.headers)
 
 
@@ -138,17 +139,52 @@ async def request_json(http: Any, server: Server, path: str, *, method: str = "G
     try:
         resp = await fetch(http, server.base + path, timeout=server.timeout, method=method, **kwargs)
     except FetchError as exc:
-        raise UpstreamError(f"{server.name} at {server.base}: {exc.reason}",
-                            hint=f"check {server.setting}" if server.setting else None) from None
-    if 200 <= resp.status < 300:
-        if not resp.body.strip():
+        raise unreachable(server, exc) from None
+    return decode(server, path, resp.status, resp.body, not_found)
+
+
+def reader(server: Server) -> Any:
+    """A :class:`aiops.core.wire.Reader` for ``server``: read-only GETs on kept-alive
+    connections, for commands that poll (``aiops dashboard``) and must start fast."""
+    from aiops.core import wire
+    from aiops.core.http import ssl_context
+
+    def tls() -> Any:
+        return ssl_context(server.ca_bundle, server.insecure)
+
+    return wire.Reader(timeout=server.timeout, tls=functools.cache(tls), headers=server.headers)
+
+
+async def get_json(http: Any, server: Server, path: str, params: dict[str, str]) -> Any:
+    """``GET path?params`` through a :func:`reader`; the decoded JSON answer, errors as
+    :func:`request_json` gives them."""
+    from urllib.parse import urlencode
+
+    from aiops.core.http import FetchError
+
+    try:
+        answer = await http.get(f"{server.base}{path}?{urlencode(params)}")
+    except FetchError as exc:
+        raise unreachable(server, exc) from None
+    return decode(server, path, answer.status, answer.body)
+
+
+def unreachable(server: Server, exc: Any) -> UpstreamError:
+    return UpstreamError(f"{server.name} at {server.base}: {exc.reason}",
+                         hint=f"check {server.setting}" if server.setting else None)
+
+
+def decode(server: Server, path: str, status: int, body: bytes, not_found: str | None = None) -> Any:
+    """The JSON of a 2xx answer (None when empty); the aiops error for anything else."""
+    if 200 <= status < 300:
+        if not body.strip():
             return None
         try:
-            return safejson.loads(resp.body)
+            return safejson.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise UpstreamError(f"{server.name} at {server.base}: {path} answered non-JSON "
-                                f"(HTTP {resp.status})") from None
-    raise status_error(server, path, resp.status, resp.text(), not_found)
+                                f"(HTTP {status})") from None
+    raise status_error(server, path, status, body.decode("utf-8", errors="replace"), not_found)
 
 
 def status_error(server: Server, path: str, status: int, text: str,

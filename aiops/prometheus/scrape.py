@@ -88,10 +88,10 @@ def scrape_twice(targets: list[str], *, interval_s: float = 3.0, timeout: float 
 
     import aiohttp
 
-    from aiops.core.http import ssl_context
+    from aiops.core.http import aiohttp_tls
 
     async def run() -> list[tuple[Snapshot, Snapshot]]:
-        connector = aiohttp.TCPConnector(ssl=ssl_context(ca_bundle, insecure), limit=250)
+        connector = aiohttp.TCPConnector(ssl=aiohttp_tls(ca_bundle, insecure), limit=250)
         async with aiohttp.ClientSession(connector=connector, trust_env=False) as http:
             first = await _scrape_all(http, targets, timeout, max_body)
             await asyncio.sleep(interval_s)

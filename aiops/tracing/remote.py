@@ -60,9 +60,9 @@ def _server(store: Store) -> Any:
 async def _get(store: Store, path: str, params: dict[str, Any] | None = None) -> tuple[int, bytes]:
     import aiohttp
 
-    from aiops.core.http import FetchError, fetch, ssl_context
+    from aiops.core.http import FetchError, aiohttp_tls, fetch
 
-    connector = aiohttp.TCPConnector(ssl=ssl_context(store.ca_bundle, store.insecure))
+    connector = aiohttp.TCPConnector(ssl=aiohttp_tls(store.ca_bundle, store.insecure))
     async with aiohttp.ClientSession(connector=connector, trust_env=False, headers=store.headers()) as http:
         try:
             resp = await fetch(http, store.url + path, timeout=store.timeout, params=params or None,

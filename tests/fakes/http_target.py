@@ -45,6 +45,7 @@ class TargetServer:
         self.mode = mode
         self.requests = 0
         self.headers_seen: list[dict[str, str]] = []
+        self.peers: list[Any] = []  # the client's (host, port) per request: one per connection used
         self._ssl = ssl_context
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -72,6 +73,7 @@ class TargetServer:
     async def _handle(self, request: web.Request) -> Any:
         self.requests += 1
         self.headers_seen.append(dict(request.headers))
+        self.peers.append(request.transport.get_extra_info("peername") if request.transport else None)
         path, mode = "/" + request.match_info["path"], self.mode
         if mode.startswith("delay:"):
             await asyncio.sleep(float(mode.split(":", 1)[1]))

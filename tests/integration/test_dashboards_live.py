@@ -7,6 +7,7 @@ The same panels must also show data in degraded mode, scraped straight from the 
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.parse
 
 import pytest
@@ -111,3 +112,21 @@ def test_an_unreachable_prometheus_without_targets_is_exit_5(cli):
     result = cli("dashboard", "main", "--once", "--timeout", "2", env={"AIOPS_PROMETHEUS_URL": "http://127.0.0.1:9"})
     assert result.exit_code == 5
     assert result.stderr.startswith("error: Prometheus at http://127.0.0.1:9") and "hint:" in result.stderr
+
+
+def test_the_first_frame_does_not_load_aiohttp(stack, tmp_path):
+    """Importing aiohttp costs ~200 ms (it builds two TLS contexts at import): more than half of
+    the first frame's budget. The dashboard polls through aiops.core.wire instead."""
+    import os
+    import subprocess
+    import sys
+
+    _, prom = stack
+    code = ("import sys\nfrom aiops.cli.main import main\n"
+            "rc = main(['dashboard', 'main', '--once', '--since', '2m', '-o', 'json'])\n"
+            "sys.stderr.write(f'rc={rc} aiohttp={\"aiohttp\" in sys.modules}\\n')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
+    env.update(AIOPS_PROMETHEUS_URL=prom.url, XDG_CONFIG_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert "rc=0 aiohttp=False" in out.stderr, out.stderr
+    assert json.loads(out.stdout)["source"] == "prometheus"

@@ -154,3 +154,24 @@ def test_overall_deadline_stops_the_run(cli, server):
     assert time.monotonic() - start < 2.0
     assert result.exit_code == 5
     assert "deadline of 1s reached" in result.json()["targets"][0]["reasons"][0]
+
+
+def test_plain_http_never_reads_the_ca_store(cli, server, monkeypatch):
+    import ssl
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a TLS context was built for a plain-http fleet")
+
+    monkeypatch.setattr(ssl, "create_default_context", refuse)
+    result, target = probe(cli, server("healthy").url)
+    assert result.exit_code == 0, result.stderr
+    assert target["verdict"] == "healthy"
+
+
+def test_a_bad_ca_bundle_stops_the_run_before_any_probe(cli, server, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate\n")
+    result = cli("health", "check", server("healthy").url, "--ca-bundle", str(bundle), "-o", "json")
+    assert result.exit_code == 2
+    assert "cannot load CA bundle" in result.stderr and str(bundle) in result.stderr
+    assert not result.stdout

@@ -151,8 +151,23 @@ def test_triage(cli, stack, tmp_path):
     assert TOKEN not in result.stdout + result.stderr
 
 
+def test_dashboard(cli, stack, tmp_path):
+    vm, _ = stack
+    config = _config(tmp_path, vm)
+    wait_for(lambda: _up(cli, config), 60, interval=1, what="scrapes")
+    result = cli("--config", config, "dashboard", "main", "--once", "--since", "5m", "--source", "prometheus",
+                 "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = result.json()
+    assert doc["source"] == "prometheus"
+    shown = {p["key"]: p for p in doc["panels"]}
+    assert shown["request_rate"]["series"], "no request rate through vmauth"
+    assert TOKEN not in result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("command", [("prom", "query", "up"), ("metrics", "check", "--source", "prometheus"),
-                                     ("alerts", "list", "--source", "prometheus")])
+                                     ("alerts", "list", "--source", "prometheus"),
+                                     ("dashboard", "main", "--once", "--source", "prometheus")])
 def test_wrong_token_is_exit_4_naming_the_endpoint(cli, stack, tmp_path, command):
     vm, _ = stack
     config = _config(tmp_path, vm, token="wrong-token-0000000000")

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from aiops.health import wire
+from aiops.core import wire
 from aiops.health.probe import JsonStream, check
 from tests.fakes.aiops_process import check_schema
 from tests.fakes.fleet import Fleet

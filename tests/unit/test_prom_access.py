@@ -87,3 +87,22 @@ def test_every_new_setting_is_declared_once_with_an_env_var():
         for name in ("bearer_token", "bearer_token_file", "username", "password", "headers", "ca_bundle", "insecure"):
             assert f"{service}.{name}" in config.BY_KEY
     assert config.BY_KEY["prometheus.bearer_token"].secret and config.BY_KEY["alertmanager.password"].secret
+
+
+def test_aiohttp_sessions_reuse_aiohttp_s_own_tls_context(tmp_path):
+    import ssl
+
+    from aiops.core.errors import UsageError
+    from aiops.core.http import aiohttp_tls
+    from tests.conftest import require
+
+    assert aiohttp_tls() is True  # aiohttp's verifying context, loaded once at its import
+    assert aiohttp_tls(insecure=True) is False
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate\n")
+    with pytest.raises(UsageError, match="cannot load CA bundle"):
+        aiohttp_tls(str(bad))
+    ca = require("trustme").CA()
+    good = tmp_path / "good.pem"
+    ca.cert_pem.write_to_path(str(good))
+    assert isinstance(aiohttp_tls(str(good)), ssl.SSLContext)

@@ -95,12 +95,12 @@ def measure(targets: list[str], *, metric: str = "process_resident_memory_bytes"
 
     import aiohttp
 
-    from aiops.core.http import ssl_context
+    from aiops.core.http import aiohttp_tls
 
     trend = Trend(metric, noise, [TargetTrend(t) for t in targets])
 
     async def run() -> None:
-        connector = aiohttp.TCPConnector(ssl=ssl_context(ca_bundle, insecure), limit=250)
+        connector = aiohttp.TCPConnector(ssl=aiohttp_tls(ca_bundle, insecure), limit=250)
         async with aiohttp.ClientSession(connector=connector, trust_env=False) as http:
             first = await asyncio.gather(*(_read(http, t.target, metric, timeout) for t in trend.targets))
             until = time.monotonic() + seconds

@@ -1,16 +1,19 @@
-"""The probes' HTTP/1.1: one kept-alive connection per target, responses parsed by llhttp.
+"""aiops's lean HTTP/1.1 for GETs: kept-alive connections, responses parsed by llhttp.
 
-Measured here on 1,000 loopback targets x 4 endpoints, aiohttp's client costs ~0.5 ms of CPU
-per request against ~0.15 ms for bare asyncio doing the same requests: at fleet scale the
-client, not the network, was the limit. This module is the part of a client a probe needs and
-nothing else: ``GET`` on an asyncio protocol (no streams, no per-request session machinery),
-the response framed and parsed by ``httptools`` (Node's llhttp: status line, headers,
-Content-Length, chunked and close-delimited bodies), redirects followed, bodies capped, every
-failure one :class:`~aiops.core.http.FetchError` with a one-line reason.
+Measured on 1,000 loopback targets x 4 endpoints, aiohttp's client costs ~0.5 ms of CPU per
+request against ~0.15 ms for bare asyncio doing the same requests: at fleet scale the client,
+not the network, was the limit. Importing aiohttp also costs a command ~200 ms (half of it two
+TLS contexts it builds at import), more than a dashboard's whole first-frame budget. This module
+is the part of a client that fleet probes and read-only API polling need and nothing else:
+``GET`` on an asyncio protocol (no streams, no per-request session machinery), the response
+framed and parsed by ``httptools`` (Node's llhttp: status line, headers, Content-Length,
+chunked and close-delimited bodies), redirects followed, bodies capped, every failure one
+:class:`~aiops.core.http.FetchError` with a one-line reason.
 
-A connection serves its target's requests one after another; the last one says
+A probe's connection serves its target's requests one after another; the last one says
 ``Connection: close`` so the server closes first and keeps the TIME_WAIT socket, not the
 prober (whose ephemeral ports would otherwise run out over repeated fleet-wide runs).
+:class:`Reader` keeps a few connections to one API server open between polls.
 """
 
 from __future__ import annotations
@@ -52,9 +55,10 @@ class Origin:
     tls: Any = None  # ssl.SSLContext, or False to skip verification
     authority: str = ""  # host[:port] as the Host header and URLs spell it
     authorization: str = field(default="", repr=False)  # Basic, from the URL's user-info
+    headers: bytes = field(default=b"", repr=False)  # more header lines, each ending in CRLF
 
     @classmethod
-    def of(cls, url: str, tls: Any) -> "Origin":
+    def of(cls, url: str, tls: Any, headers: bytes = b"") -> "Origin":
         parts = urlsplit(url)
         https = parts.scheme == "https"
         host = parts.hostname or ""
@@ -68,7 +72,9 @@ class Origin:
 
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
             authorization = "Basic " + base64.b64encode(pair).decode("ascii")
-        return cls(parts.scheme, host, port, tls if https else None, authority, authorization)
+        if b"\nauthorization:" in b"\n" + headers.lower():
+            authorization = ""  # the configured credentials win over the URL's
+        return cls(parts.scheme, host, port, tls if https else None, authority, authorization, headers)
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -89,6 +95,7 @@ class Connection(asyncio.Protocol):
         self._head = b"HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n" % (host, USER_AGENT)
         if origin.authorization:
             self._head += b"Authorization: %s\r\n" % origin.authorization.encode("ascii")
+        self._head += origin.headers
         self._timer: Any = None
         self._parser = httptools.HttpResponseParser(self)
         self._parser_error = httptools.HttpParserError
@@ -313,3 +320,105 @@ def request_path(path: str, query: str) -> str:
 def redirect_target(base: str, location: str) -> str:
     """Where a redirect points, made absolute against the URL that answered it."""
     return urljoin(base, location)
+
+
+def header_lines(headers: dict[str, str]) -> bytes:
+    """``headers`` as request header lines; UsageError for a name or value that would break
+    the request (a line break, or a name that is not a token)."""
+    from aiops.core.errors import UsageError
+
+    out = []
+    for name, value in headers.items():
+        if not name or any(c in name for c in " \t\r\n:") or "\r" in value or "\n" in value:
+            raise UsageError(f"header {name[:40]!r}: names are single words and values one line")
+        out.append(b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1")))
+    return b"".join(out)
+
+
+class Reader:
+    """GETs to one API server over at most ``size`` kept-alive connections, redirects followed:
+    the polling a dashboard does, every refresh, without re-connecting.
+
+    ``tls()`` gives the TLS context the first time an https URL needs it. Use as
+    ``async with Reader(...) as reader: answer = await reader.get(url)``.
+    """
+
+    def __init__(self, *, timeout: float, tls: Any, headers: dict[str, str] | None = None,
+                 max_body: int = 4 * 1024 * 1024, size: int = 8) -> None:
+        self.timeout, self.max_body, self._tls = timeout, max_body, tls
+        self._headers = header_lines(headers or {})
+        self._size = size
+        self._gate: asyncio.Semaphore | None = None
+        self._idle: dict[tuple[str, str, int], list[Connection]] = {}
+        self._resolver = Resolver()
+
+    async def __aenter__(self) -> "Reader":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    async def get(self, url: str) -> Answer:
+        """The answer to ``GET url`` (any status); FetchError when there is none in time."""
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self._size)
+        started = time.perf_counter()
+        async with self._gate:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    return await self._follow(url)
+            except TimeoutError:
+                raise FetchError("timeout", f"timed out after {self.timeout:g}s",
+                                 time.perf_counter() - started) from None
+
+    async def _follow(self, url: str) -> Answer:
+        for _ in range(MAX_REDIRECTS + 1):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise FetchError("transport", f"redirected to an unusable URL: {url[:200]}")
+            origin = Origin.of(url, self._tls() if parts.scheme == "https" else None, self._headers)
+            answer = await self._send(origin, request_path(parts.path or "/", parts.query))
+            if answer.status not in (301, 302, 303, 307, 308) or not answer.location:
+                return answer
+            url = redirect_target(url, answer.location)
+        raise FetchError("transport", "too many redirects (redirect loop)")
+
+    async def _send(self, origin: Origin, path: str) -> Answer:
+        loop = asyncio.get_running_loop()
+        idle = self._idle.setdefault(origin.key, [])
+        while idle:  # a kept connection the server has not closed meanwhile
+            conn = idle.pop()
+            if conn.closed:
+                continue
+            try:
+                answer = await conn.send(path, False, loop.time() + self.timeout, self.timeout)
+            except FetchError as exc:
+                conn.close()
+                if exc.kind == "transport" and exc.status is None:
+                    continue  # closed as we reused it: GET is safe to send again
+                raise
+            except BaseException:
+                conn.close()
+                raise
+            self._keep(conn, idle)
+            return answer
+        conn = await connect(origin, self._resolver, self.max_body)
+        try:
+            answer = await conn.send(path, False, loop.time() + self.timeout, self.timeout)
+        except BaseException:
+            conn.close()
+            raise
+        self._keep(conn, idle)
+        return answer
+
+    def _keep(self, conn: Connection, idle: list[Connection]) -> None:
+        if conn.reusable and len(idle) < self._size:
+            idle.append(conn)
+        else:
+            conn.close()
+
+    def close(self) -> None:
+        for conns in self._idle.values():
+            for conn in conns:
+                conn.close()
+        self._idle.clear()
