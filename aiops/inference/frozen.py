@@ -118,7 +118,7 @@ def freeze_array(x, where: str, dtype=np.float64, copy: bool = True) -> FrozenAr
     arrays nobody else holds).
     """
     base = np.array(x, dtype=dtype, copy=True if copy else None, subok=False)
-    base.flags.writeable = False
+    base.setflags(write=False)
     out = base.view(FrozenArray)
     out._where = where
     return out

@@ -7,6 +7,9 @@ the expected distributions of the updated concentrations. ``modalities`` / ``fac
 restrict an update to some modalities or factors (``None`` or ``"all"``: every one).
 The returned lists hold new arrays for the updated entries and the given arrays,
 unchanged and uncopied, for the others.
+
+The masks are ``np.sign`` of these non-negative arrays: 1.0 where positive, else 0.0,
+the same products as with a boolean mask without its cast to float on every update.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def update_pA(
         out[m] = p = np.array(pA[m])
         # Only the observed outcome's row gains counts: one row update, no one-hot outer.
         row = p[obs[m]]
-        row += evidence[fs] * (np.asarray(A[m])[obs[m]] > 0)
+        row += evidence[fs] * np.sign(np.asarray(A[m])[obs[m]])
     return out
 
 
@@ -60,7 +63,7 @@ def update_pB(
         deps = [f] if B_factor_list is None else B_factor_list[f]
         counts = _outer([np.asarray(qs[f])] + [np.asarray(qs_prev[g]) for g in deps])
         under_a = p[..., a]
-        under_a += lr * counts * (np.asarray(B[f])[..., a] > 0)
+        under_a += lr * counts * np.sign(np.asarray(B[f])[..., a])
     return out
 
 
@@ -72,5 +75,5 @@ def update_pD(pD: list[np.ndarray], qs: list[np.ndarray], lr: float = 1.0, facto
     out = list(pD)
     for f in _which(factors, len(pD)):
         out[f] = p = np.array(pD[f])
-        p += lr * np.asarray(qs[f]) * (p > 0)
+        p += lr * np.asarray(qs[f]) * np.sign(p)
     return out
