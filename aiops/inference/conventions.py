@@ -52,11 +52,11 @@ def log_eps(x: np.ndarray, eps: float) -> np.ndarray:
     return np.log(x + eps)
 
 
-def xlogx(x: np.ndarray, eps: float, out: np.ndarray | None = None) -> np.ndarray:
-    """``x * ln(x + eps)`` elementwise (into ``out`` if given); with ``eps == 0`` uses ``0 ln 0 = 0``."""
+def xlogx(x: np.ndarray, eps: float) -> np.ndarray:
+    """``x * ln(x + eps)`` elementwise; with ``eps == 0`` uses ``0 ln 0 = 0``."""
     if eps > 0:
-        return np.multiply(x, np.log(x + eps), out=out)
-    return np.multiply(x, np.log(np.where(x > 0, x, 1.0)), out=out)
+        return x * np.log(x + eps)
+    return x * np.log(np.where(x > 0, x, 1.0))
 
 
 def softmax(x: np.ndarray, axis: int = 0) -> np.ndarray:

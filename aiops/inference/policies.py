@@ -89,9 +89,10 @@ class _FactorTree:
 class _GroupTerms:
     """What scoring a joint belief over one group's factors needs from A, C and pA.
 
-    Each modality of the group owns a block of columns (its outcomes) in the arrays
-    below. A change to some modalities rewrites only their blocks (:meth:`set_A`,
-    :meth:`set_C`, :meth:`set_pA`); :meth:`finish` then recomputes the group's sums.
+    Each modality of the group owns a block of outcomes (columns of ``a_t``, rows of
+    ``a_ln_a``, ...) in the arrays below. A change to some modalities rewrites only their
+    blocks (:meth:`set_A`, :meth:`set_C`, :meth:`set_pA`); :meth:`finish` then
+    recomputes the group's sums.
     """
 
     def __init__(self, model: GenerativeModel, modalities: list[int], conv: Conventions, joint: bool) -> None:
@@ -107,7 +108,7 @@ class _GroupTerms:
         self.neg_ambiguity = self.a_ext[:, -1]
         # The modalities' A^T side by side (a_ext's, unless it holds their joint outcome).
         self.a_t = np.zeros((states, self.outcomes)) if joint else self.a_ext[:, :-1]
-        self.a_ln_a = None if joint else np.zeros((states, self.outcomes))
+        self.a_ln_a = None if joint else np.zeros((self.outcomes, states))  # A ln A, a row per outcome
         self.ln_c = np.zeros(self.outcomes)  # ln softmax(C), side by side
         self.sparse = states >= 64  # then info_gain skips the outcomes of pruned states: a_nonzero
         self.a_nonzero = np.zeros((states, width), dtype=bool) if self.sparse else None
@@ -116,15 +117,15 @@ class _GroupTerms:
 
     def set_A(self, i: int, a: np.ndarray) -> None:
         """Modality ``i``'s new likelihood array."""
-        a_t = np.asarray(a).reshape(a.shape[0], -1).T
+        a = np.asarray(a).reshape(a.shape[0], -1)  # (O_m, S_joint), contiguous: the fast layout for ufuncs
         cols = self.cols[i]
-        self.a_t[:, cols] = a_t
+        self.a_t[:, cols] = a.T
         if not self.joint_outcomes:
-            xlogx(a_t, self.conv.ambiguity_eps, out=self.a_ln_a[:, cols])
+            self.a_ln_a[cols] = xlogx(a, self.conv.ambiguity_eps)
             if self.sparse:
-                self.a_nonzero[:, cols] = a_t != 0
+                self.a_nonzero[:, cols] = a.T != 0
         if self.novelty is not None:
-            self.novelty[:, cols] = a_t
+            self.novelty[:, cols] = a.T
         self._changed.add("A")
 
     def set_C(self, i: int, ln_c: np.ndarray) -> None:
@@ -160,7 +161,7 @@ class _GroupTerms:
                 if self.sparse:
                     self.a_nonzero[:] = a_out.T != 0
             else:
-                self.a_ln_a.sum(axis=1, out=self.neg_ambiguity)
+                self.a_ln_a.sum(axis=0, out=self.neg_ambiguity)
         self._changed.clear()
 
     def info_gain(self, qx: np.ndarray, eps: float) -> np.ndarray:
