@@ -33,7 +33,7 @@ def sample_action(
     ``stochastic``: a sample from ``softmax(alpha * ln marginal)``.
     """
     # A handful of controls per factor: plain floats beat numpy calls here.
-    flat = (q_pi @ cache.first_actions).tolist()
+    flat = q_pi.dot(cache.first_actions).tolist()
     offs = cache.control_offsets.tolist()
     eps = cache.conv.log_eps
     action = []

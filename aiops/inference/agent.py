@@ -125,7 +125,7 @@ class Agent(AgentOptions, AgentLearning):
         self._conventions, self._info_gain = conventions, info_gain
         m = _expected(model.copy())
         self._model = m.frozen(self._model_changed)
-        self._apart: set[str] = set()
+        self._apart = {"D"}  # arrays that may differ from the expected value of their concentrations
         self.policy_len, self.gamma, self.alpha = policy_len, float(gamma), float(alpha)
         self.action_selection, self.sampling_mode = action_selection, sampling_mode
         self.num_iter, self.dF_tol, self.tau = num_iter, dF_tol, tau
@@ -159,12 +159,11 @@ class Agent(AgentOptions, AgentLearning):
             self._mmp = MMPCache(m, self._conventions)
             self._states = None
         else:
-            # A learning agent rebuilds its state cache every step: skip the per-observation tables.
-            learns = self.learn_A or self.learn_B
-            self._states = StateCache(m, self._conventions, table_limit=0 if learns else TABLE_LIMIT)
+            # An agent learning A changes its likelihoods every step: no per-observation tables.
+            self._states = StateCache(m, self._conventions, table_limit=0 if self.learn_A else TABLE_LIMIT)
 
     def _refresh(self, changes) -> None:
-        """Recompute what depends on changed model fields.
+        """Recompute what depends on changed model fields, and only that.
 
         ``changes`` maps field names to the changed modalities or factors (``None``:
         all); a set of names means all of each.
@@ -172,8 +171,7 @@ class Agent(AgentOptions, AgentLearning):
         if not isinstance(changes, dict):
             changes = dict.fromkeys(changes)
         if "A" in changes or "B" in changes:
-            if self._algo == "MMP" or not self._states.update(self._model, changes):
-                self._compile_states()
+            (self._mmp if self._algo == "MMP" else self._states).update(self._model, changes)
         if "D" in changes and self._states is not None:
             self._states.set_D(self._model.D)
         self._policies.refresh(self._model, changes)
@@ -187,7 +185,7 @@ class Agent(AgentOptions, AgentLearning):
         if name == "pB" and value is not None and self._algo == "MMP" and self.use_param_info_gain:
             raise UsageError("use_param_info_gain with pB is not available with inference_algo='MMP'")
         self._model.commit(name, value)
-        if name in ("A", "B", "pA", "pB"):
+        if name in ("A", "B", "D", "pA", "pB", "pD"):
             self._apart.add(name[-1])  # A may no longer be the expected value of pA
         self._refresh({name})
 
@@ -219,7 +217,7 @@ class Agent(AgentOptions, AgentLearning):
             self.__dict__.update(saved)  # refused (E's length, say): the agent is as it was
             raise
         old.detach()
-        self._apart = set()
+        self._apart = {"D"}
 
     @property
     def policies(self) -> np.ndarray:

@@ -24,11 +24,11 @@ class AgentLearning:
     def _learn_at_perception(self, o: list[int], first: bool) -> None:
         """``learn_A`` every step, ``learn_B`` once an action was taken, ``learn_D`` at the first step."""
         changes: dict = {}
-        if self.learn_A:
+        if self._learn_A_on:
             changes.update(self._learn_A(o))
-        if self.learn_B and self.action is not None:
+        if self._learn_B_on and self.action is not None:
             changes.update(self._learn_B(self.qs_prev))
-        if self.learn_D and first:
+        if self._learn_D_on and first:
             changes.update(self._learn_D(self._qs))
         if changes:
             self._refresh(changes)
@@ -58,11 +58,12 @@ class AgentLearning:
         """
         m = self._model
         p, x = list(getattr(m, "p" + name)), list(getattr(m, name))
-        every = name == "D" or name in self._apart
+        every = name in self._apart
         for i in which:
             p[i] = freeze_array(params[i], f"agent.model.p{name}[{i}]", copy=False)
         for i in range(len(x)) if every else which:
-            x[i] = freeze_array(params[i] / params[i].sum(axis=0), f"agent.model.{name}[{i}]", copy=False)
+            c = np.asarray(params[i])
+            x[i] = freeze_array(c / c.sum(axis=0), f"agent.model.{name}[{i}]", copy=False)
         self._apart.discard(name)
         m.commit("p" + name, FrozenList(p, f"agent.model.p{name}"))
         m.commit(name, FrozenList(x, f"agent.model.{name}"))

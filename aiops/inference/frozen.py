@@ -38,27 +38,31 @@ class FrozenArray(np.ndarray):
     ``numpy.ndarray``.
     """
 
-    _where: str | None = None
+    _where: str | None = None  # set by freeze_array (a view finds it on its base)
 
-    def __array_finalize__(self, obj) -> None:
-        self._where = getattr(obj, "_where", None)
+    def _name(self) -> str | None:
+        """What this array is (``agent.model.C[0]``), for error messages."""
+        array = self
+        while array._where is None and isinstance(array.base, FrozenArray):
+            array = array.base
+        return array._where
 
     def __setitem__(self, key, value) -> None:
         if not self.flags.writeable:
-            raise _read_only(self._where)
+            raise _read_only(self._name())
         super().__setitem__(key, value)
 
     def fill(self, value) -> None:
         """Refused on a frozen array (see :class:`ReadOnlyModelError`)."""
         if not self.flags.writeable:
-            raise _read_only(self._where)
+            raise _read_only(self._name())
         super().fill(value)
 
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
         if out is not None:
             for o in out:
                 if isinstance(o, FrozenArray) and not o.flags.writeable:
-                    raise _read_only(o._where)
+                    raise _read_only(o._name())
             kwargs["out"] = tuple(np.asarray(o) if isinstance(o, FrozenArray) else o for o in out)
         plain = tuple(np.asarray(x) if isinstance(x, FrozenArray) else x for x in inputs)
         return getattr(ufunc, method)(*plain, **kwargs)
@@ -118,7 +122,7 @@ def freeze_array(x, where: str, dtype=np.float64, copy: bool = True) -> FrozenAr
     arrays nobody else holds).
     """
     base = np.array(x, dtype=dtype, copy=True if copy else None, subok=False)
-    base.flags.writeable = False
+    base.setflags(write=False)
     out = base.view(FrozenArray)
     out._where = where
     return out

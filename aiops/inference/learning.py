@@ -7,6 +7,9 @@ the expected distributions of the updated concentrations. ``modalities`` / ``fac
 restrict an update to some modalities or factors (``None`` or ``"all"``: every one).
 The returned lists hold new arrays for the updated entries and the given arrays,
 unchanged and uncopied, for the others.
+
+The masks are ``np.sign`` of these non-negative arrays: 1.0 where positive, else 0.0,
+the same products as with a boolean mask without its cast to float on every update.
 """
 
 from __future__ import annotations
@@ -32,11 +35,15 @@ def update_pA(
 ) -> list[np.ndarray]:
     """Posterior concentrations over A after observing ``obs`` with beliefs ``qs``."""
     out = list(pA)
+    evidence: dict[tuple[int, ...], np.ndarray] = {}  # lr * joint beliefs, per set of factors
     for m in _which(modalities, len(pA)):
+        fs = tuple(A_factor_list[m])
+        if fs not in evidence:
+            evidence[fs] = lr * _outer([np.asarray(qs[f]) for f in fs])
         out[m] = p = np.array(pA[m])
-        joint = _outer([np.asarray(qs[f]) for f in A_factor_list[m]])
         # Only the observed outcome's row gains counts: one row update, no one-hot outer.
-        p[obs[m]] += lr * joint * (np.asarray(A[m])[obs[m]] > 0)
+        row = p[obs[m]]
+        row += evidence[fs] * np.sign(np.asarray(A[m])[obs[m]])
     return out
 
 
@@ -55,7 +62,8 @@ def update_pB(
         a = int(action[f])
         deps = [f] if B_factor_list is None else B_factor_list[f]
         counts = _outer([np.asarray(qs[f])] + [np.asarray(qs_prev[g]) for g in deps])
-        p[..., a] += lr * counts * (np.asarray(B[f])[..., a] > 0)
+        under_a = p[..., a]
+        under_a += lr * counts * np.sign(np.asarray(B[f])[..., a])
     return out
 
 
@@ -66,7 +74,6 @@ def update_pD(pD: list[np.ndarray], qs: list[np.ndarray], lr: float = 1.0, facto
     """
     out = list(pD)
     for f in _which(factors, len(pD)):
-        out[f] = np.array(pD[f])
-        keep = out[f] > 0
-        out[f][keep] += lr * np.asarray(qs[f])[keep]
+        out[f] = p = np.array(pD[f])
+        p += lr * np.asarray(qs[f]) * np.sign(p)
     return out

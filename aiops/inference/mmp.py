@@ -17,7 +17,7 @@ import string
 import numpy as np
 
 from aiops.inference.conventions import Conventions
-from aiops.inference.model import GenerativeModel
+from aiops.inference.model import GenerativeModel, indices
 from aiops.inference.novelty import by_action
 
 GATHER_LIMIT = 20_000  # floats: above this, apply B per distinct action instead of gathering
@@ -33,17 +33,13 @@ class MMPCache:
         self.A = [np.asarray(a) for a in model.A]
         self.A_factor_list = [list(fs) for fs in model.A_factor_list]
         self.B_deps = deps = [list(fs) for fs in model.B_factor_list]
-        # Per factor: (U, S_f, prod S_deps) for past messages.
-        self.B_by_action = [by_action(b) for b in model.B]
         self.children = [[i for i, d in enumerate(deps) if f in d] for f in range(nf)]
+        self.B_full: list[np.ndarray | None] = [None] * nf
+        # Per factor: (U, S_f, prod S_deps) for past messages.
+        self.B_by_action: list[np.ndarray | None] = [None] * nf
         # Future messages through a child that depends on f alone: spm_norm(B[:, :, u].T) per action.
         self.B_back: dict[tuple[int, int], np.ndarray] = {}
-        for f in range(nf):
-            for i in self.children[f]:
-                if deps[i] == [f]:
-                    bt = np.moveaxis(np.asarray(model.B[i]), -1, 0).transpose(0, 2, 1) + 1e-16  # (U, S_f, S_i)
-                    self.B_back[(f, i)] = bt / bt.sum(axis=1, keepdims=True)
-        self.B_full = [np.asarray(b) for b in model.B]
+        self._set_B(model, range(nf))
         # Likelihood terms: single-factor modalities are constant over the iterations.
         self.single = [[m for m, fs in enumerate(self.A_factor_list) if fs == [f]] for f in range(nf)]
         self.multi = [[m for m, fs in enumerate(self.A_factor_list) if f in fs and len(fs) > 1] for f in range(nf)]
@@ -56,6 +52,26 @@ class MMPCache:
                 others = [g for g in fs if g != f]
                 self.lnA_spec[(f, m)] = (dims + "," + ",".join("a" + letters[g] for g in others)
                                          + "->a" + letters[f], others)
+
+    def update(self, model: GenerativeModel, changes: dict) -> None:
+        """Recompute what changed A or B arrays affect, and only that.
+
+        ``changes`` maps ``"A"`` / ``"B"`` to the changed modalities / factors
+        (``None``: all); other keys are ignored.
+        """
+        if "A" in changes:
+            for m in indices(changes["A"], len(model.A)):
+                self.A[m] = np.asarray(model.A[m])
+        if "B" in changes:
+            self._set_B(model, indices(changes["B"], self.nf))
+
+    def _set_B(self, model: GenerativeModel, factors) -> None:
+        for i in factors:
+            self.B_full[i] = b = np.asarray(model.B[i])
+            self.B_by_action[i] = by_action(b)
+            if len(self.B_deps[i]) == 1:
+                bt = np.moveaxis(b, -1, 0).transpose(0, 2, 1) + 1e-16  # (U, S_f, S_i)
+                self.B_back[(self.B_deps[i][0], i)] = bt / bt.sum(axis=1, keepdims=True)
 
 
 def _operator(mats: np.ndarray, actions: np.ndarray):

@@ -316,6 +316,11 @@ def dirichlet_from(arrays: list[np.ndarray], scale: float = 1.0) -> list[np.ndar
     return [np.asarray(a, dtype=np.float64) * scale for a in arrays]
 
 
+def indices(which, count: int) -> list[int]:
+    """The modalities or factors a change names: ``which``, or all ``count`` of them for ``None``."""
+    return list(range(count)) if which is None else list(which)
+
+
 def normalise(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Expected distributions of Dirichlet concentrations (columns divided by their sums)."""
     return [np.asarray(p) / np.asarray(p).sum(axis=0) for p in arrays]

@@ -28,7 +28,7 @@ import numpy as np
 
 from aiops.core.errors import UsageError
 from aiops.inference.conventions import Conventions, softmax, xlogx
-from aiops.inference.model import GenerativeModel
+from aiops.inference.model import GenerativeModel, indices
 from aiops.inference.novelty import b_flat, wnorm
 
 MAX_JOINT_OUTCOMES = 1_000_000
@@ -87,28 +87,82 @@ class _FactorTree:
 
 
 class _GroupTerms:
-    """What scoring a joint belief over one group's factors needs from A, C, pA."""
+    """What scoring a joint belief over one group's factors needs from A, C and pA.
 
-    def __init__(self, model, modalities, conv, joint: bool, novelty: bool, ln_C: list[np.ndarray]) -> None:
-        a = [np.asarray(model.A[m]).reshape(model.A[m].shape[0], -1) for m in modalities]
-        self.utility = sum(am.T @ ln_C[m] for am, m in zip(a, modalities))  # (S_joint,)
-        per_modality = a
-        if joint:
-            a_out = a[0]
-            for am in a[1:]:
-                a_out = (a_out[:, None, :] * am[None, :, :]).reshape(-1, a_out.shape[1])
-            a = [a_out]
-        self.neg_ambiguity = sum(xlogx(am, conv.ambiguity_eps).sum(axis=0) for am in a)
-        a_t = np.concatenate(a).T  # (S_joint, outcomes)
-        # Last column carries sum_o A ln A, so one product gives outcomes and ambiguity.
-        self.a_ext = np.ascontiguousarray(np.concatenate([a_t, self.neg_ambiguity[:, None]], axis=1))
-        self.a_nonzero = a_t != 0
-        self.sparse = a_t.shape[0] >= 64
-        self.novelty = None  # (S_joint, 2 * outcomes): [A | W_A], for pA's information gain
-        if novelty and model.pA is not None:
-            w = [wnorm(model.pA[m]).reshape(model.pA[m].shape[0], -1) for m in modalities]
-            self.outcomes = sum(am.shape[0] for am in per_modality)
-            self.novelty = np.ascontiguousarray(np.concatenate(per_modality + w).T)
+    Each modality of the group owns a block of outcomes (columns of ``a_t``, rows of
+    ``a_ln_a``, ...) in the arrays below. A change to some modalities rewrites only their
+    blocks (:meth:`set_A`, :meth:`set_C`, :meth:`set_pA`); :meth:`finish` then
+    recomputes the group's sums.
+    """
+
+    def __init__(self, model: GenerativeModel, modalities: list[int], conv: Conventions, joint: bool) -> None:
+        self.modalities, self.conv, self.joint_outcomes = list(modalities), conv, joint
+        sizes = [model.A[m].shape[0] for m in self.modalities]
+        ends = np.cumsum(sizes).tolist()
+        self.cols = [slice(e - n, e) for n, e in zip(sizes, ends)]
+        self.outcomes = ends[-1]
+        states = int(np.prod(model.A[self.modalities[0]].shape[1:]))
+        width = int(np.prod(sizes)) if joint else self.outcomes
+        # [A^T | sum_o A ln A]: one product gives the predicted outcomes and the ambiguity.
+        self.a_ext = np.zeros((states, width + 1))
+        self.neg_ambiguity = self.a_ext[:, -1]
+        # The modalities' A^T side by side (a_ext's, unless it holds their joint outcome).
+        self.a_t = np.zeros((states, self.outcomes)) if joint else self.a_ext[:, :-1]
+        self.a_ln_a = None if joint else np.zeros((self.outcomes, states))  # A ln A, a row per outcome
+        self.ln_c = np.zeros(self.outcomes)  # ln softmax(C), side by side
+        self.sparse = states >= 64  # then info_gain skips the outcomes of pruned states: a_nonzero
+        self.a_nonzero = np.zeros((states, width), dtype=bool) if self.sparse else None
+        self.novelty = None  # (S_joint, 2 * outcomes): [A^T | W_A^T], for pA's information gain
+        self._changed: set[str] = set()
+
+    def set_A(self, i: int, a: np.ndarray) -> None:
+        """Modality ``i``'s new likelihood array."""
+        a = np.asarray(a).reshape(a.shape[0], -1)  # (O_m, S_joint), contiguous: the fast layout for ufuncs
+        cols = self.cols[i]
+        self.a_t[:, cols] = a.T
+        if not self.joint_outcomes:
+            self.a_ln_a[cols] = xlogx(a, self.conv.ambiguity_eps)
+            if self.sparse:
+                self.a_nonzero[:, cols] = a.T != 0
+        if self.novelty is not None:
+            self.novelty[:, cols] = a.T
+        self._changed.add("A")
+
+    def set_C(self, i: int, ln_c: np.ndarray) -> None:
+        """Modality ``i``'s new log preferences (``ln softmax(C)``)."""
+        self.ln_c[self.cols[i]] = ln_c
+        self._changed.add("C")
+
+    def set_pA(self, i: int, p: np.ndarray) -> None:
+        """Modality ``i``'s new concentrations (with novelty only)."""
+        cols = self.cols[i]
+        w = wnorm(p).reshape(p.shape[0], -1).T
+        self.novelty[:, self.outcomes + cols.start:self.outcomes + cols.stop] = w
+
+    def start_novelty(self, model: GenerativeModel) -> None:
+        """Compute pA's novelty terms of every modality (when first needed)."""
+        self.novelty = np.empty((self.a_t.shape[0], 2 * self.outcomes))
+        self.novelty[:, :self.outcomes] = self.a_t
+        for i, m in enumerate(self.modalities):
+            self.set_pA(i, model.pA[m])
+
+    def finish(self) -> None:
+        """Recompute the group's sums from the blocks that changed."""
+        if self._changed:
+            self.utility = self.a_t.dot(self.ln_c)
+        if "A" in self._changed:
+            if self.joint_outcomes:
+                a = [self.a_t[:, cols].T for cols in self.cols]
+                a_out = a[0]
+                for am in a[1:]:
+                    a_out = (a_out[:, None, :] * am[None, :, :]).reshape(-1, a_out.shape[1])
+                self.a_ext[:, :-1] = a_out.T
+                self.neg_ambiguity[:] = xlogx(a_out, self.conv.ambiguity_eps).sum(axis=0)
+                if self.sparse:
+                    self.a_nonzero[:] = a_out.T != 0
+            else:
+                self.a_ln_a.sum(axis=0, out=self.neg_ambiguity)
+        self._changed.clear()
 
     def info_gain(self, qx: np.ndarray, eps: float) -> np.ndarray:
         """State information gain per node from pruned joint beliefs ``qx``."""
@@ -118,22 +172,26 @@ class _GroupTerms:
                 # Most states are pruned (sharp beliefs): only their rows and outcomes count.
                 sub = qx[:, cols]
                 outs = np.flatnonzero(self.a_nonzero[cols].any(axis=0))
-                qo = sub @ self.a_ext[np.ix_(cols, outs)]
-                return sub @ self.neg_ambiguity[cols] - np.einsum("ij,ij->i", qo, np.log(qo + eps))
-        qo = qx @ self.a_ext
+                qo = sub.dot(self.a_ext[np.ix_(cols, outs)])
+                return sub.dot(self.neg_ambiguity[cols]) - np.einsum("ij,ij->i", qo, np.log(qo + eps))
+        qo = qx.dot(self.a_ext)
         out = qo[:, :-1]
         return qo[:, -1] - (out * np.log(out + eps)).sum(axis=1)
 
     def score(self, cache: PolicyCache, qx: np.ndarray) -> np.ndarray | None:
-        """Utility, information gain and pA novelty of each node (row of joint beliefs)."""
+        """Utility, information gain and pA novelty of each node (row of joint beliefs).
+
+        (Here and below ``ndarray.dot`` rather than ``@``: the same result, with half the
+        call overhead on arrays this small.)
+        """
         conv = cache.conv
-        score = qx @ self.utility if cache.use_utility else None
+        score = qx.dot(self.utility) if cache.use_utility else None
         if cache.use_info:
             qxm = qx * (qx > conv.prune) if conv.prune > 0 else qx
             info = self.info_gain(qxm, conv.log_eps)
             score = info if score is None else score + info
         if cache.use_param_info_gain and self.novelty is not None:
-            m = qx @ self.novelty
+            m = qx.dot(self.novelty)
             nov = -np.einsum("ij,ij->i", m[:, : self.outcomes], m[:, self.outcomes:])
             score = nov if score is None else score + nov
         return score
@@ -177,11 +235,8 @@ class _GroupPlan:
         self.identity = self.policy_nodes.shape[1] == 1 and np.array_equal(
             self.policy_nodes[:, 0], np.arange(start)
         )
-        self.modalities, self.joint_outcomes = modalities, joint
-
-    def refresh(self, model, conv, novelty: bool, ln_C: list[np.ndarray]) -> None:
-        """Recompute the terms that depend on A, C and pA (after learning, say)."""
-        self.terms = _GroupTerms(model, self.modalities, conv, self.joint_outcomes, novelty, ln_C)
+        self.modalities = modalities
+        self.terms = _GroupTerms(model, modalities, conv, joint)
 
     def joint(self, preds: list[np.ndarray]) -> np.ndarray:
         """Predicted joint beliefs over this group's factors, one row per node."""
@@ -245,10 +300,12 @@ class PolicyCache:
         if joint and np.prod(model.num_obs, dtype=float) > MAX_JOINT_OUTCOMES:
             raise UsageError(f"info_gain='joint' over {model.num_obs} outcomes is too large")
         self.groups = [_GroupPlan(model, fs, ms, self.trees, conv, joint) for fs, ms in groups.items()]
-        self.B_flat = [b_flat(b) for b in model.B]
+        # Modality m is the slots[m][1]-th of group slots[m][0].
+        self.slots = [(g, group.modalities.index(m)) for m in range(len(model.A))
+                      for g, group in enumerate(self.groups) if m in group.modalities]
+        self.B_flat: list[np.ndarray | None] = [None] * len(model.B)
         self.W_flat = None
-        self.ln_C = [None] * len(model.C)
-        self.refresh(model, {"C": None, "pB": None})
+        self.refresh(model, dict.fromkeys(("A", "B", "C", "pA", "pB")))
         # First-step actions, one-hot over all factors' controls: q_pi @ this = action marginals.
         self.control_offsets = np.concatenate([[0], np.cumsum(nc)]).astype(int)
         first = policies[:, 0, :] + self.control_offsets[:-1]
@@ -276,7 +333,7 @@ class PolicyCache:
         self._novelty = bool(value)
 
     def refresh(self, model: GenerativeModel, changes) -> None:
-        """Recompute what depends on changed model arrays.
+        """Recompute what depends on changed model arrays, and only that.
 
         ``changes`` maps field names (A, B, C, E, pA, pB) to the changed modalities or
         factors (``None``: all); a set of names means all of each.
@@ -285,27 +342,52 @@ class PolicyCache:
             changes = dict.fromkeys(changes)
         self._model = model
         if "B" in changes:
-            for f in _indices(changes["B"], len(model.B)):
+            for f in indices(changes["B"], len(model.B)):
                 # (prod S_deps, U*S): ``q @ B_flat`` = predictions under every action at once.
                 self.B_flat[f] = b_flat(model.B[f])
         if "pB" in changes:
-            self.W_flat = [b_flat(wnorm(p)) for p in model.pB] if self._novelty and model.pB is not None else None
-        mods = set()
-        for key in ("A", "C", "pA"):
-            if key in changes:
-                mods |= set(_indices(changes[key], len(model.A)))
+            self._refresh_W(model, changes["pB"])
+        touched = set()
         if "C" in changes:
-            for m in _indices(changes["C"], len(model.C)):
-                self.ln_C[m] = np.log(softmax(np.asarray(model.C[m])) + self.conv.log_eps)
-        for g in self.groups:
-            if mods & set(g.modalities):
-                g.refresh(model, self.conv, self._novelty, self.ln_C)
+            for m in indices(changes["C"], len(model.C)):
+                g, i = self.slots[m]
+                self.groups[g].terms.set_C(i, np.log(softmax(np.asarray(model.C[m])) + self.conv.log_eps))
+                touched.add(g)
+        if "A" in changes:
+            for m in indices(changes["A"], len(model.A)):
+                g, i = self.slots[m]
+                self.groups[g].terms.set_A(i, model.A[m])
+                touched.add(g)
+        if "pA" in changes:
+            self._refresh_pA(model, changes["pA"])
+        for g in touched:
+            self.groups[g].terms.finish()
         if "E" in changes:
             self.set_E(model.E)
 
+    def _refresh_pA(self, model: GenerativeModel, modalities) -> None:
+        """pA's novelty terms for the changed ``modalities``, with novelty only."""
+        if not self._novelty or model.pA is None:
+            for g in self.groups:
+                g.terms.novelty = None  # computed in whole when needed again
+            return
+        for m in indices(modalities, len(model.A)):
+            g, i = self.slots[m]
+            if self.groups[g].terms.novelty is not None:
+                self.groups[g].terms.set_pA(i, model.pA[m])
+        for g in self.groups:
+            if g.terms.novelty is None:
+                g.terms.start_novelty(model)
 
-def _indices(which, count: int) -> list[int]:
-    return list(range(count)) if which is None else list(which)
+    def _refresh_W(self, model: GenerativeModel, factors) -> None:
+        """pB's ``W`` (as :attr:`B_flat`) for the changed ``factors``, with novelty only."""
+        if not self._novelty or model.pB is None:
+            self.W_flat = None
+            return
+        if self.W_flat is None:
+            self.W_flat, factors = [None] * len(model.pB), None
+        for f in indices(factors, len(model.pB)):
+            self.W_flat[f] = b_flat(wnorm(model.pB[f]))
 
 
 def _predict_simple(cache: PolicyCache, qs: list[np.ndarray], novelty: list | None) -> list[np.ndarray]:
@@ -316,11 +398,11 @@ def _predict_simple(cache: PolicyCache, qs: list[np.ndarray], novelty: list | No
         x = q[None, :]
         steps = []
         for t, sel in enumerate(tree.select):
-            nxt = (x @ b).reshape(-1, s)
+            nxt = x.dot(b).reshape(-1, s)
             if sel is not None:
                 nxt = nxt[sel]
             if w_flat is not None:
-                z = (x @ w_flat[f]).reshape(-1, s)
+                z = x.dot(w_flat[f]).reshape(-1, s)
                 if sel is not None:
                     z = z[sel]
                 novelty.append((f, t, -np.einsum("ij,ij->i", nxt, z)))
@@ -342,9 +424,9 @@ def _predict_interacting(cache: PolicyCache, qs: list[np.ndarray], novelty: list
                 x = prev[d][idx]
                 joint = (joint[:, :, None] * x[:, None, :]).reshape(len(idx), -1)
             s = qs[f].shape[0]
-            pred = (joint @ cache.B_flat[f]).reshape(-1, s)[select]
+            pred = joint.dot(cache.B_flat[f]).reshape(-1, s)[select]
             if novelty is not None and cache.W_flat is not None:
-                z = (joint @ cache.W_flat[f]).reshape(-1, s)[select]
+                z = joint.dot(cache.W_flat[f]).reshape(-1, s)[select]
                 novelty.append((f, t, -np.einsum("ij,ij->i", pred, z)))
             cur.append(pred)
         for f, x in enumerate(cur):

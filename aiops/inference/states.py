@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aiops.inference.conventions import Conventions
-from aiops.inference.model import GenerativeModel
+from aiops.inference.model import GenerativeModel, indices
 from aiops.inference.novelty import by_action
 
 TABLE_LIMIT = 250_000  # floats per precomputed table (2 MB)
@@ -62,9 +62,20 @@ class _Group:
         """Summed log-likelihood of the observed outcomes, flat over the group's states."""
         return self.log_a[obs[self.modalities] + self.row_offsets].sum(axis=0)
 
+    def set_likelihood(self, i: int, a: np.ndarray, eps: float) -> None:
+        """Recompute the rows of the group's ``i``-th modality: ``ln(a + eps)``."""
+        start = int(self.row_offsets[i])
+        rows = self.log_a[start:start + a.shape[0]]
+        np.log(np.asarray(a).reshape(rows.shape) + eps, out=rows)
+
 
 class StateCache:
-    """Everything about a model that state inference needs, precomputed once."""
+    """Everything about a model that state inference needs, precomputed once.
+
+    :meth:`update` recomputes what changed arrays affect (only the changed modalities'
+    log-likelihood rows, factors' transition matrices). ``table_limit`` bounds the
+    per-observation tables (0: none).
+    """
 
     def __init__(self, model: GenerativeModel, conv: Conventions, table_limit: int = TABLE_LIMIT) -> None:
         ns = model.num_states
@@ -79,8 +90,6 @@ class StateCache:
         self.log_q_uniform = np.log(self.q_uniform + self.eps)
         self.neg_entropy_uniform = float(self.q_uniform @ self.log_q_uniform)
         self.log_D = np.log(np.concatenate([np.asarray(d) for d in model.D]) + self.eps)
-        # Per factor (U, S_f, prod S_g for g in B_factor_list[f]): one matrix per action.
-        self.B_by_action = [by_action(b) for b in model.B]
         self.B_deps = [list(fs) for fs in model.B_factor_list]
         self.interacting = model.interacting
         self.iterate = len(ns) > 1
@@ -90,82 +99,101 @@ class StateCache:
         for m, fs in enumerate(model.A_factor_list):
             groups.setdefault(tuple(fs), []).append(m)
         self.groups = [self._group(model, fs, ms) for fs, ms in groups.items()]
+        # Modality m is the slots[m][1]-th of group slots[m][0].
+        self.slots = [None] * len(model.A)
+        for g, group in enumerate(self.groups):
+            for i, m in enumerate(group.modalities.tolist()):
+                self.slots[m] = (g, i)
         self.high = [g for g in self.groups if len(g.factors) > 2]
+        self.single = any(len(g.factors) == 1 for g in self.groups)
         self.pairwise = any(len(g.factors) == 2 for g in self.groups)
-        self._tabulate(model, table_limit)
+        self.table_limit = table_limit
+        self._tabulate(model)
         nc = model.num_controls
-        self.block_B = None
-        if self.iterate and not self.interacting and np.prod(nc) * n * n <= table_limit:
+        self.block_B = None  # one block-diagonal transition matrix per joint action (learning B patches it)
+        if self.iterate and not self.interacting and np.prod(nc) * n * n <= TABLE_LIMIT:
             self.action_strides = _strides(nc)
-            self.block_B = np.zeros((int(np.prod(nc)), n, n))
-            for i, combo in enumerate(itertools.product(*[range(u) for u in nc])):
-                for f, (sl, u) in enumerate(zip(self.slices, combo)):
-                    self.block_B[i, sl, sl] = model.B[f][:, :, u]
+            self.action_combos = np.array(list(itertools.product(*[range(u) for u in nc])), dtype=int)
+            self.block_B = np.zeros((len(self.action_combos), n, n))
+        # Per factor (U, S_f, prod S_g for g in B_factor_list[f]): one matrix per action.
+        self.B_by_action: list[np.ndarray | None] = [None] * len(ns)
+        self._set_B(model, range(len(ns)))
 
     def _group(self, model, fs, ms) -> _Group:
-        log_a = np.concatenate([np.log(np.asarray(model.A[m]) + self.eps).reshape(model.A[m].shape[0], -1) for m in ms])
-        rows = np.concatenate([[0], np.cumsum([model.A[m].shape[0] for m in ms])[:-1]]).astype(int)
+        sizes = [model.A[m].shape[0] for m in ms]
+        rows = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
         letters = string.ascii_letters[: len(fs)]
         einsums = [letters + "," + ",".join(c for c in letters if c != k) + "->" + k for k in letters]
         shape = tuple(self.num_states[f] for f in fs)
-        return _Group(tuple(fs), np.array(ms, dtype=int), rows, log_a, shape, einsums)
+        group = _Group(tuple(fs), np.array(ms, dtype=int), rows, np.empty((sum(sizes), int(np.prod(shape)))),
+                       shape, einsums)
+        for i, m in enumerate(ms):
+            group.set_likelihood(i, model.A[m], self.eps)
+        return group
 
-    def _tabulate(self, model, limit) -> None:
+    def _set_B(self, model: GenerativeModel, factors) -> None:
+        """Recompute the transition matrices of ``factors`` (and their blocks of ``block_B``)."""
+        for f in factors:
+            self.B_by_action[f] = by_action(model.B[f])
+            if self.block_B is not None:
+                sl = self.slices[f]
+                self.block_B[:, sl, sl] = self.B_by_action[f][self.action_combos[:, f]]
+
+    def _tabulate(self, model) -> None:
         """Per-observation static vector and pairwise matrix, if the tables are small."""
         num_obs = model.num_obs
         combos = int(np.prod(num_obs, dtype=float))
         per = self.size * (1 + (self.size if self.pairwise else 0))
         self.obs_strides = _strides(num_obs)
         self.static_table = self.pair_table = None
-        if combos * per > limit:
+        if combos * per > self.table_limit:
             return
         self.static_table = np.zeros((combos, self.size))
         if self.pairwise:
             self.pair_table = np.zeros((combos, self.size, self.size))
         for i, obs in enumerate(itertools.product(*[range(o) for o in num_obs])):
             static, pair = self.observation_terms(np.array(obs))
-            self.static_table[i] = static
+            if static is not None:
+                self.static_table[i] = static
             if pair is not None:
                 self.pair_table[i] = pair
 
-    def update(self, model: GenerativeModel, changes: dict) -> bool:
-        """Recompute what changed A or B arrays affect; False if a full rebuild is needed.
+    def update(self, model: GenerativeModel, changes: dict) -> None:
+        """Recompute what changed A or B arrays affect, and only that.
 
         ``changes`` maps ``"A"`` / ``"B"`` to the changed modalities / factors
-        (``None``: all). The per-observation tables cannot be patched.
+        (``None``: all); other keys are ignored. The per-observation tables, if any,
+        are tabulated again.
         """
-        if self.static_table is not None and "A" in changes:
-            return False
         if "A" in changes:
-            mods = set(range(len(model.A)) if changes["A"] is None else changes["A"])
-            self.groups = [self._group(model, g.factors, list(g.modalities)) if mods & set(g.modalities.tolist())
-                           else g for g in self.groups]
-            self.high = [g for g in self.groups if len(g.factors) > 2]
+            for m in indices(changes["A"], len(model.A)):
+                g, i = self.slots[m]
+                self.groups[g].set_likelihood(i, model.A[m], self.eps)
+            if self.static_table is not None:
+                self._tabulate(model)
         if "B" in changes:
-            for f in range(len(model.B)) if changes["B"] is None else changes["B"]:
-                self.B_by_action[f] = by_action(model.B[f])
-            if self.block_B is not None:
-                for i, combo in enumerate(itertools.product(*[range(u) for u in model.num_controls])):
-                    for f, (sl, u) in enumerate(zip(self.slices, combo)):
-                        self.block_B[i, sl, sl] = self.B_by_action[f][u]
-        return True
+            self._set_B(model, indices(changes["B"], len(model.B)))
 
     def set_D(self, D: list[np.ndarray]) -> None:
         """A new prior over initial states (nothing else depends on D)."""
         self.log_D = np.log(np.concatenate([np.asarray(d) for d in D]) + self.eps)
 
     def observation_terms(self, obs: np.ndarray):
-        """Expected-log-likelihood terms of one observation: constant vector, pair matrix."""
-        static = np.zeros(self.size)
+        """Expected-log-likelihood terms of one observation: constant vector, pair matrix.
+
+        Either is ``None`` when no modality depends on one factor (two factors). Groups
+        have distinct factor sets, so each block is one group's alone.
+        """
+        static = np.zeros(self.size) if self.single else None
         pair = np.zeros((self.size, self.size)) if self.pairwise else None
         for g in self.groups:
             if len(g.factors) == 1:
-                static[self.slices[g.factors[0]]] += g.log_likelihood(obs)
+                static[self.slices[g.factors[0]]] = g.log_likelihood(obs)
             elif len(g.factors) == 2:
                 ll = g.log_likelihood(obs).reshape(g.shape)
                 sa, sb = self.slices[g.factors[0]], self.slices[g.factors[1]]
-                pair[sa, sb] += ll
-                pair[sb, sa] += ll.T
+                pair[sa, sb] = ll
+                pair[sb, sa] = ll.T
         return static, pair
 
     def empirical_prior(self, q: np.ndarray, action: list[int] | None) -> np.ndarray:
@@ -173,16 +201,16 @@ class StateCache:
         if action is None:
             return self.log_D
         if not self.iterate:
-            return np.log(self.B_by_action[0][action[0]] @ q + self.eps)
+            return np.log(self.B_by_action[0][action[0]].dot(q) + self.eps)
         if self.interacting:
             qs = [q[sl] for sl in self.slices]
-            pred = [bu[a] @ outer_flat([qs[g] for g in deps])
+            pred = [bu[a].dot(outer_flat([qs[g] for g in deps]))
                     for bu, a, deps in zip(self.B_by_action, action, self.B_deps)]
             return np.log(np.concatenate(pred) + self.eps)
         if self.block_B is not None:
             idx = sum(a * s for a, s in zip(action, self.action_strides))
-            return np.log(self.block_B[idx] @ q + self.eps)
-        pred = np.concatenate([bu[a] @ q[sl] for bu, a, sl in zip(self.B_by_action, action, self.slices)])
+            return np.log(self.block_B[idx].dot(q) + self.eps)
+        pred = np.concatenate([bu[a].dot(q[sl]) for bu, a, sl in zip(self.B_by_action, action, self.slices)])
         return np.log(pred + self.eps)
 
 
@@ -206,7 +234,7 @@ def infer_states(
         pair = cache.pair_table[k] if cache.pairwise else None
     else:
         static, pair = cache.observation_terms(np.asarray(obs))
-        static += log_prior
+        static = log_prior if static is None else static + log_prior
     if not cache.iterate:
         q = _softmax(cache, static)
         logq = np.log(q + cache.eps)
@@ -218,24 +246,25 @@ def infer_states(
         pair = np.zeros((cache.size, cache.size))
     if cache.per_factor_max:
         return _fixed_point_general(cache, static, log_prior, pair, [], num_iter, dF_tol)
-    # The loop below is the hot path: a few small array operations per iteration.
+    # The loop below is the hot path: a few small array operations per iteration (on arrays
+    # this small, ndarray.dot costs half of what the @ operator does, with the same result).
     eps, seg = cache.eps, cache.segment_sum
     q = cache.q_uniform
     logq = cache.log_q_uniform
-    prev = vfe = cache.neg_entropy_uniform - float(q @ log_prior)  # pymdp's start: no accuracy term
-    lin = pair @ q
+    prev = vfe = cache.neg_entropy_uniform - float(q.dot(log_prior))  # pymdp's start: no accuracy term
+    lin = pair.dot(q)
     d_f, it = 1.0, 0
     while it < num_iter and d_f >= dF_tol:
         e = np.exp(static + lin)  # <= 0 and >= ln(eps) per term: no overflow, no total underflow
-        q = e / (seg @ e)
-        lin = pair @ q
+        q = e / seg.dot(e)
+        lin = pair.dot(q)
         logq = np.log(q + eps)
-        # F = E_q[ln q - ln prior - ln p(o|s)]; q @ lin counts each pairwise term twice.
-        vfe = float(q @ logq) - float(q @ static) - 0.5 * float(q @ lin)
+        # F = E_q[ln q - ln prior - ln p(o|s)]; q . lin counts each pairwise term twice.
+        vfe = float(q.dot(logq)) - float(q.dot(static)) - 0.5 * float(q.dot(lin))
         d_f = abs(prev - vfe)
         prev = vfe
         it += 1
-    return StatePosterior(q, vfe, -float(q @ logq), it)
+    return StatePosterior(q, vfe, -float(q.dot(logq)), it)
 
 
 def _fixed_point_general(cache, static, log_prior, pair, high, num_iter, dF_tol) -> StatePosterior:
