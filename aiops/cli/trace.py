@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Annotated, Optional
 
@@ -31,14 +32,14 @@ def _source(backend, url, file, timeout):
 
 def _logs(log_file, needed: bool):
     """The log store (files with --log-file, else the logs.* settings); None when not configured."""
+    if not log_file and not needed:
+        return None  # a trace ID without --logs: the log store (and its imports) is not needed
     from aiops.core.errors import ConfigError
     from aiops.logs import open_backend
 
     cfg = get_state().config()
     if log_file:
         return open_backend(cfg, file=log_file)
-    if not needed:
-        return None
     try:
         return open_backend(cfg)
     except ConfigError:
@@ -75,19 +76,20 @@ def show(
     start, end = parse_window(since, until, default_since="24h")
     source = _source(backend, url, file, timeout)
     logs = _logs(log_file, needed=with_logs or trace_id_arg(ident) is None)
-    view = show_trace(source, ident, logs=logs, with_logs=with_logs, start=start, end=end)
-    for warning in view.warnings:
-        output.warn(warning)
-    _report_skipped(view.skipped)
-    if output.output_format() == "json":
-        output.write_json(view.to_dict())
-        sys.stdout.flush()
-        return
-    from aiops.cli.trace_render import waterfall
+    with _bulk():
+        view = show_trace(source, ident, logs=logs, with_logs=with_logs, start=start, end=end)
+        for warning in view.warnings:
+            output.warn(warning)
+        _report_skipped(view.skipped)
+        if output.output_format() == "json":
+            output.write_json(view.to_dict())
+            sys.stdout.flush()
+            return
+        from aiops.cli.trace_render import waterfall
 
-    console = output.stdout()
-    console.file.write(waterfall(view, console))
-    console.file.flush()
+        console = output.stdout()
+        console.file.write(waterfall(view, console))
+        console.file.flush()
 
 
 @app.command(short_help="Recent traces, slowest first, with their dominant span.")
@@ -124,6 +126,23 @@ def search(
     _report_skipped(report.skipped)
     if not report.traces:
         output.info(f"no trace in {report.source} matches")
+
+
+@contextlib.contextmanager
+def _bulk():
+    """Python's cycle collector paused while a trace is read and drawn: a big trace is some
+    hundred thousand objects that live until the command ends, which the collector would walk
+    again and again for nothing (a tenth of the time of a 10,000-span waterfall). Reference
+    counting still frees everything that is dropped."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _report_skipped(skipped) -> None:

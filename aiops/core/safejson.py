@@ -30,13 +30,13 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """True when lists and objects nest more than ``limit`` levels (no recursion)."""
     if not isinstance(value, (list, dict)):
         return False
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
+    level, depth = [value], 1
+    while level:  # one nesting level at a time: a comprehension per level, not a call per node
         if depth > limit:
             return True
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (list, dict)))
+        level = [c for item in level for c in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(c, (list, dict))]
+        depth += 1
     return False
 
 

@@ -335,7 +335,7 @@ class LabService:
             self.metrics.request_queue.dec()
         result = phases.result
         seconds = time.perf_counter() - start
-        self.tracing.inference(phases, model=self.config.model, model_id=self.model_id)
+        self.tracing.inference(phases, model=self.config.model)
         self._observe(seconds, result)
         event(log_core, logging.INFO, "Inference completed successfully", correlation_id=correlation_id,
               user_id=user_id, duration_ms=seconds * 1000, **progress, path="/infer", status=200,

@@ -1,16 +1,18 @@
 """OpenTelemetry tracing for the lab: a server span per request, a span per inference phase.
 
     POST /infer                 server span (:class:`ServerSpans`): W3C traceparent continued;
-    |                           http.*, correlation_id, and for /infer ai.model, ai.model_id,
-    |                           ai.policy_count, ai.iterations, ai.free_energy, ai.entropy, ai.action
+    |                           http.*, correlation_id, and for /infer ai.model, ai.policy_count,
+    |                           ai.iterations, ai.free_energy, ai.entropy, ai.action
     |- state inference          (ai.learning when the agent learned here)
     |- policy evaluation        (lab.fault when the slow-inference fault slowed it)
     `- action selection
 
 Spans go to OTLP/HTTP (``--otlp-endpoint`` or the standard ``OTEL_EXPORTER_OTLP_*``
 variables) and/or to OTLP JSON lines in a file (``--trace-file``), through batch processors
-that :meth:`LabTracing.shutdown` flushes when the lab stops. With tracing off the service
-holds :data:`NO_TRACING`, whose hooks do nothing, and opentelemetry is never imported.
+that :meth:`LabTracing.shutdown` flushes when the lab stops. What is the same for every span of
+the process (service, version, instance, ``ai.model_id``) is on the resource, encoded once per
+export. With tracing off the service holds :data:`NO_TRACING`, whose hooks do nothing, and
+opentelemetry is never imported.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ from aiops.core.errors import UsageError
 SERVICE_NAME = "active-inference-sim-lab"
 UNTRACED = "/metrics,/live,/ready"  # probe and scrape traffic: many requests, nothing to explain
 QUEUE = 65536  # spans held for export; a full queue drops, so it is sized for bursts
+# Spans per export. The export thread encodes a batch in Python, holding the GIL; the event
+# loop and the inference worker, each time they want it back (after every socket call, at
+# every hand-over), wait until the holder blocks or the switch interval (5 ms) runs out. The
+# SDK's default, 512 spans, takes some 20 ms to encode, and /infer's p95 at 200 requests/s
+# grew several-fold; 64 take 2-3 ms, for one HTTP request per 16 /infer instead of per 100
+# or more (some 60 µs more CPU per /infer). benchmarks/bench_tracing.py measures both.
+BATCH = 64
 OTLP_ENV = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
 
@@ -73,7 +82,7 @@ class NoTracing:
     def annotate(self, correlation_id: str) -> None:
         """Put the request's correlation ID on its server span."""
 
-    def inference(self, phases: Any, *, model: str, model_id: str) -> None:
+    def inference(self, phases: Any, *, model: str) -> None:
         """Record one step's phases (:class:`aiops.lab.phases.Phases`) as spans."""
 
     def failed(self, error: BaseException) -> None:
@@ -123,11 +132,11 @@ class LabTracing(NoTracing):
         if span.is_recording():
             span.set_attribute("correlation_id", correlation_id)
 
-    def inference(self, phases: Any, *, model: str, model_id: str) -> None:
+    def inference(self, phases: Any, *, model: str) -> None:
         server = self._trace.get_current_span()
         if not server.is_recording():
             return  # not sampled: no phase spans either
-        server.set_attributes({"ai.model": model, "ai.model_id": model_id, "ai.policy_count": phases.policies,
+        server.set_attributes({"ai.model": model, "ai.policy_count": phases.policies,
                                "ai.iterations": int(phases.iterations), "ai.free_energy": float(phases.free_energy),
                                "ai.entropy": float(phases.entropy), "ai.action": [int(a) for a in phases.result.action]})
         # The phases carry no attributes of their own (the request's are on the server span):
@@ -261,4 +270,6 @@ def _batch(exporter: Any, environ: Mapping[str, str]) -> Any:
         kwargs["max_queue_size"] = QUEUE
     if not environ.get("OTEL_BSP_SCHEDULE_DELAY"):
         kwargs["schedule_delay_millis"] = 500  # `aiops trace show` finds a request half a second later
+    if not environ.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"):
+        kwargs["max_export_batch_size"] = BATCH
     return BatchSpanProcessor(exporter, **kwargs)

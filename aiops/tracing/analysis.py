@@ -17,7 +17,7 @@ from aiops.tracing.model import Skipped, Span, iso_ns
 SCHEMA = "aiops.trace/v1"
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """A span's place in the waterfall: depth, offset from the trace start, self time."""
 
@@ -149,10 +149,14 @@ def build(trace_id: str, spans: list[Span], source: str, skipped: Skipped | None
             if span.span_id in seen:
                 continue
             seen.add(span.span_id)
-            kids = children.get(span.span_id, [])
-            rows.append(Row(span, depth, span.start_ns - start, _self_time(span, kids), last=last, guides=guides))
+            kids = children.get(span.span_id)
+            if not kids:  # a leaf (most spans): its own time is all of it
+                rows.append(Row(span, depth, span.start_ns - start, span.duration_ns, False, last, guides))
+                continue
+            rows.append(Row(span, depth, span.start_ns - start, _self_time(span, kids), False, last, guides))
             inner = guides + (not last,) if depth else guides
-            stack.extend((k, depth + 1, inner, i == len(kids) - 1) for i, k in reversed(list(enumerate(kids))))
+            final = len(kids) - 1
+            stack += [(k, depth + 1, inner, i == final) for i, k in enumerate(kids)][::-1]
         # spans in a parent cycle (A under B under A) hang from the top level too
         tops = sorted((s for s in unique.values() if s.span_id not in seen), key=lambda s: (s.start_ns, s.span_id))[:1]
         if not tops:

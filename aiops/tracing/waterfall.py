@@ -43,17 +43,30 @@ def _tree(row: Row) -> str:
 
 
 def lines(view: TraceView, width: int = 80) -> list[Line]:
-    """The waterfall: a header, one line per span (log lines interleaved by time), the summary."""
+    """The waterfall: a header, one line per span (log lines interleaved by time), the summary.
+
+    Linear in the spans, each span's texts made once: a trace can have ten thousand of them.
+    """
     width = max(60, width)
     total = max(1, view.duration_ns)
-    off_w = max(OFFSET_W, *(len(_offset(r.offset_ns)) for r in view.rows))
-    dur_w = max(DURATION_W, *(len(seconds(r.span.duration_ns)) for r in view.rows))
+    rows = view.rows
+    trees: dict[tuple, str] = {}  # a tree prefix depends only on the depth, guides and last child
+    names, offsets, durations = [], [], []
+    for r in rows:
+        key = (r.depth, r.guides, r.last)
+        tree = trees.get(key)
+        if tree is None:
+            tree = trees[key] = _tree(r)
+        names.append(tree + clean(r.span.name))
+        offsets.append(_offset(r.offset_ns))
+        durations.append(seconds(r.span.duration_ns))
+    off_w = max(OFFSET_W, *map(len, offsets))
+    dur_w = max(DURATION_W, *map(len, durations))
     fixed = 2 + 1 + off_w + 1 + dur_w + 2  # marker, offset, duration, gap
-    name_w = max(1, min(max(len(_tree(r)) + len(r.span.name) for r in view.rows), max(20, (width - fixed) // 2),
-                        width - fixed - MIN_BAR))
+    name_w = max(1, min(max(map(len, names)), max(20, (width - fixed) // 2), width - fixed - MIN_BAR))
     bar_w = max(MIN_BAR, width - name_w - fixed)
-    head = (f"trace {view.trace_id}: {len(view.rows)} spans, {seconds(view.duration_ns)}, "
-            f"{', '.join(sorted({r.span.service for r in view.rows}))}")
+    head = (f"trace {view.trace_id}: {len(rows)} spans, {seconds(view.duration_ns)}, "
+            f"{', '.join(sorted({r.span.service for r in rows}))}")
     out: list[Line] = [[(fit(clean(head), width), "bold")]]
     if view.correlation_id:
         out.append([(fit(clean(f"correlation ID {view.correlation_id}"), width), "")])
@@ -62,26 +75,26 @@ def lines(view: TraceView, width: int = 80) -> list[Line]:
     out.append([(header[:width], "dim")])
     logs = sorted(view.logs or [], key=lambda e: e.time)
     pending = 0
-    for row in view.rows:
+    for row, name, offset, duration in zip(rows, names, offsets, durations):
         while pending < len(logs) and logs[pending].time.timestamp() * 1e9 < row.span.start_ns:
             out.append(_log_line(logs[pending], view, width))
             pending += 1
-        out.append(_span_line(row, name_w, bar_w, total, off_w, dur_w))
+        out.append(_span_line(row, fit(name, name_w).ljust(name_w), f" {offset:>{off_w}} {duration:>{dur_w}}  ",
+                              bar_w, total))
     out += [_log_line(entry, view, width) for entry in logs[pending:]]
     out.append([(fit(clean(view.summary()), width), "bold red" if view.errors else "bold")])
     return out
 
 
-def _span_line(row: Row, name_w: int, bar_w: int, total: int, off_w: int, dur_w: int) -> Line:
+def _span_line(row: Row, name: str, times: str, bar_w: int, total: int) -> Line:
     span = row.span
     left = min(int(row.offset_ns / total * bar_w), bar_w - 1)
     length = min(max(1, round(span.duration_ns / total * bar_w)), bar_w - left)
-    return [(("*" if row.critical else " ") + ("!" if span.error else " "), "bold red" if span.error else "bold yellow"),
-            (fit(_tree(row) + clean(span.name), name_w).ljust(name_w),
-             "bold red" if span.error else ("bold" if row.critical else "")),
-            (f" {_offset(row.offset_ns):>{off_w}} {seconds(span.duration_ns):>{dur_w}}  ", "cyan"),
-            (" " * left, ""),
-            ("█" * length, "red" if span.error else ("yellow" if row.critical else "blue"))]
+    if span.error:
+        return [(("*" if row.critical else " ") + "!", "bold red"), (name, "bold red"), (times, "cyan"),
+                (" " * left, ""), ("█" * length, "red")]
+    return [("* " if row.critical else "  ", "bold yellow"), (name, "bold" if row.critical else ""), (times, "cyan"),
+            (" " * left, ""), ("█" * length, "yellow" if row.critical else "blue")]
 
 
 def _log_line(entry: Any, view: TraceView, width: int) -> Line:

@@ -78,6 +78,8 @@ def test_slow_request_waterfall_from_its_correlation_id(lab, cli, tmp_path):
     assert root["kind"] == "server" and root["parent_span_id"] is None and root["depth"] == 0
     assert root["resource"]["service.instance.id"] == svc.url and root["instance"] == svc.url
     assert server["ai.model"] == "tmaze" and server["ai.policy_count"] == 4
+    # the same for every span of the process: on the resource, not repeated on each span
+    assert root["resource"]["ai.model_id"] == svc.info["model_id"] and "ai.model_id" not in server
     assert "ai.iterations" in server and "ai.free_energy" in server
     assert server["http.route"] == "/infer" and server["http.response.status_code"] == 200
     policy = by_name["policy evaluation"]
@@ -124,8 +126,10 @@ def test_traceparent_is_continued(lab, tmp_path):
 
 def test_sigterm_flushes_every_span(tmp_path):
     traces = tmp_path / "traces.jsonl"
-    # A minute between exports: whatever reaches the file was flushed by the shutdown itself.
-    svc = start_lab(extra_args=(*QUIET, "--trace-file", str(traces)), env={"OTEL_BSP_SCHEDULE_DELAY": "60000"})
+    # A minute between exports and batches larger than the test's 160 spans: whatever reaches
+    # the file was flushed by the shutdown itself (and the standard variables win over the lab's).
+    svc = start_lab(extra_args=(*QUIET, "--trace-file", str(traces)),
+                    env={"OTEL_BSP_SCHEDULE_DELAY": "60000", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1000"})
     try:
         requests = 40
         for i in range(requests):
@@ -138,6 +142,28 @@ def test_sigterm_flushes_every_span(tmp_path):
     spans = _spans(traces)
     assert len(spans) == requests * len(PHASES)
     assert len({s["traceId"] for s in spans}) == requests
+
+
+def test_spans_leave_in_small_batches(tmp_path):
+    """Every 64 spans go out at once, without waiting for the export timer: the export thread
+    never holds the interpreter for a long encoding while requests wait (bench_tracing.py)."""
+    from aiops.lab.tracing import BATCH
+
+    traces = tmp_path / "traces.jsonl"
+    svc = start_lab(extra_args=(*QUIET, "--trace-file", str(traces)), env={"OTEL_BSP_SCHEDULE_DELAY": "60000"})
+    try:
+        requests = 2 * BATCH // len(PHASES) + 3  # two full batches and three requests more
+        for i in range(requests):
+            _infer(svc, f"req-{i}")
+        wait_for(lambda: len(_spans(traces)) >= 2 * BATCH, 10, 0.1, "two batches before the export timer")
+        exports = [sum(len(ss["spans"]) for rs in json.loads(line)["resourceSpans"] for ss in rs["scopeSpans"])
+                   for line in traces.read_text().splitlines()]
+        assert exports == [BATCH, BATCH]  # one line per export; the rest waits for the timer or the exit
+        svc.proc.send_signal(signal.SIGTERM)
+        assert svc.proc.wait(20) == 0
+    finally:
+        svc.close()
+    assert len(_spans(traces)) == requests * len(PHASES)
 
 
 def test_errors_are_recorded_on_the_span(lab, cli, tmp_path):

@@ -249,3 +249,20 @@ def test_a_parent_cycle_is_shown_not_lost():
                     span("f000000000000003", "self", 2, 3, "f000000000000003")])
     assert sorted(r.span.name for r in view.rows) == ["a", "b", "self"]
     assert view.rows[0].span.name in ("a", "self") and view.slowest is not None
+
+
+def test_show_leaves_the_garbage_collector_as_it_found_it(cli, tmp_path):
+    """The collector is paused while a trace is read and drawn, and running again after,
+    also when the command fails (the CLI runs in-process here, as in any embedding program)."""
+    import gc
+
+    path = write(tmp_path / "t.jsonl", export(*SLOW))
+    assert gc.isenabled()
+    assert cli("trace", "show", TRACE, "--file", str(path), "-o", "table").exit_code == 0 and gc.isenabled()
+    assert cli("trace", "show", TRACE, "--file", str(path), "-o", "json").exit_code == 0 and gc.isenabled()
+    assert cli("trace", "show", "f" * 32, "--file", str(path)).exit_code == 3 and gc.isenabled()
+    gc.disable()
+    try:
+        assert cli("trace", "show", TRACE, "--file", str(path)).exit_code == 0 and not gc.isenabled()
+    finally:
+        gc.enable()
