@@ -44,9 +44,10 @@ def test_up_alert_incident_ack_triage_postmortem_down(tmp_path):
         shown = {(a["name"], a["labels"].get("instance")) for a in json.loads(alerts.stdout)["alerts"]}
         crashed = lab2.split("//")[1]
         assert ("ApplicationDown", crashed) in shown
-        # nothing on the healthy lab-1; the crashed lab-2 may also show TrainingStalled (info): its
-        # episode counter stopped with it, and at --speed 60 the rule's hour is a minute
-        assert {instance for _, instance in shown} == {crashed}, shown
+        # nothing that pages on the healthy lab-1. TrainingStalled (info) may show on either lab:
+        # at --speed 60 the rule's hour is a minute, which the crashed lab's stopped counter meets,
+        # and so can a healthy lab's training starved of CPU on a loaded machine
+        assert {name for name, instance in shown if instance != crashed} <= {"TrainingStalled"}, shown
         ack = run_aiops("--env", "lab", "incident", "ack", "1", env={}, tmp=tmp_path)
         assert ack.returncode == 0 and json.loads(ack.stdout)["summary"] == {"acknowledged": 1}, ack.stderr
         triage = run_aiops("--env", "lab", "triage", "--alert", "ApplicationDown", "-o", "json", env={}, tmp=tmp_path)
@@ -85,6 +86,7 @@ def test_down_leaves_a_reused_pid_alone_and_up_refuses_twice(tmp_path):
     state.write_text(json.dumps(data))
     try:
         down = run_aiops("lab", "stack", "down", "-o", "json", env={}, tmp=tmp_path, timeout=60)
+        assert down.stdout, down.stderr
         outcomes = {c["name"]: c["outcome"] for c in json.loads(down.stdout)["components"]}
         assert outcomes["lab-1"] == "not_running" and stranger.poll() is None
         assert outcomes["prometheus"] == "stopped"

@@ -66,14 +66,28 @@ class Proc:
         if not self.alive():
             return "not_running"
         proc = psutil.Process(self.pid)
-        proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout)
-            return "stopped"
-        except psutil.TimeoutExpired:
+            proc.send_signal(signal.SIGTERM)
+            if self._gone(timeout):
+                return "stopped"
             proc.kill()
-            proc.wait(5)
-            return "killed"
+        except psutil.NoSuchProcess:
+            return "stopped"
+        self._gone(5.0)
+        return "killed"
+
+    def _gone(self, timeout: float) -> bool:
+        """Whether it exits within ``timeout``. A process started by an earlier ``aiops`` run is
+        not our child: once it exits, only its (possibly non-reaping) init can reap it, so a
+        zombie counts as gone rather than waiting on it forever."""
+        import time
+
+        until = time.monotonic() + timeout
+        while self.alive():
+            if time.monotonic() >= until:
+                return False
+            time.sleep(0.05)
+        return True
 
 
 def binary(name: str) -> str:
