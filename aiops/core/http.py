@@ -6,11 +6,12 @@ aiohttp is imported inside the functions: it is a heavy import and the CLI must 
 from __future__ import annotations
 
 import errno
+import functools
 import re
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from aiops.core.errors import UsageError
@@ -90,6 +91,12 @@ def aiohttp_tls(ca_bundle: str | None = None, insecure: bool = False) -> ssl.SSL
     if insecure:
         return False
     return ssl_context(ca_bundle) if ca_bundle else True
+
+
+def tls_loader(ca_bundle: str | None = None, insecure: bool = False) -> Callable[[], ssl.SSLContext | bool]:
+    """:func:`ssl_context` built on first call and kept: plain-http work never pays for reading
+    the CA store. Call it at once to report a bad CA bundle before any request."""
+    return functools.cache(lambda: ssl_context(ca_bundle, insecure))
 
 
 def ssl_context(ca_bundle: str | None = None, insecure: bool = False) -> ssl.SSLContext | bool:

@@ -386,30 +386,20 @@ class Reader:
     async def _send(self, origin: Origin, path: str) -> Answer:
         loop = asyncio.get_running_loop()
         idle = self._idle.setdefault(origin.key, [])
-        while idle:  # a kept connection the server has not closed meanwhile
-            conn = idle.pop()
-            if conn.closed:
+        while True:
+            kept = bool(idle)  # a kept connection first, unless the server closed it meanwhile
+            conn = idle.pop() if kept else await connect(origin, self._resolver, self.max_body)
+            if kept and conn.closed:
                 continue
             try:
                 answer = await conn.send(path, False, loop.time() + self.timeout, self.timeout)
-            except FetchError as exc:
+            except BaseException as exc:
                 conn.close()
-                if exc.kind == "transport" and exc.status is None:
-                    continue  # closed as we reused it: GET is safe to send again
-                raise
-            except BaseException:
-                conn.close()
+                if kept and isinstance(exc, FetchError) and exc.kind == "transport" and exc.status is None:
+                    continue  # dropped as we reused it: a GET is safe to send again
                 raise
             self._keep(conn, idle)
             return answer
-        conn = await connect(origin, self._resolver, self.max_body)
-        try:
-            answer = await conn.send(path, False, loop.time() + self.timeout, self.timeout)
-        except BaseException:
-            conn.close()
-            raise
-        self._keep(conn, idle)
-        return answer
 
     def _keep(self, conn: Connection, idle: list[Connection]) -> None:
         if conn.reusable and len(idle) < self._size:

@@ -73,13 +73,10 @@ class History:
 
     def reader(self, ca_bundle: str | None = None, insecure: bool = False) -> Any:
         """What :meth:`scrape` reads with: kept-alive connections to the targets, no credentials."""
-        import functools
-
         from aiops.core import wire
-        from aiops.core.http import ssl_context
+        from aiops.core.http import tls_loader
 
-        return wire.Reader(timeout=self.timeout, tls=functools.cache(lambda: ssl_context(ca_bundle, insecure)),
-                           max_body=MAX_BODY, size=64)
+        return wire.Reader(timeout=self.timeout, tls=tls_loader(ca_bundle, insecure), max_body=MAX_BODY, size=64)
 
     def evaluate(self, spec: tuple[str, ...], legend_format: str) -> tuple[list[Any], str | None]:
         """Series for one panel query; a note when it cannot be computed from scrapes."""

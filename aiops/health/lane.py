@@ -8,11 +8,10 @@ TLS, a DNS cache, the count of open connections); see :mod:`aiops.health.probe` 
 from __future__ import annotations
 
 import time
-from functools import cached_property
 from typing import Any
 
 from aiops.catalog import APPLICATION_METRICS, METRICS
-from aiops.core.http import FetchError
+from aiops.core.http import FetchError, tls_loader
 from aiops.health.probe import ENDPOINTS, EndpointResult, TargetResult, hedge_delay
 from aiops.health.rules import judge_health_body, judge_metrics
 
@@ -28,9 +27,9 @@ class Probe:
     def __init__(self, timeout: float, max_body: int, ca_bundle: str | None = None,
                  insecure: bool = False) -> None:
         self.timeout, self.max_body = timeout, max_body
-        self.ca_bundle, self.insecure = ca_bundle, insecure
+        self._tls = tls_loader(ca_bundle, insecure)
         if ca_bundle and not insecure:  # a user's bundle is read now: a bad one stops the run before any probe
-            self.tls = self._load_tls()
+            self._tls()
         self.hedge = hedge_delay(timeout)
         self.hedging = 0  # targets whose remaining endpoints run on connections of their own
         self.hedge_cap = 16  # at most this many at once (set per process: 5 % of its concurrency)
@@ -38,16 +37,11 @@ class Probe:
         self.fd_cap = 1 << 30
         self.resolver: Any = None
 
-    @cached_property
+    @property
     def tls(self) -> Any:
-        """The TLS context, loaded the first time an https URL needs it (plain http never pays
-        the ~50 ms of reading the CA store); False when verification is off."""
-        return self._load_tls()
-
-    def _load_tls(self) -> Any:
-        from aiops.core.http import ssl_context
-
-        return ssl_context(self.ca_bundle, self.insecure) or False
+        """The TLS context, loaded the first time an https URL needs it; False when
+        verification is off."""
+        return self._tls()
 
     async def target(self, target: TargetResult) -> None:
         """Probe one target's endpoints (see the module docstring for the connection policy)."""

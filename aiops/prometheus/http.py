@@ -7,7 +7,6 @@ timed out -> exit 5; the server refusing the request (400/422) -> exit 2 with it
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,12 +146,10 @@ def reader(server: Server) -> Any:
     """A :class:`aiops.core.wire.Reader` for ``server``: read-only GETs on kept-alive
     connections, for commands that poll (``aiops dashboard``) and must start fast."""
     from aiops.core import wire
-    from aiops.core.http import ssl_context
+    from aiops.core.http import tls_loader
 
-    def tls() -> Any:
-        return ssl_context(server.ca_bundle, server.insecure)
-
-    return wire.Reader(timeout=server.timeout, tls=functools.cache(tls), headers=server.headers)
+    return wire.Reader(timeout=server.timeout, tls=tls_loader(server.ca_bundle, server.insecure),
+                       headers=server.headers)
 
 
 async def get_json(http: Any, server: Server, path: str, params: dict[str, str]) -> Any:
