@@ -50,12 +50,15 @@ class Proc:
         return cls(data["name"], int(data["pid"]), started, data["url"], data["log"], list(data["argv"]))
 
     def alive(self) -> bool:
-        """Still running, and still the process this stack started."""
+        """Still running, and still the process this stack started: the same start time (to the
+        second: boot time as the kernel reports it may drift by one) and the same command line,
+        so that a PID reused within that second by another program is not taken for ours."""
         import psutil
 
         try:
             proc = psutil.Process(self.pid)
-            return abs(proc.create_time() - self.started) < 1.0 and proc.status() != psutil.STATUS_ZOMBIE
+            return (abs(proc.create_time() - self.started) < 1.0 and proc.status() != psutil.STATUS_ZOMBIE
+                    and proc.cmdline() == self.argv)
         except psutil.Error:
             return False
 
