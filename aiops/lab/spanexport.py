@@ -34,6 +34,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 FRAME = struct.Struct(">I")
 READY, FLUSHED = b"R", b"F"
 START_TIMEOUT = 30.0  # seconds for the child to import the SDK and set up its exporters
+SEND_TIMEOUT = 30.0  # seconds a batch may wait for the child to read (its exporters retry for 5 s)
 
 
 def flatten(span: Any) -> tuple:
@@ -84,10 +85,11 @@ class PipeExporter(SpanExporter):
     """
 
     def __init__(self, setup: dict[str, Any], env: dict[str, str] | None = None) -> None:
-        self._lock = threading.Lock()
+        self._lock, self._write_lock = threading.Lock(), threading.Lock()
         self._broken = False
         self.proc = subprocess.Popen([sys.executable, "-m", "aiops.lab.spanexport", json.dumps(setup)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        os.set_blocking(self.proc.stdin.fileno(), False)  # writes wait in select, with a timeout
         if self._answer(START_TIMEOUT) != READY:
             self.proc.stdin.close()
             code = self.proc.wait(5)
@@ -95,36 +97,54 @@ class PipeExporter(SpanExporter):
 
     def export(self, spans: Sequence[Any]) -> SpanExportResult:
         data = marshal.dumps([flatten(s) for s in spans])
-        return SpanExportResult.SUCCESS if self._send(data) else SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS if self._send(data, SEND_TIMEOUT) else SpanExportResult.FAILURE
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
+        timeout = timeout_millis / 1000
+        until = time.monotonic() + timeout
         with self._lock:  # one question at a time: the answer read is the answer to it
-            return self._send(b"") and self._answer(timeout_millis / 1000) == FLUSHED
+            return self._send(b"", timeout) and self._answer(until - time.monotonic()) == FLUSHED
 
     def shutdown(self) -> None:
         """Close the pipe: the child exports what it holds and exits (waited for, within reason)."""
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
+        self._close()
         try:
             self.proc.wait(15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
 
-    def _send(self, data: bytes) -> bool:
-        if self._broken:
-            return False
+    def _send(self, data: bytes, timeout: float) -> bool:
+        """Write one frame within ``timeout`` seconds. A child that is gone, or that reads
+        nothing for that long (its exporters stuck), ends the export: spans are dropped from
+        then on, as a dead collector drops them, and the lab never waits on it again."""
+        frame = memoryview(FRAME.pack(len(data)) + data)
+        with self._write_lock:
+            if self._broken:
+                return False
+            fd, until = self.proc.stdin.fileno(), time.monotonic() + timeout
+            try:
+                while frame:
+                    if not select.select([], [fd], [], max(0.0, until - time.monotonic()))[1]:
+                        raise TimeoutError
+                    try:
+                        frame = frame[os.write(fd, frame):]
+                    except BlockingIOError:
+                        pass  # the pipe filled up between select and write: wait again
+                return True
+            except (OSError, ValueError) as exc:
+                self._broken = True
+                why = "has stopped reading" if isinstance(exc, TimeoutError) else "has exited"
+                print(f"aiops lab: the span export process {why}; spans are no longer exported",
+                      file=sys.stderr, flush=True)
+                self._close()
+                return False
+
+    def _close(self) -> None:
         try:
-            self.proc.stdin.write(FRAME.pack(len(data)) + data)
-            self.proc.stdin.flush()
-            return True
-        except (BrokenPipeError, ValueError, OSError):
-            self._broken = True  # the child is gone: spans are dropped, as a dead collector drops them
-            print("aiops lab: the span export process has exited; spans are no longer exported",
-                  file=sys.stderr, flush=True)
-            return False
+            self.proc.stdin.close()
+        except OSError:
+            pass
 
     def _answer(self, timeout: float) -> bytes:
         """One byte from the child within ``timeout`` seconds (b"" when none came)."""

@@ -114,3 +114,27 @@ def test_an_export_process_that_cannot_start_is_an_error_naming_why(tmp_path, ca
     with pytest.raises(ExportError, match="exit status 2"):
         _exporter(tmp_path, trace_file=str(tmp_path / "missing" / "traces.jsonl"))
     assert "No such file or directory" in capfd.readouterr().err
+
+
+def test_an_export_process_that_stops_reading_is_given_up_within_the_timeout(tmp_path, capfd, monkeypatch):
+    """Its exporters stuck (a collector that never answers): a batch waits at most the send
+    timeout for room in the pipe, then the lab stops exporting instead of blocking."""
+    import signal
+
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    from aiops.lab import spanexport
+
+    monkeypatch.setattr(spanexport, "SEND_TIMEOUT", 0.5)
+    exporter = _exporter(tmp_path)
+    exporter.proc.send_signal(signal.SIGSTOP)  # reads nothing more
+    try:
+        spans = _finished_spans() * 400  # more than a pipe holds
+        start = time.monotonic()
+        results = [exporter.export(spans) for _ in range(3)]
+        assert time.monotonic() - start < 5
+        assert results[-1] == SpanExportResult.FAILURE
+        assert capfd.readouterr().err.count("has stopped reading; spans are no longer exported") == 1
+    finally:
+        exporter.proc.send_signal(signal.SIGCONT)
+        exporter.shutdown()
