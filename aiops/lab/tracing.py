@@ -8,11 +8,12 @@
     `- action selection
 
 Spans go to OTLP/HTTP (``--otlp-endpoint`` or the standard ``OTEL_EXPORTER_OTLP_*``
-variables) and/or to OTLP JSON lines in a file (``--trace-file``), through batch processors
-that :meth:`LabTracing.shutdown` flushes when the lab stops. What is the same for every span of
-the process (service, version, instance, ``ai.model_id``) is on the resource, encoded once per
-export. With tracing off the service holds :data:`NO_TRACING`, whose hooks do nothing, and
-opentelemetry is never imported.
+variables) and/or to OTLP JSON lines in a file (``--trace-file``), through the SDK's batch
+processor and a process of their own that encodes and sends them
+(:mod:`aiops.lab.spanexport`), flushed by :meth:`LabTracing.shutdown` when the lab stops. What
+is the same for every span of the process (service, version, instance, ``ai.model_id``) is on
+the resource, encoded once per export. With tracing off the service holds :data:`NO_TRACING`,
+whose hooks do nothing, and opentelemetry is never imported.
 """
 
 from __future__ import annotations
@@ -26,12 +27,10 @@ from aiops.core.errors import UsageError
 SERVICE_NAME = "active-inference-sim-lab"
 UNTRACED = "/metrics,/live,/ready"  # probe and scrape traffic: many requests, nothing to explain
 QUEUE = 65536  # spans held for export; a full queue drops, so it is sized for bursts
-# Spans per export. The export thread encodes a batch in Python, holding the GIL; the event
-# loop and the inference worker, each time they want it back (after every socket call, at
-# every hand-over), wait until the holder blocks or the switch interval (5 ms) runs out. The
-# SDK's default, 512 spans, takes some 20 ms to encode, and /infer's p95 at 200 requests/s
-# grew several-fold; 64 take 2-3 ms, for one HTTP request per 16 /infer instead of per 100
-# or more (some 60 µs more CPU per /infer). benchmarks/bench_tracing.py measures both.
+# Spans per export: a batch is encoded and sent by the export process (aiops.lab.spanexport),
+# so the lab's share is flattening it for the pipe. Small batches keep each of those short
+# and a trace in the file or the collector soon after its request; the SDK's default of 512
+# would hold several seconds of spans at the lab's usual rates.
 BATCH = 64
 OTLP_ENV = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
@@ -117,9 +116,9 @@ class LabTracing(NoTracing):
         if model_id:
             attributes["ai.model_id"] = model_id
         sampler = None if options.sample is None else ParentBased(TraceIdRatioBased(options.sample))
-        self.provider = TracerProvider(resource=Resource.create(attributes), sampler=sampler)
-        for exporter in _exporters(options):
-            self.provider.add_span_processor(_batch(exporter, options.environ))
+        resource = Resource.create(attributes)
+        self.provider = TracerProvider(resource=resource, sampler=sampler)
+        self.provider.add_span_processor(_batch(_exporter(options, resource), options.environ))
         self.tracer = self.provider.get_tracer("aiops.lab")
 
     def middleware(self) -> list[Any]:
@@ -238,27 +237,29 @@ def start(options: TracingOptions | None, *, instance: str, model_id: str | None
     return LabTracing(options, instance=instance, model_id=model_id)
 
 
-def _exporters(options: TracingOptions) -> list[Any]:
-    exporters = []
-    if options.otlp:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+def _exporter(options: TracingOptions, resource: Any) -> Any:
+    """The export process's pipe (:mod:`aiops.lab.spanexport`), set up with the exporters asked for;
+    UsageError when the trace file cannot be written."""
+    from aiops.lab.spanexport import ExportError, PipeExporter
 
-        kwargs: dict[str, Any] = {}
+    otlp: dict[str, Any] | None = None
+    if options.otlp:
+        otlp = {}
         if options.otlp_endpoint:
-            kwargs["endpoint"] = traces_url(options.otlp_endpoint)
+            otlp["endpoint"] = traces_url(options.otlp_endpoint)
         if not options.environ.get("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") \
                 and not options.environ.get("OTEL_EXPORTER_OTLP_TIMEOUT"):
-            kwargs["timeout"] = 5.0  # a dead collector must not hold the shutdown for long
-        exporters.append(OTLPSpanExporter(**kwargs))
+            otlp["timeout"] = 5.0  # a dead collector must not hold the shutdown for long
+    trace_file = None
     if options.trace_file:
-        from opentelemetry.exporter.otlp.json.file import FileSpanExporter
-
-        try:
-            exporters.append(FileSpanExporter(os.path.expanduser(options.trace_file)))
-        except OSError as exc:
-            raise UsageError(f"cannot write the trace file {options.trace_file}: "
-                             f"{exc.strerror or exc}") from None
-    return exporters
+        check_trace_file(options.trace_file)
+        trace_file = os.path.expanduser(options.trace_file)
+    setup = {"resource": dict(resource.attributes), "schema_url": resource.schema_url, "otlp": otlp,
+             "trace_file": trace_file}
+    try:
+        return PipeExporter(setup, env=dict(options.environ))
+    except ExportError as exc:
+        raise UsageError(f"cannot export spans: {exc}") from None
 
 
 def _batch(exporter: Any, environ: Mapping[str, str]) -> Any:

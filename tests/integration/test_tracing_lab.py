@@ -144,6 +144,29 @@ def test_sigterm_flushes_every_span(tmp_path):
     assert len({s["traceId"] for s in spans}) == requests
 
 
+def test_the_lab_serves_on_when_its_span_export_process_dies(tmp_path):
+    """Spans are encoded and sent by a child process; if it dies, requests and the lab's exit
+    are unaffected, and the lab says once that spans are no longer exported."""
+    import psutil
+
+    traces = tmp_path / "traces.jsonl"
+    svc = start_lab(extra_args=(*QUIET, "--trace-file", str(traces)))
+    try:
+        export = [p for p in psutil.Process(svc.proc.pid).children() if "aiops.lab.spanexport" in p.cmdline()]
+        assert len(export) == 1
+        _infer(svc, "req-before")
+        wait_for(lambda: len(_spans(traces)) == len(PHASES), 10, 0.1, "the first request's spans")
+        export[0].kill()
+        for i in range(40):
+            _infer(svc, f"req-{i}")
+        svc.proc.send_signal(signal.SIGTERM)
+        assert svc.proc.wait(20) == 0
+    finally:
+        svc.close()
+    assert "\n".join(svc.output).count("spans are no longer exported") == 1
+    assert len(_spans(traces)) == len(PHASES)
+
+
 def test_spans_leave_in_small_batches(tmp_path):
     """Every 64 spans go out at once, without waiting for the export timer: the export thread
     never holds the interpreter for a long encoding while requests wait (bench_tracing.py)."""
