@@ -14,8 +14,10 @@
 3. `aiops trace show ID --file F -o table` on a --spans-span trace, as a user runs it (a fresh
    process), beside `aiops --version` (the interpreter and CLI start-up alone). Bar: <= 1 s.
 
-The collector runs in a process of its own (its CPU is not the lab's), decodes every export
-request and counts the spans; the table's last lines say how many arrived, and (2) fails when
+The collector runs in a process of its own at the lowest CPU priority: it stands for a
+collector on another machine, so its CPU must not be taken from the lab's (on a 2-core machine
+it competed with the lab and the load for a core while it decoded each export). It decodes
+every export request and counts the spans; the table's last lines say how many arrived, and (2) fails when
 one is missing. The commands of (3) run once untimed first, so that Python's bytecode cache
 (in a temporary PYTHONPYCACHEPREFIX) is warm, as it is for an installed aiops: the timed runs
 measure the command, not the compilation of its source.
@@ -47,7 +49,7 @@ class Collector:
     returns how many spans it decoded."""
 
     def __init__(self) -> None:
-        code = ("import sys; from tests.fakes.jaeger import JaegerServer; s = JaegerServer(); "
+        code = ("import os, sys; os.nice(19); from tests.fakes.jaeger import JaegerServer; s = JaegerServer(); "
                 "print(s.url, flush=True); sys.stdin.read(); print(s.ingested, flush=True)")
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, cwd=ROOT)

@@ -18,9 +18,10 @@ whose hooks do nothing, and opentelemetry is never imported.
 
 from __future__ import annotations
 
+import contextvars
 import os
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from aiops.core.errors import UsageError
 
@@ -132,6 +133,15 @@ class LabTracing(NoTracing):
             span.set_attribute("correlation_id", correlation_id)
 
     def inference(self, phases: Any, *, model: str) -> None:
+        """Within a request, the spans are made once its answer has been sent
+        (:class:`ServerSpans` calls them): the client does not wait for its trace."""
+        after = _AFTER_RESPONSE.get()
+        if after is None:
+            self._phases(phases, model)
+        else:
+            after.append(lambda: self._phases(phases, model))
+
+    def _phases(self, phases: Any, model: str) -> None:
         server = self._trace.get_current_span()
         if not server.is_recording():
             return  # not sampled: no phase spans either
@@ -179,6 +189,8 @@ class ServerSpans:
     measured here it cost the lab about twice the CPU of these few lines, against a budget of
     10 % of /infer's p95 (benchmarks/bench_tracing.py). Attributes follow the stable HTTP
     semantic conventions: http.request.method, url.path, http.route, http.response.status_code.
+    What the request's inference adds to its trace (attributes, phase spans) is recorded once
+    the answer has been sent, before the server span ends.
     """
 
     def __init__(self, app: Any, tracer: Any) -> None:
@@ -205,6 +217,8 @@ class ServerSpans:
         span = self.tracer.start_span(f"{method} {route}" if route else method, context=parent,
                                       kind=self._server, attributes=attributes)
         token = self._context.attach(self._trace.set_span_in_context(span))
+        after: list[Callable[[], None]] = []
+        deferred = _AFTER_RESPONSE.set(after)
         status = 500
 
         async def traced_send(message: dict) -> None:
@@ -219,6 +233,9 @@ class ServerSpans:
             span.record_exception(exc)
             raise
         finally:
+            _AFTER_RESPONSE.reset(deferred)
+            for record in after:  # the answer is on its way: now the rest of the trace
+                record()
             span.set_attribute("http.response.status_code", status)
             if status >= 500:
                 span.set_status(self._status(self._error, f"HTTP {status}"))
@@ -226,6 +243,9 @@ class ServerSpans:
             self._context.detach(token)
 
 
+# Work on a request's trace that can wait until its answer is sent (LabTracing.inference).
+_AFTER_RESPONSE: contextvars.ContextVar[list[Callable[[], None]] | None] = \
+    contextvars.ContextVar("aiops_lab_after_response", default=None)
 _ROUTES = {"/", "/health", "/ready", "/live", "/metrics", "/infer", "/admin/faults"}
 
 
