@@ -22,7 +22,8 @@ def _which(selection, count: int) -> list[int]:
         else [int(i) for i in selection]
 
 
-def _outer(vectors: list[np.ndarray]) -> np.ndarray:
+def outer(vectors: list[np.ndarray]) -> np.ndarray:
+    """The outer product of vectors (the joint of independent beliefs), one axis per vector."""
     out = vectors[0]
     for v in vectors[1:]:
         out = np.multiply.outer(out, v)
@@ -39,7 +40,7 @@ def update_pA(
     for m in _which(modalities, len(pA)):
         fs = tuple(A_factor_list[m])
         if fs not in evidence:
-            evidence[fs] = lr * _outer([np.asarray(qs[f]) for f in fs])
+            evidence[fs] = lr * outer([np.asarray(qs[f]) for f in fs])
         out[m] = p = np.array(pA[m])
         # Only the observed outcome's row gains counts: one row update, no one-hot outer.
         row = p[obs[m]]
@@ -61,7 +62,7 @@ def update_pB(
         out[f] = p = np.array(pB[f])
         a = int(action[f])
         deps = [f] if B_factor_list is None else B_factor_list[f]
-        counts = _outer([np.asarray(qs[f])] + [np.asarray(qs_prev[g]) for g in deps])
+        counts = outer([np.asarray(qs[f])] + [np.asarray(qs_prev[g]) for g in deps])
         under_a = p[..., a]
         under_a += lr * counts * np.sign(np.asarray(B[f])[..., a])
     return out

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aiops.inference.conventions import Conventions
-from aiops.inference.model import GenerativeModel, indices
+from aiops.inference.model import GenerativeModel, as_slice, indices
 from aiops.inference.novelty import by_action
 
 TABLE_LIMIT = 250_000  # floats per precomputed table (2 MB)
@@ -65,8 +65,14 @@ class _Group:
     def set_likelihood(self, i: int, a: np.ndarray, eps: float) -> None:
         """Recompute the rows of the group's ``i``-th modality: ``ln(a + eps)``."""
         start = int(self.row_offsets[i])
-        rows = self.log_a[start:start + a.shape[0]]
-        np.log(np.asarray(a).reshape(rows.shape) + eps, out=rows)
+        self.set_rows(slice(start, start + a.shape[0]), np.asarray(a).reshape(a.shape[0], -1), eps)
+
+    def set_rows(self, rows: slice | np.ndarray, a: np.ndarray, eps: float) -> None:
+        """``ln(a + eps)`` into ``rows`` of ``log_a`` (``a``: those rows of the stacked likelihoods)."""
+        if isinstance(rows, slice):
+            np.log(a + eps, out=self.log_a[rows])
+        else:
+            self.log_a[rows] = np.log(a + eps)
 
 
 class StateCache:
@@ -173,6 +179,22 @@ class StateCache:
                 self._tabulate(model)
         if "B" in changes:
             self._set_B(model, indices(changes["B"], len(model.B)))
+
+    def rows(self, modalities: list[int]) -> tuple[int, slice | np.ndarray]:
+        """Where modalities of one group keep their rows: the group, and a slice if they are adjacent."""
+        g = self.slots[modalities[0]][0]
+        group = self.groups[g]
+        ends = np.append(group.row_offsets[1:], group.log_a.shape[0])
+        slots = [self.slots[m][1] for m in modalities]
+        rows = np.concatenate([np.arange(group.row_offsets[i], ends[i]) for i in slots])
+        return g, as_slice(rows)
+
+    def set_likelihood_rows(self, blocks: list[tuple[int, slice | np.ndarray, np.ndarray]], model) -> None:
+        """New likelihoods given as ``(group, rows, stacked A)`` blocks (see :meth:`rows`)."""
+        for g, rows, a in blocks:
+            self.groups[g].set_rows(rows, a, self.eps)
+        if self.static_table is not None:
+            self._tabulate(model)
 
     def set_D(self, D: list[np.ndarray]) -> None:
         """A new prior over initial states (nothing else depends on D)."""

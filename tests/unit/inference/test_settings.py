@@ -13,6 +13,7 @@ from aiops.inference import (
 from aiops.inference import learning
 from aiops.inference.actions import policy_probabilities
 from aiops.inference.conventions import PYMDP
+from aiops.inference.frozen import ReadOnlyModelError
 from aiops.inference.states import StateCache
 
 
@@ -162,6 +163,33 @@ def test_learning_needs_its_parameters():
     with pytest.raises(UsageError, match="pD cannot be removed while learn_D is on"):
         learner.pD = None
 
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_stacked_pA_learning_is_the_reference_update_to_the_bit(seed):
+    # The agent learns the chosen modalities that share factors as one stacked array; every
+    # step must give exactly learning.update_pA's concentrations and their expected values,
+    # also after pA is assigned (the general path once, then the stacks are read again).
+    model = random_model(seed, factorised=seed % 2 == 1)
+    model.pA = [p + 0.1 for p in dirichlet_from(model.A, 2.0)]
+    which = [m for m in range(model.num_modalities) if m != 1]
+    agent = Agent(model, learn_A=True, modalities_to_learn=which[::-1], lr_pA=0.7, seed=seed)
+    env = ModelEnv(model, seed=seed)
+    obs = env.reset()
+    for step in range(6):
+        if step == 3:
+            agent.pA = [p * 1.5 for p in agent.pA]
+        pA, A = list(agent.pA), list(agent.A)
+        qs = agent.infer_states(obs)
+        expected = learning.update_pA(pA, A, obs, qs, model.A_factor_list, 0.7, which)
+        for m in range(model.num_modalities):
+            assert np.array_equal(agent.pA[m], expected[m])
+            every = step == 3  # A was assigned apart from pA: all of it becomes pA's expected value
+            normalised = expected[m] / expected[m].sum(axis=0)
+            assert np.array_equal(agent.A[m], normalised if m in which or every else A[m])
+        obs, _ = env.step(agent.sample_action())
+    with pytest.raises(ReadOnlyModelError):
+        agent.pA[which[0]][0] = 1.0
 
 # -- marginal message passing -----------------------------------------------------------------
 
