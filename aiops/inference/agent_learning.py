@@ -56,7 +56,7 @@ class AgentLearning:
         if self._algo == "MMP":
             self._mmp.update(m, {"A": which})
         else:
-            self._states.set_likelihood_rows([(*s.state_rows, s.a) for s in stacks], m)
+            self._states.set_likelihood_rows([(s.state_rows, s.a) for s in stacks])
         self._policies.set_likelihood_columns([(*s.policy_columns, s.a) for s in stacks])
         return {"pA": which}
 

@@ -39,6 +39,14 @@ def _strides(sizes: list[int]) -> list[int]:
     return out[::-1]
 
 
+def _row_sums(table: np.ndarray | None, rows: list) -> np.ndarray | None:
+    """``table[rows[0]] + table[rows[1]] + ...`` in that order (``None`` for no rows)."""
+    out = None
+    for r in rows:
+        out = table[r] if out is None else out + table[r]
+    return out
+
+
 def outer_flat(vectors: list[np.ndarray]) -> np.ndarray:
     """The outer product of vectors, flattened (last index fastest)."""
     out = vectors[0]
@@ -146,23 +154,61 @@ class StateCache:
                 self.block_B[:, sl, sl] = self.B_by_action[f][self.action_combos[:, f]]
 
     def _tabulate(self, model) -> None:
-        """Per-observation static vector and pairwise matrix, if the tables are small."""
-        num_obs = model.num_obs
-        combos = int(np.prod(num_obs, dtype=float))
-        per = self.size * (1 + (self.size if self.pairwise else 0))
+        """The terms of each outcome of each modality, and of each whole observation, if small enough.
+
+        Per outcome: a row of the constant vector (modalities of one factor) and of the pair
+        matrix (two factors), zero outside the modality's block; an observation's terms are
+        the sums of its outcomes' rows (the same sums, in the same order, as
+        :meth:`observation_terms`). Per observation, when ``table_limit`` allows: those sums
+        for every observation at once.
+        """
+        self.num_obs = num_obs = model.num_obs
         self.obs_strides = _strides(num_obs)
-        self.static_table = self.pair_table = None
+        self.outcome_offsets = np.concatenate([[0], np.cumsum(num_obs)[:-1]]).astype(int).tolist()
+        kinds = [len(self.groups[self.slots[m][0]].factors) for m in range(len(num_obs))]
+        self.static_modalities = [m for m, k in enumerate(kinds) if k == 1]
+        self.pair_modalities = [m for m, k in enumerate(kinds) if k == 2]
+        self.static_rows = self.pair_rows = self.static_table = self.pair_table = None
+        per = self.size * (1 + (self.size if self.pairwise else 0))
+        if sum(num_obs) * per > TABLE_LIMIT:
+            return
+        if self.single:
+            self.static_rows = np.zeros((sum(num_obs), self.size))
+        if self.pairwise:
+            self.pair_rows = np.zeros((sum(num_obs), self.size, self.size))
+        for m in range(len(num_obs)):
+            self._set_outcome_rows(*self.rows([m]))
+        self._tabulate_observations()
+
+    def _set_outcome_rows(self, g: int, rows: slice | np.ndarray, outcomes: slice | np.ndarray) -> None:
+        """Rows ``outcomes`` of the per-outcome terms, from group ``g``'s log-likelihood ``rows``."""
+        group = self.groups[g]
+        ll = group.log_a[rows]
+        if len(group.factors) == 1:
+            self.static_rows[outcomes, self.slices[group.factors[0]]] = ll
+        elif len(group.factors) == 2:
+            block = ll.reshape((-1,) + group.shape)
+            sa, sb = self.slices[group.factors[0]], self.slices[group.factors[1]]
+            self.pair_rows[outcomes, sa, sb] = block
+            self.pair_rows[outcomes, sb, sa] = block.transpose(0, 2, 1)
+
+    def _tabulate_observations(self) -> None:
+        """Every observation's terms (row ``k``: observation number ``k`` in itertools.product order)."""
+        combos = int(np.prod(self.num_obs, dtype=float))
+        per = self.size * (1 + (self.size if self.pairwise else 0))
         if combos * per > self.table_limit:
             return
-        self.static_table = np.zeros((combos, self.size))
-        if self.pairwise:
-            self.pair_table = np.zeros((combos, self.size, self.size))
-        for i, obs in enumerate(itertools.product(*[range(o) for o in num_obs])):
-            static, pair = self.observation_terms(np.array(obs))
-            if static is not None:
-                self.static_table[i] = static
-            if pair is not None:
-                self.pair_table[i] = pair
+        grid = np.indices(self.num_obs).reshape(len(self.num_obs), combos) + np.array(self.outcome_offsets)[:, None]
+        self.static_table = _row_sums(self.static_rows, [grid[m] for m in self.static_modalities])
+        if self.static_table is None:
+            self.static_table = np.zeros((combos, self.size))
+        self.pair_table = _row_sums(self.pair_rows, [grid[m] for m in self.pair_modalities])
+
+    def outcome_terms(self, obs: list[int]):
+        """:meth:`observation_terms` from the per-outcome rows (when they were tabulated)."""
+        offsets = self.outcome_offsets
+        static = _row_sums(self.static_rows, [obs[m] + offsets[m] for m in self.static_modalities])
+        return static, _row_sums(self.pair_rows, [obs[m] + offsets[m] for m in self.pair_modalities])
 
     def update(self, model: GenerativeModel, changes: dict) -> None:
         """Recompute what changed A or B arrays affect, and only that.
@@ -172,29 +218,40 @@ class StateCache:
         are tabulated again.
         """
         if "A" in changes:
-            for m in indices(changes["A"], len(model.A)):
+            changed = indices(changes["A"], len(model.A))
+            for m in changed:
                 g, i = self.slots[m]
                 self.groups[g].set_likelihood(i, model.A[m], self.eps)
-            if self.static_table is not None:
-                self._tabulate(model)
+            self._retabulate([self.rows([m]) for m in changed])
         if "B" in changes:
             self._set_B(model, indices(changes["B"], len(model.B)))
 
-    def rows(self, modalities: list[int]) -> tuple[int, slice | np.ndarray]:
-        """Where modalities of one group keep their rows: the group, and a slice if they are adjacent."""
+    def rows(self, modalities: list[int]) -> tuple[int, slice | np.ndarray, slice | np.ndarray]:
+        """Where modalities of one group keep their terms: the group, their rows of its
+        log-likelihoods and of the per-outcome terms (slices when they are adjacent)."""
         g = self.slots[modalities[0]][0]
         group = self.groups[g]
         ends = np.append(group.row_offsets[1:], group.log_a.shape[0])
         slots = [self.slots[m][1] for m in modalities]
         rows = np.concatenate([np.arange(group.row_offsets[i], ends[i]) for i in slots])
-        return g, as_slice(rows)
+        offsets = self.outcome_offsets
+        outcomes = np.concatenate([np.arange(offsets[m], offsets[m] + self.num_obs[m]) for m in modalities])
+        return g, as_slice(rows), as_slice(outcomes)
 
-    def set_likelihood_rows(self, blocks: list[tuple[int, slice | np.ndarray, np.ndarray]], model) -> None:
-        """New likelihoods given as ``(group, rows, stacked A)`` blocks (see :meth:`rows`)."""
-        for g, rows, a in blocks:
+    def set_likelihood_rows(self, blocks: list[tuple[tuple, np.ndarray]]) -> None:
+        """New likelihoods given as ``(where, stacked A)`` blocks, ``where`` from :meth:`rows`."""
+        for (g, rows, _), a in blocks:
             self.groups[g].set_rows(rows, a, self.eps)
+        self._retabulate([where for where, _ in blocks])
+
+    def _retabulate(self, places: list[tuple]) -> None:
+        """The tables' terms of modalities whose likelihoods changed (``places`` from :meth:`rows`)."""
+        if self.static_rows is None and self.pair_rows is None:
+            return
+        for where in places:
+            self._set_outcome_rows(*where)
         if self.static_table is not None:
-            self._tabulate(model)
+            self._tabulate_observations()
 
     def set_D(self, D: list[np.ndarray]) -> None:
         """A new prior over initial states (nothing else depends on D)."""
@@ -255,7 +312,8 @@ def infer_states(
         static = log_prior + cache.static_table[k]
         pair = cache.pair_table[k] if cache.pairwise else None
     else:
-        static, pair = cache.observation_terms(np.asarray(obs))
+        tabulated = cache.static_rows is not None or cache.pair_rows is not None
+        static, pair = cache.outcome_terms(obs) if tabulated else cache.observation_terms(np.asarray(obs))
         static = log_prior if static is None else static + log_prior
     if not cache.iterate:
         q = _softmax(cache, static)
