@@ -6,7 +6,7 @@ import numpy as np
 
 from aiops.core.errors import UsageError
 from aiops.inference import learning
-from aiops.inference.frozen import FrozenList, freeze_array, freeze_view
+from aiops.inference.frozen import FrozenList, freeze_view
 
 
 class AgentLearning:
@@ -75,12 +75,18 @@ class AgentLearning:
     def _learn_B(self, qs_prev: list[np.ndarray]) -> dict:
         m = self._model
         which = _which(self.factors_to_learn, m.num_factors)
-        pB = learning.update_pB(m.pB, m.B, self.action, self._qs, qs_prev, self.lr_pB, which, m.B_factor_list)
+        pB, qs = list(m.pB), self._qs
+        for f in which:  # learning.update_pB, without its checks and conversions of our own arrays
+            beliefs = [qs[f]] + [qs_prev[g] for g in m.B_factor_list[f]]
+            pB[f] = learning.updated_pB(m.pB[f], m.B[f], self.action[f], beliefs, self.lr_pB)
         return self._store("B", pB, which)
 
     def _learn_D(self, qs_t0: list[np.ndarray]) -> dict:
         which = _which(self.factors_to_learn, self._model.num_factors)
-        return self._store("D", learning.update_pD(self._model.pD, qs_t0, self.lr_pD, which), which)
+        pD = list(self._model.pD)
+        for f in which:
+            pD[f] = learning.updated_pD(self._model.pD[f], qs_t0[f], self.lr_pD)
+        return self._store("D", pD, which)
 
     def _store(self, name: str, params: list[np.ndarray], which: list[int]) -> dict:
         """Commit learned concentrations (``which`` entries) and their expected values.
@@ -93,10 +99,14 @@ class AgentLearning:
         p, x = list(getattr(m, "p" + name)), list(getattr(m, name))
         every = name in self._apart
         for i in which:
-            p[i] = freeze_array(params[i], f"agent.model.p{name}[{i}]", copy=False)
+            c = params[i]  # a new array, ours alone
+            c.setflags(write=False)
+            p[i] = freeze_view(c, f"agent.model.p{name}[{i}]")
         for i in range(len(x)) if every else which:
             c = np.asarray(params[i])
-            x[i] = freeze_array(c / c.sum(axis=0), f"agent.model.{name}[{i}]", copy=False)
+            e = c / np.add.reduce(c, 0)  # what c.sum(axis=0) computes, without its Python wrapper
+            e.setflags(write=False)
+            x[i] = freeze_view(e, f"agent.model.{name}[{i}]")
         self._apart.discard(name)
         m.commit("p" + name, FrozenList(p, f"agent.model.p{name}"))
         m.commit(name, FrozenList(x, f"agent.model.{name}"))

@@ -59,13 +59,19 @@ def update_pB(
     """
     out = list(pB)
     for f in _which(factors, len(pB)):
-        out[f] = p = np.array(pB[f])
-        a = int(action[f])
         deps = [f] if B_factor_list is None else B_factor_list[f]
-        counts = outer([np.asarray(qs[f])] + [np.asarray(qs_prev[g]) for g in deps])
-        under_a = p[..., a]
-        under_a += lr * counts * np.sign(np.asarray(B[f])[..., a])
+        beliefs = [np.asarray(qs[f])] + [np.asarray(qs_prev[g]) for g in deps]
+        out[f] = updated_pB(pB[f], B[f], int(action[f]), beliefs, lr)
     return out
+
+
+def updated_pB(p: np.ndarray, b: np.ndarray, a: int, beliefs: list[np.ndarray], lr: float) -> np.ndarray:
+    """One factor's new concentrations: ``beliefs`` are its posterior, then the previous beliefs
+    about the factors its dynamics depend on."""
+    p = np.array(p)
+    under_a = p[..., a]
+    under_a += lr * outer(beliefs) * np.sign(np.asarray(b)[..., a])
+    return p
 
 
 def update_pD(pD: list[np.ndarray], qs: list[np.ndarray], lr: float = 1.0, factors=None) -> list[np.ndarray]:
@@ -75,6 +81,12 @@ def update_pD(pD: list[np.ndarray], qs: list[np.ndarray], lr: float = 1.0, facto
     """
     out = list(pD)
     for f in _which(factors, len(pD)):
-        out[f] = p = np.array(pD[f])
-        p += lr * np.asarray(qs[f]) * np.sign(p)
+        out[f] = updated_pD(pD[f], np.asarray(qs[f]), lr)
     return out
+
+
+def updated_pD(p: np.ndarray, q: np.ndarray, lr: float) -> np.ndarray:
+    """One factor's new concentrations over its initial state."""
+    p = np.array(p)
+    p += lr * q * np.sign(p)
+    return p
