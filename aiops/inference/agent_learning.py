@@ -75,11 +75,22 @@ class AgentLearning:
     def _learn_B(self, qs_prev: list[np.ndarray]) -> dict:
         m = self._model
         which = _which(self.factors_to_learn, m.num_factors)
-        pB, qs = list(m.pB), self._qs
+        pB, qs, action = list(m.pB), self._qs, self.action
         for f in which:  # learning.update_pB, without its checks and conversions of our own arrays
             beliefs = [qs[f]] + [qs_prev[g] for g in m.B_factor_list[f]]
-            pB[f] = learning.updated_pB(m.pB[f], m.B[f], self.action[f], beliefs, self.lr_pB)
-        return self._store("B", pB, which)
+            pB[f] = learning.updated_pB(m.pB[f], m.B[f], action[f], beliefs, self.lr_pB)
+        if "B" in self._apart:  # every B becomes pB's expected value: caches rebuilt
+            return self._store("B", pB, which)
+        self._store("B", pB, which)
+        # Only the columns of the actions taken changed: the caches patch those.
+        if self._algo == "MMP":
+            self._mmp.update(m, {"B": which})
+        else:
+            for f in which:
+                self._states.set_transition(m, f, action[f])
+        for f in which:
+            self._policies.set_transition(m, f, action[f])
+        return {"pB": which}
 
     def _learn_D(self, qs_t0: list[np.ndarray]) -> dict:
         which = _which(self.factors_to_learn, self._model.num_factors)

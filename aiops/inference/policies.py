@@ -368,6 +368,16 @@ class PolicyCache:
         if "E" in changes:
             self.set_E(model.E)
 
+    def set_transition(self, model: GenerativeModel, f: int, a: int) -> None:
+        """Factor ``f``'s new B, learned under action ``a``: only that action's columns of
+        :attr:`B_flat` change (pB's novelty is refreshed with ``pB``)."""
+        flat = self.B_flat[f]
+        if not flat.flags.writeable:  # a view of the model's previous (read-only) B[f]
+            self.B_flat[f] = b_flat(model.B[f])
+            return
+        s = model.B[f].shape[0]
+        flat[:, a * s:(a + 1) * s] = np.asarray(model.B[f])[..., a].reshape(s, -1).T
+
     def columns(self, modalities: list[int]) -> tuple[int, slice | np.ndarray]:
         """Where modalities of one group keep their outcomes: the group, and a slice if adjacent."""
         g = self.slots[modalities[0]][0]

@@ -129,6 +129,9 @@ class StateCache:
             self.action_strides = _strides(nc)
             self.action_combos = np.array(list(itertools.product(*[range(u) for u in nc])), dtype=int)
             self.block_B = np.zeros((len(self.action_combos), n, n))
+            # Per factor and action: the joint actions (blocks of block_B) where the factor takes it.
+            self.combos_with = [[np.flatnonzero(self.action_combos[:, f] == u) for u in range(k)]
+                                for f, k in enumerate(nc)]
         # Per factor (U, S_f, prod S_g for g in B_factor_list[f]): one matrix per action.
         self.B_by_action: list[np.ndarray | None] = [None] * len(ns)
         self._set_B(model, range(len(ns)))
@@ -152,6 +155,17 @@ class StateCache:
             if self.block_B is not None:
                 sl = self.slices[f]
                 self.block_B[:, sl, sl] = self.B_by_action[f][self.action_combos[:, f]]
+
+    def set_transition(self, model: GenerativeModel, f: int, a: int) -> None:
+        """Factor ``f``'s new B, learned under action ``a``: only that action's transitions changed."""
+        by_a = self.B_by_action[f]
+        if not by_a.flags.writeable:  # a view of the model's previous (read-only) B[f]
+            self._set_B(model, [f])
+            return
+        by_a[a] = np.asarray(model.B[f])[..., a].reshape(by_a.shape[1:])
+        if self.block_B is not None:
+            sl = self.slices[f]
+            self.block_B[self.combos_with[f][a], sl, sl] = by_a[a]
 
     def _tabulate(self, model) -> None:
         """The terms of each outcome of each modality, and of each whole observation, if small enough.

@@ -14,6 +14,7 @@ from aiops.inference import learning
 from aiops.inference.actions import policy_probabilities
 from aiops.inference.conventions import PYMDP
 from aiops.inference.frozen import ReadOnlyModelError
+from aiops.inference.policies import PolicyCache
 from aiops.inference.states import StateCache
 
 
@@ -190,6 +191,27 @@ def test_stacked_pA_learning_is_the_reference_update_to_the_bit(seed):
         obs, _ = env.step(agent.sample_action())
     with pytest.raises(ReadOnlyModelError):
         agent.pA[which[0]][0] = 1.0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_learning_B_patches_the_caches_as_a_fresh_build_would(seed):
+    # Learning pB changes B under the actions taken only, and the caches patch just those
+    # transitions: they must hold, to the bit, what caches built from the learned model hold.
+    model = random_model(seed, interacting=seed % 3 == 1)
+    model.pB = dirichlet_from(model.B, 2.0)
+    agent = Agent(model, learn_B=True, seed=seed)
+    env = ModelEnv(model, seed=seed)
+    obs = env.reset()
+    for _ in range(5):
+        agent.infer_states(obs)
+        states, policies = StateCache(agent.model, PYMDP), PolicyCache(agent.model, agent.policies, PYMDP)
+        for f in range(model.num_factors):
+            assert np.array_equal(agent._states.B_by_action[f], states.B_by_action[f])
+            assert np.array_equal(agent._policies.B_flat[f], policies.B_flat[f])
+        assert states.block_B is None or np.array_equal(agent._states.block_B, states.block_B)
+        agent.infer_policies()
+        obs, _ = env.step(agent.sample_action())
+    assert not all(np.array_equal(a, b) for a, b in zip(agent.pB, model.pB))
 
 # -- marginal message passing -----------------------------------------------------------------
 
