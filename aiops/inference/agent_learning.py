@@ -194,7 +194,9 @@ class _StackedA:
     def learn(self, obs: list[int], qs: list[np.ndarray], lr: float, p_list: list, a_list: list) -> None:
         """One Dirichlet update from ``obs`` and beliefs ``qs``; puts the new arrays into the lists."""
         p, a = self.p.copy(), np.empty_like(self.p)
-        evidence = lr * learning.outer([qs[f] for f in self.factors]).reshape(-1)
+        evidence = learning.outer([qs[f] for f in self.factors]).reshape(-1)
+        if lr != 1.0:  # (a product by 1.0 changes no bit: skipped)
+            evidence = lr * evidence
         # A row at a time: on arrays this small one fancy-indexed update of all the rows costs more.
         for m, (start, end) in zip(self.modalities, self.bounds):
             row = p[start + obs[m]]  # only the observed outcome's row gains counts

@@ -69,8 +69,11 @@ def updated_pB(p: np.ndarray, b: np.ndarray, a: int, beliefs: list[np.ndarray], 
     """One factor's new concentrations: ``beliefs`` are its posterior, then the previous beliefs
     about the factors its dynamics depend on."""
     p = np.array(p)
+    counts = outer(beliefs)
+    if lr != 1.0:  # (a product by 1.0 changes no bit: skipped)
+        counts = lr * counts
     under_a = p[..., a]
-    under_a += lr * outer(beliefs) * np.sign(np.asarray(b)[..., a])
+    under_a += counts * np.sign(np.asarray(b)[..., a])
     return p
 
 

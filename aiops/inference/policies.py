@@ -164,7 +164,7 @@ class _GroupTerms:
                 if self.sparse:
                     self.a_nonzero[:] = a_out.T != 0
             else:
-                self.a_ln_a.sum(axis=0, out=self.neg_ambiguity)
+                np.add.reduce(self.a_ln_a, 0, out=self.neg_ambiguity)  # a_ln_a.sum(axis=0), without its wrapper
         self._changed.clear()
 
     def info_gain(self, qx: np.ndarray, eps: float) -> np.ndarray:
