@@ -9,8 +9,10 @@ are summed once; their expectations under the other factors are:
 - two factors: a block of one matrix ``M``, so all pairwise terms are ``M @ q``;
 - three or more: one einsum per factor.
 
-For small observation spaces these per-observation terms are tabulated at
-construction. The update is Jacobi style (every factor from the previous iterate) and
+The first two are tabulated at construction per outcome of each modality (an
+observation's terms are the sums of its outcomes' rows: a few additions, also for an
+agent that learns A) and, for small observation spaces, per observation (one lookup).
+The update is Jacobi style (every factor from the previous iterate) and
 stops after ``num_iter`` iterations or when the free energy changes by less than
 ``dF_tol``, exactly as ``pymdp.legacy.algos.fpi.run_vanilla_fpi_factorized``.
 """
@@ -182,10 +184,14 @@ class StateCache:
         kinds = [len(self.groups[self.slots[m][0]].factors) for m in range(len(num_obs))]
         self.static_modalities = [m for m, k in enumerate(kinds) if k == 1]
         self.pair_modalities = [m for m, k in enumerate(kinds) if k == 2]
-        self.static_rows = self.pair_rows = self.static_table = self.pair_table = None
+        self.static_rows = self.pair_rows = self.static_table = self.pair_table = self.observation_rows = None
         per = self.size * (1 + (self.size if self.pairwise else 0))
         if sum(num_obs) * per > TABLE_LIMIT:
             return
+        combos = int(np.prod(num_obs, dtype=float))
+        # Per modality, the row of each observation's outcome (observations in itertools.product order).
+        self.observation_rows = None if combos * per > self.table_limit else (
+            np.indices(num_obs).reshape(len(num_obs), combos) + np.array(self.outcome_offsets)[:, None])
         if self.single:
             self.static_rows = np.zeros((sum(num_obs), self.size))
         if self.pairwise:
@@ -208,15 +214,13 @@ class StateCache:
 
     def _tabulate_observations(self) -> None:
         """Every observation's terms (row ``k``: observation number ``k`` in itertools.product order)."""
-        combos = int(np.prod(self.num_obs, dtype=float))
-        per = self.size * (1 + (self.size if self.pairwise else 0))
-        if combos * per > self.table_limit:
+        rows = self.observation_rows
+        if rows is None:
             return
-        grid = np.indices(self.num_obs).reshape(len(self.num_obs), combos) + np.array(self.outcome_offsets)[:, None]
-        self.static_table = _row_sums(self.static_rows, [grid[m] for m in self.static_modalities])
+        self.static_table = _row_sums(self.static_rows, [rows[m] for m in self.static_modalities])
         if self.static_table is None:
-            self.static_table = np.zeros((combos, self.size))
-        self.pair_table = _row_sums(self.pair_rows, [grid[m] for m in self.pair_modalities])
+            self.static_table = np.zeros((rows.shape[1], self.size))
+        self.pair_table = _row_sums(self.pair_rows, [rows[m] for m in self.pair_modalities])
 
     def outcome_terms(self, obs: list[int]):
         """:meth:`observation_terms` from the per-outcome rows (when they were tabulated)."""
