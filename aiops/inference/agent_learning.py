@@ -6,7 +6,7 @@ import numpy as np
 
 from aiops.core.errors import UsageError
 from aiops.inference import learning
-from aiops.inference.frozen import FrozenList, freeze_array
+from aiops.inference.frozen import FrozenList, freeze_view
 
 
 class AgentLearning:
@@ -21,6 +21,9 @@ class AgentLearning:
     so this has no reference to agree with).
     """
 
+    _stacks_key = None  # what the stacks of learned modalities were built for (:meth:`_stacks`)
+    _stacked = None  # the model's (pA, A) lists as the stacks last left them
+
     def _learn_at_perception(self, o: list[int], first: bool) -> None:
         """``learn_A`` every step, ``learn_B`` once an action was taken, ``learn_D`` at the first step."""
         changes: dict = {}
@@ -34,20 +37,67 @@ class AgentLearning:
             self._refresh(changes)
 
     def _learn_A(self, o: list[int]) -> dict:
+        """Learn pA; returns the changes whose caches are still to refresh."""
         m = self._model
         which = _which(self.modalities_to_learn, m.num_modalities)
-        pA = learning.update_pA(m.pA, m.A, o, self._qs, m.A_factor_list, self.lr_pA, which)
-        return self._store("A", pA, which)
+        if "A" in self._apart:  # every A becomes pA's expected value: the general way
+            pA = learning.update_pA(m.pA, m.A, o, self._qs, m.A_factor_list, self.lr_pA, which)
+            return self._store("A", pA, which)
+        stacks = self._stacks(which)
+        if self._stacked is None or m.pA is not self._stacked[0] or m.A is not self._stacked[1]:
+            for stack in stacks:  # first step, or pA / A assigned since: read them again
+                stack.load(m)
+        p, x = list(m.pA), list(m.A)
+        for stack in stacks:
+            stack.learn(o, self._qs, self.lr_pA, p, x)
+        self._stacked = FrozenList(p, "agent.model.pA"), FrozenList(x, "agent.model.A")
+        m.commit("pA", self._stacked[0])
+        m.commit("A", self._stacked[1])
+        if self._algo == "MMP":
+            self._mmp.update(m, {"A": which})
+        else:
+            self._states.set_likelihood_rows([(s.state_rows, s.a) for s in stacks])
+        self._policies.set_likelihood_columns([(*s.policy_columns, s.a) for s in stacks])
+        return {"pA": which}
+
+    def _stacks(self, which: list[int]) -> list[_StackedA]:
+        """The learned modalities grouped by the factors they depend on (built again when the
+        selection or the compiled caches change)."""
+        key = (tuple(which), self._policies, self._states)
+        if self._stacks_key != key:
+            groups: dict[tuple[int, ...], list[int]] = {}
+            for m in sorted(set(which)):
+                groups.setdefault(tuple(self._model.A_factor_list[m]), []).append(m)
+            self._stacks_list = [_StackedA(self._model, ms, self._states, self._policies) for ms in groups.values()]
+            self._stacks_key, self._stacked = key, None
+        return self._stacks_list
 
     def _learn_B(self, qs_prev: list[np.ndarray]) -> dict:
         m = self._model
         which = _which(self.factors_to_learn, m.num_factors)
-        pB = learning.update_pB(m.pB, m.B, self.action, self._qs, qs_prev, self.lr_pB, which, m.B_factor_list)
-        return self._store("B", pB, which)
+        pB, qs, action = list(m.pB), self._qs, self.action
+        for f in which:  # learning.update_pB, without its checks and conversions of our own arrays
+            beliefs = [qs[f]] + [qs_prev[g] for g in m.B_factor_list[f]]
+            pB[f] = learning.updated_pB(m.pB[f], m.B[f], action[f], beliefs, self.lr_pB)
+        if "B" in self._apart:  # every B becomes pB's expected value: caches rebuilt
+            return self._store("B", pB, which)
+        self._store("B", pB, which)
+        # Only the columns of the actions taken changed: the caches patch those.
+        if self._algo == "MMP":
+            self._mmp.update(m, {"B": which})
+        else:
+            for f in which:
+                self._states.set_transition(m, f, action[f])
+        for f in which:
+            self._policies.set_transition(m, f, action[f])
+        return {"pB": which}
 
     def _learn_D(self, qs_t0: list[np.ndarray]) -> dict:
         which = _which(self.factors_to_learn, self._model.num_factors)
-        return self._store("D", learning.update_pD(self._model.pD, qs_t0, self.lr_pD, which), which)
+        pD = list(self._model.pD)
+        for f in which:
+            pD[f] = learning.updated_pD(self._model.pD[f], qs_t0[f], self.lr_pD)
+        return self._store("D", pD, which)
 
     def _store(self, name: str, params: list[np.ndarray], which: list[int]) -> dict:
         """Commit learned concentrations (``which`` entries) and their expected values.
@@ -60,10 +110,14 @@ class AgentLearning:
         p, x = list(getattr(m, "p" + name)), list(getattr(m, name))
         every = name in self._apart
         for i in which:
-            p[i] = freeze_array(params[i], f"agent.model.p{name}[{i}]", copy=False)
+            c = params[i]  # a new array, ours alone
+            c.setflags(write=False)
+            p[i] = freeze_view(c, f"agent.model.p{name}[{i}]")
         for i in range(len(x)) if every else which:
             c = np.asarray(params[i])
-            x[i] = freeze_array(c / c.sum(axis=0), f"agent.model.{name}[{i}]", copy=False)
+            e = c / np.add.reduce(c, 0)  # what c.sum(axis=0) computes, without its Python wrapper
+            e.setflags(write=False)
+            x[i] = freeze_view(e, f"agent.model.{name}[{i}]")
         self._apart.discard(name)
         m.commit("p" + name, FrozenList(p, f"agent.model.p{name}"))
         m.commit(name, FrozenList(x, f"agent.model.{name}"))
@@ -108,6 +162,53 @@ class AgentLearning:
                 raise UsageError("update_D needs beliefs about the initial state: call infer_states first")
         self._refresh(self._learn_D([np.asarray(q) for q in qs_t0]))
         return self._model.pD
+
+
+class _StackedA:
+    """Learned modalities that depend on the same factors, their pA and A stacked as
+    ``(sum O_m, prod S_f)`` arrays.
+
+    A learning step then updates all of them with a few numpy operations, and the state
+    and policy caches take the new A of all of them at once; the model's ``pA[m]`` and
+    ``A[m]`` are read-only views of the stacks. Each operation is the one
+    :func:`~aiops.inference.learning.update_pA` and the agent's per-array update do
+    (same values, to the last bit), on the stacked rows.
+    """
+
+    def __init__(self, model, modalities: list[int], states, policies) -> None:
+        self.modalities = modalities
+        self.factors = list(model.A_factor_list[modalities[0]])
+        self.shapes = [model.A[m].shape for m in modalities]
+        ends = np.cumsum([shape[0] for shape in self.shapes]).tolist()
+        self.bounds = [(e - shape[0], e) for shape, e in zip(self.shapes, ends)]
+        self.names = [(f"agent.model.pA[{m}]", f"agent.model.A[{m}]") for m in modalities]
+        self.state_rows = None if states is None else states.rows(modalities)
+        self.policy_columns = policies.columns(modalities)
+        self.p = self.a = None
+
+    def load(self, model) -> None:
+        """Stack the model's current pA and A of these modalities."""
+        self.p = np.concatenate([np.asarray(model.pA[m]).reshape(len(model.pA[m]), -1) for m in self.modalities])
+        self.a = np.concatenate([np.asarray(model.A[m]).reshape(len(model.A[m]), -1) for m in self.modalities])
+
+    def learn(self, obs: list[int], qs: list[np.ndarray], lr: float, p_list: list, a_list: list) -> None:
+        """One Dirichlet update from ``obs`` and beliefs ``qs``; puts the new arrays into the lists."""
+        p, a = self.p.copy(), np.empty_like(self.p)
+        evidence = learning.outer([qs[f] for f in self.factors]).reshape(-1)
+        if lr != 1.0:  # (a product by 1.0 changes no bit: skipped)
+            evidence = lr * evidence
+        # A row at a time: on arrays this small one fancy-indexed update of all the rows costs more.
+        for m, (start, end) in zip(self.modalities, self.bounds):
+            row = p[start + obs[m]]  # only the observed outcome's row gains counts
+            row += evidence * np.sign(self.a[start + obs[m]])
+            c = p[start:end]
+            np.divide(c, np.add.reduce(c, 0), out=a[start:end])
+        p.setflags(write=False)
+        a.setflags(write=False)
+        self.p, self.a = p, a
+        for m, shape, (start, end), (p_name, a_name) in zip(self.modalities, self.shapes, self.bounds, self.names):
+            p_list[m] = freeze_view(p[start:end].reshape(shape), p_name)
+            a_list[m] = freeze_view(a[start:end].reshape(shape), a_name)
 
 
 def _which(selection, count: int) -> list[int]:

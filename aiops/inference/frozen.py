@@ -128,6 +128,13 @@ def freeze_array(x, where: str, dtype=np.float64, copy: bool = True) -> FrozenAr
     return out
 
 
+def freeze_view(x: np.ndarray, where: str) -> FrozenArray:
+    """A view of ``x``, a read-only float array, as a :class:`FrozenArray` named ``where`` (no copy)."""
+    out = x.view(FrozenArray)
+    out._where = where
+    return out
+
+
 def freeze_arrays(xs, name: str) -> FrozenList | None:
     """``[freeze_array(x, "agent.model.<name>[i]")]`` as a :class:`FrozenList`."""
     if xs is None:

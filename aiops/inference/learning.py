@@ -22,7 +22,8 @@ def _which(selection, count: int) -> list[int]:
         else [int(i) for i in selection]
 
 
-def _outer(vectors: list[np.ndarray]) -> np.ndarray:
+def outer(vectors: list[np.ndarray]) -> np.ndarray:
+    """The outer product of vectors (the joint of independent beliefs), one axis per vector."""
     out = vectors[0]
     for v in vectors[1:]:
         out = np.multiply.outer(out, v)
@@ -39,7 +40,7 @@ def update_pA(
     for m in _which(modalities, len(pA)):
         fs = tuple(A_factor_list[m])
         if fs not in evidence:
-            evidence[fs] = lr * _outer([np.asarray(qs[f]) for f in fs])
+            evidence[fs] = lr * outer([np.asarray(qs[f]) for f in fs])
         out[m] = p = np.array(pA[m])
         # Only the observed outcome's row gains counts: one row update, no one-hot outer.
         row = p[obs[m]]
@@ -58,13 +59,22 @@ def update_pB(
     """
     out = list(pB)
     for f in _which(factors, len(pB)):
-        out[f] = p = np.array(pB[f])
-        a = int(action[f])
         deps = [f] if B_factor_list is None else B_factor_list[f]
-        counts = _outer([np.asarray(qs[f])] + [np.asarray(qs_prev[g]) for g in deps])
-        under_a = p[..., a]
-        under_a += lr * counts * np.sign(np.asarray(B[f])[..., a])
+        beliefs = [np.asarray(qs[f])] + [np.asarray(qs_prev[g]) for g in deps]
+        out[f] = updated_pB(pB[f], B[f], int(action[f]), beliefs, lr)
     return out
+
+
+def updated_pB(p: np.ndarray, b: np.ndarray, a: int, beliefs: list[np.ndarray], lr: float) -> np.ndarray:
+    """One factor's new concentrations: ``beliefs`` are its posterior, then the previous beliefs
+    about the factors its dynamics depend on."""
+    p = np.array(p)
+    counts = outer(beliefs)
+    if lr != 1.0:  # (a product by 1.0 changes no bit: skipped)
+        counts = lr * counts
+    under_a = p[..., a]
+    under_a += counts * np.sign(np.asarray(b)[..., a])
+    return p
 
 
 def update_pD(pD: list[np.ndarray], qs: list[np.ndarray], lr: float = 1.0, factors=None) -> list[np.ndarray]:
@@ -74,6 +84,12 @@ def update_pD(pD: list[np.ndarray], qs: list[np.ndarray], lr: float = 1.0, facto
     """
     out = list(pD)
     for f in _which(factors, len(pD)):
-        out[f] = p = np.array(pD[f])
-        p += lr * np.asarray(qs[f]) * np.sign(p)
+        out[f] = updated_pD(pD[f], np.asarray(qs[f]), lr)
     return out
+
+
+def updated_pD(p: np.ndarray, q: np.ndarray, lr: float) -> np.ndarray:
+    """One factor's new concentrations over its initial state."""
+    p = np.array(p)
+    p += lr * q * np.sign(p)
+    return p

@@ -321,6 +321,14 @@ def indices(which, count: int) -> list[int]:
     return list(range(count)) if which is None else list(which)
 
 
+def as_slice(index: np.ndarray) -> slice | np.ndarray:
+    """An index array as a slice when it is a run of consecutive integers (a view, not a copy)."""
+    start = int(index[0])
+    if np.array_equal(index, np.arange(start, start + len(index))):
+        return slice(start, start + len(index))
+    return index
+
+
 def normalise(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Expected distributions of Dirichlet concentrations (columns divided by their sums)."""
     return [np.asarray(p) / np.asarray(p).sum(axis=0) for p in arrays]

@@ -28,7 +28,7 @@ import numpy as np
 
 from aiops.core.errors import UsageError
 from aiops.inference.conventions import Conventions, softmax, xlogx
-from aiops.inference.model import GenerativeModel, indices
+from aiops.inference.model import GenerativeModel, as_slice, indices
 from aiops.inference.novelty import b_flat, wnorm
 
 MAX_JOINT_OUTCOMES = 1_000_000
@@ -117,8 +117,11 @@ class _GroupTerms:
 
     def set_A(self, i: int, a: np.ndarray) -> None:
         """Modality ``i``'s new likelihood array."""
-        a = np.asarray(a).reshape(a.shape[0], -1)  # (O_m, S_joint), contiguous: the fast layout for ufuncs
-        cols = self.cols[i]
+        self.set_A_columns(self.cols[i], np.asarray(a).reshape(a.shape[0], -1))
+
+    def set_A_columns(self, cols: slice | np.ndarray, a: np.ndarray) -> None:
+        """New likelihoods of the outcomes ``cols``: ``a`` is ``(len(cols), S_joint)``, rows of
+        stacked modalities (contiguous: the fast layout for ufuncs)."""
         self.a_t[:, cols] = a.T
         if not self.joint_outcomes:
             self.a_ln_a[cols] = xlogx(a, self.conv.ambiguity_eps)
@@ -161,7 +164,7 @@ class _GroupTerms:
                 if self.sparse:
                     self.a_nonzero[:] = a_out.T != 0
             else:
-                self.a_ln_a.sum(axis=0, out=self.neg_ambiguity)
+                np.add.reduce(self.a_ln_a, 0, out=self.neg_ambiguity)  # a_ln_a.sum(axis=0), without its wrapper
         self._changed.clear()
 
     def info_gain(self, qx: np.ndarray, eps: float) -> np.ndarray:
@@ -364,6 +367,34 @@ class PolicyCache:
             self.groups[g].terms.finish()
         if "E" in changes:
             self.set_E(model.E)
+
+    def set_transition(self, model: GenerativeModel, f: int, a: int) -> None:
+        """Factor ``f``'s new B, learned under action ``a``: only that action's columns of
+        :attr:`B_flat` change (pB's novelty is refreshed with ``pB``)."""
+        flat = self.B_flat[f]
+        if not flat.flags.writeable:  # a view of the model's previous (read-only) B[f]
+            self.B_flat[f] = b_flat(model.B[f])
+            return
+        s = model.B[f].shape[0]
+        flat[:, a * s:(a + 1) * s] = np.asarray(model.B[f])[..., a].reshape(s, -1).T
+
+    def columns(self, modalities: list[int]) -> tuple[int, slice | np.ndarray]:
+        """Where modalities of one group keep their outcomes: the group, and a slice if adjacent."""
+        g = self.slots[modalities[0]][0]
+        cols = self.groups[g].terms.cols
+        slots = [self.slots[m][1] for m in modalities]
+        index = np.concatenate([np.arange(cols[i].start, cols[i].stop) for i in slots])
+        return g, as_slice(index)
+
+    def set_likelihood_columns(self, blocks: list[tuple[int, slice | np.ndarray, np.ndarray]]) -> None:
+        """New likelihoods given as ``(group, columns, stacked A)`` blocks (see :meth:`columns`).
+
+        Novelty terms of pA are not refreshed here: refresh ``pA`` after this.
+        """
+        for g, cols, a in blocks:
+            self.groups[g].terms.set_A_columns(cols, a)
+        for g, _, _ in blocks:
+            self.groups[g].terms.finish()
 
     def _refresh_pA(self, model: GenerativeModel, modalities) -> None:
         """pA's novelty terms for the changed ``modalities``, with novelty only."""

@@ -9,8 +9,10 @@ are summed once; their expectations under the other factors are:
 - two factors: a block of one matrix ``M``, so all pairwise terms are ``M @ q``;
 - three or more: one einsum per factor.
 
-For small observation spaces these per-observation terms are tabulated at
-construction. The update is Jacobi style (every factor from the previous iterate) and
+The first two are tabulated at construction per outcome of each modality (an
+observation's terms are the sums of its outcomes' rows: a few additions, also for an
+agent that learns A) and, for small observation spaces, per observation (one lookup).
+The update is Jacobi style (every factor from the previous iterate) and
 stops after ``num_iter`` iterations or when the free energy changes by less than
 ``dF_tol``, exactly as ``pymdp.legacy.algos.fpi.run_vanilla_fpi_factorized``.
 """
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aiops.inference.conventions import Conventions
-from aiops.inference.model import GenerativeModel, indices
+from aiops.inference.model import GenerativeModel, as_slice, indices
 from aiops.inference.novelty import by_action
 
 TABLE_LIMIT = 250_000  # floats per precomputed table (2 MB)
@@ -37,6 +39,14 @@ def _strides(sizes: list[int]) -> list[int]:
         out.append(acc)
         acc *= n
     return out[::-1]
+
+
+def _row_sums(table: np.ndarray | None, rows: list) -> np.ndarray | None:
+    """``table[rows[0]] + table[rows[1]] + ...`` in that order (``None`` for no rows)."""
+    out = None
+    for r in rows:
+        out = table[r] if out is None else out + table[r]
+    return out
 
 
 def outer_flat(vectors: list[np.ndarray]) -> np.ndarray:
@@ -65,8 +75,14 @@ class _Group:
     def set_likelihood(self, i: int, a: np.ndarray, eps: float) -> None:
         """Recompute the rows of the group's ``i``-th modality: ``ln(a + eps)``."""
         start = int(self.row_offsets[i])
-        rows = self.log_a[start:start + a.shape[0]]
-        np.log(np.asarray(a).reshape(rows.shape) + eps, out=rows)
+        self.set_rows(slice(start, start + a.shape[0]), np.asarray(a).reshape(a.shape[0], -1), eps)
+
+    def set_rows(self, rows: slice | np.ndarray, a: np.ndarray, eps: float) -> None:
+        """``ln(a + eps)`` into ``rows`` of ``log_a`` (``a``: those rows of the stacked likelihoods)."""
+        if isinstance(rows, slice):
+            np.log(a + eps, out=self.log_a[rows])
+        else:
+            self.log_a[rows] = np.log(a + eps)
 
 
 class StateCache:
@@ -115,6 +131,9 @@ class StateCache:
             self.action_strides = _strides(nc)
             self.action_combos = np.array(list(itertools.product(*[range(u) for u in nc])), dtype=int)
             self.block_B = np.zeros((len(self.action_combos), n, n))
+            # Per factor and action: the joint actions (blocks of block_B) where the factor takes it.
+            self.combos_with = [[np.flatnonzero(self.action_combos[:, f] == u) for u in range(k)]
+                                for f, k in enumerate(nc)]
         # Per factor (U, S_f, prod S_g for g in B_factor_list[f]): one matrix per action.
         self.B_by_action: list[np.ndarray | None] = [None] * len(ns)
         self._set_B(model, range(len(ns)))
@@ -139,24 +158,75 @@ class StateCache:
                 sl = self.slices[f]
                 self.block_B[:, sl, sl] = self.B_by_action[f][self.action_combos[:, f]]
 
-    def _tabulate(self, model) -> None:
-        """Per-observation static vector and pairwise matrix, if the tables are small."""
-        num_obs = model.num_obs
-        combos = int(np.prod(num_obs, dtype=float))
-        per = self.size * (1 + (self.size if self.pairwise else 0))
-        self.obs_strides = _strides(num_obs)
-        self.static_table = self.pair_table = None
-        if combos * per > self.table_limit:
+    def set_transition(self, model: GenerativeModel, f: int, a: int) -> None:
+        """Factor ``f``'s new B, learned under action ``a``: only that action's transitions changed."""
+        by_a = self.B_by_action[f]
+        if not by_a.flags.writeable:  # a view of the model's previous (read-only) B[f]
+            self._set_B(model, [f])
             return
-        self.static_table = np.zeros((combos, self.size))
+        by_a[a] = np.asarray(model.B[f])[..., a].reshape(by_a.shape[1:])
+        if self.block_B is not None:
+            sl = self.slices[f]
+            self.block_B[self.combos_with[f][a], sl, sl] = by_a[a]
+
+    def _tabulate(self, model) -> None:
+        """The terms of each outcome of each modality, and of each whole observation, if small enough.
+
+        Per outcome: a row of the constant vector (modalities of one factor) and of the pair
+        matrix (two factors), zero outside the modality's block; an observation's terms are
+        the sums of its outcomes' rows (the same sums, in the same order, as
+        :meth:`observation_terms`). Per observation, when ``table_limit`` allows: those sums
+        for every observation at once.
+        """
+        self.num_obs = num_obs = model.num_obs
+        self.obs_strides = _strides(num_obs)
+        self.outcome_offsets = np.concatenate([[0], np.cumsum(num_obs)[:-1]]).astype(int).tolist()
+        kinds = [len(self.groups[self.slots[m][0]].factors) for m in range(len(num_obs))]
+        self.static_modalities = [m for m, k in enumerate(kinds) if k == 1]
+        self.pair_modalities = [m for m, k in enumerate(kinds) if k == 2]
+        self.static_rows = self.pair_rows = self.static_table = self.pair_table = self.observation_rows = None
+        per = self.size * (1 + (self.size if self.pairwise else 0))
+        if sum(num_obs) * per > TABLE_LIMIT:
+            return
+        combos = int(np.prod(num_obs, dtype=float))
+        # Per modality, the row of each observation's outcome (observations in itertools.product order).
+        self.observation_rows = None if combos * per > self.table_limit else (
+            np.indices(num_obs).reshape(len(num_obs), combos) + np.array(self.outcome_offsets)[:, None])
+        if self.single:
+            self.static_rows = np.zeros((sum(num_obs), self.size))
         if self.pairwise:
-            self.pair_table = np.zeros((combos, self.size, self.size))
-        for i, obs in enumerate(itertools.product(*[range(o) for o in num_obs])):
-            static, pair = self.observation_terms(np.array(obs))
-            if static is not None:
-                self.static_table[i] = static
-            if pair is not None:
-                self.pair_table[i] = pair
+            self.pair_rows = np.zeros((sum(num_obs), self.size, self.size))
+        for m in range(len(num_obs)):
+            self._set_outcome_rows(*self.rows([m]))
+        self._tabulate_observations()
+
+    def _set_outcome_rows(self, g: int, rows: slice | np.ndarray, outcomes: slice | np.ndarray) -> None:
+        """Rows ``outcomes`` of the per-outcome terms, from group ``g``'s log-likelihood ``rows``."""
+        group = self.groups[g]
+        ll = group.log_a[rows]
+        if len(group.factors) == 1:
+            self.static_rows[outcomes, self.slices[group.factors[0]]] = ll
+        elif len(group.factors) == 2:
+            block = ll.reshape((-1,) + group.shape)
+            sa, sb = self.slices[group.factors[0]], self.slices[group.factors[1]]
+            self.pair_rows[outcomes, sa, sb] = block
+            self.pair_rows[outcomes, sb, sa] = block.transpose(0, 2, 1)
+
+    def _tabulate_observations(self) -> None:
+        """Every observation's terms (row ``k``: observation number ``k`` in itertools.product order)."""
+        rows = self.observation_rows
+        if rows is None:
+            return
+        self.static_table = _row_sums(self.static_rows, [rows[m] for m in self.static_modalities])
+        if self.static_table is None:
+            self.static_table = np.zeros((rows.shape[1], self.size))
+        self.pair_table = _row_sums(self.pair_rows, [rows[m] for m in self.pair_modalities])
+
+    def outcome_terms(self, obs: list[int]):
+        """:meth:`observation_terms` from the per-outcome rows (when they were tabulated)."""
+        offsets = self.outcome_offsets
+        static = _row_sums(self.static_rows, [obs[m] + offsets[m] for m in self.static_modalities])
+        return static, _row_sums(self.pair_rows, [obs[m] + offsets[m] for m in self.pair_modalities])
 
     def update(self, model: GenerativeModel, changes: dict) -> None:
         """Recompute what changed A or B arrays affect, and only that.
@@ -166,13 +236,40 @@ class StateCache:
         are tabulated again.
         """
         if "A" in changes:
-            for m in indices(changes["A"], len(model.A)):
+            changed = indices(changes["A"], len(model.A))
+            for m in changed:
                 g, i = self.slots[m]
                 self.groups[g].set_likelihood(i, model.A[m], self.eps)
-            if self.static_table is not None:
-                self._tabulate(model)
+            self._retabulate([self.rows([m]) for m in changed])
         if "B" in changes:
             self._set_B(model, indices(changes["B"], len(model.B)))
+
+    def rows(self, modalities: list[int]) -> tuple[int, slice | np.ndarray, slice | np.ndarray]:
+        """Where modalities of one group keep their terms: the group, their rows of its
+        log-likelihoods and of the per-outcome terms (slices when they are adjacent)."""
+        g = self.slots[modalities[0]][0]
+        group = self.groups[g]
+        ends = np.append(group.row_offsets[1:], group.log_a.shape[0])
+        slots = [self.slots[m][1] for m in modalities]
+        rows = np.concatenate([np.arange(group.row_offsets[i], ends[i]) for i in slots])
+        offsets = self.outcome_offsets
+        outcomes = np.concatenate([np.arange(offsets[m], offsets[m] + self.num_obs[m]) for m in modalities])
+        return g, as_slice(rows), as_slice(outcomes)
+
+    def set_likelihood_rows(self, blocks: list[tuple[tuple, np.ndarray]]) -> None:
+        """New likelihoods given as ``(where, stacked A)`` blocks, ``where`` from :meth:`rows`."""
+        for (g, rows, _), a in blocks:
+            self.groups[g].set_rows(rows, a, self.eps)
+        self._retabulate([where for where, _ in blocks])
+
+    def _retabulate(self, places: list[tuple]) -> None:
+        """The tables' terms of modalities whose likelihoods changed (``places`` from :meth:`rows`)."""
+        if self.static_rows is None and self.pair_rows is None:
+            return
+        for where in places:
+            self._set_outcome_rows(*where)
+        if self.static_table is not None:
+            self._tabulate_observations()
 
     def set_D(self, D: list[np.ndarray]) -> None:
         """A new prior over initial states (nothing else depends on D)."""
@@ -233,7 +330,8 @@ def infer_states(
         static = log_prior + cache.static_table[k]
         pair = cache.pair_table[k] if cache.pairwise else None
     else:
-        static, pair = cache.observation_terms(np.asarray(obs))
+        tabulated = cache.static_rows is not None or cache.pair_rows is not None
+        static, pair = cache.outcome_terms(obs) if tabulated else cache.observation_terms(np.asarray(obs))
         static = log_prior if static is None else static + log_prior
     if not cache.iterate:
         q = _softmax(cache, static)

@@ -13,6 +13,8 @@ from aiops.inference import (
 from aiops.inference import learning
 from aiops.inference.actions import policy_probabilities
 from aiops.inference.conventions import PYMDP
+from aiops.inference.frozen import ReadOnlyModelError
+from aiops.inference.policies import PolicyCache
 from aiops.inference.states import StateCache
 
 
@@ -162,6 +164,54 @@ def test_learning_needs_its_parameters():
     with pytest.raises(UsageError, match="pD cannot be removed while learn_D is on"):
         learner.pD = None
 
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_stacked_pA_learning_is_the_reference_update_to_the_bit(seed):
+    # The agent learns the chosen modalities that share factors as one stacked array; every
+    # step must give exactly learning.update_pA's concentrations and their expected values,
+    # also after pA is assigned (the general path once, then the stacks are read again).
+    model = random_model(seed, factorised=seed % 2 == 1)
+    model.pA = [p + 0.1 for p in dirichlet_from(model.A, 2.0)]
+    which = [m for m in range(model.num_modalities) if m != 1]
+    agent = Agent(model, learn_A=True, modalities_to_learn=which[::-1], lr_pA=0.7, seed=seed)
+    env = ModelEnv(model, seed=seed)
+    obs = env.reset()
+    for step in range(6):
+        if step == 3:
+            agent.pA = [p * 1.5 for p in agent.pA]
+        pA, A = list(agent.pA), list(agent.A)
+        qs = agent.infer_states(obs)
+        expected = learning.update_pA(pA, A, obs, qs, model.A_factor_list, 0.7, which)
+        for m in range(model.num_modalities):
+            assert np.array_equal(agent.pA[m], expected[m])
+            every = step == 3  # A was assigned apart from pA: all of it becomes pA's expected value
+            normalised = expected[m] / expected[m].sum(axis=0)
+            assert np.array_equal(agent.A[m], normalised if m in which or every else A[m])
+        obs, _ = env.step(agent.sample_action())
+    with pytest.raises(ReadOnlyModelError):
+        agent.pA[which[0]][0] = 1.0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_learning_B_patches_the_caches_as_a_fresh_build_would(seed):
+    # Learning pB changes B under the actions taken only, and the caches patch just those
+    # transitions: they must hold, to the bit, what caches built from the learned model hold.
+    model = random_model(seed, interacting=seed % 3 == 1)
+    model.pB = dirichlet_from(model.B, 2.0)
+    agent = Agent(model, learn_B=True, seed=seed)
+    env = ModelEnv(model, seed=seed)
+    obs = env.reset()
+    for _ in range(5):
+        agent.infer_states(obs)
+        states, policies = StateCache(agent.model, PYMDP), PolicyCache(agent.model, agent.policies, PYMDP)
+        for f in range(model.num_factors):
+            assert np.array_equal(agent._states.B_by_action[f], states.B_by_action[f])
+            assert np.array_equal(agent._policies.B_flat[f], policies.B_flat[f])
+        assert states.block_B is None or np.array_equal(agent._states.block_B, states.block_B)
+        agent.infer_policies()
+        obs, _ = env.step(agent.sample_action())
+    assert not all(np.array_equal(a, b) for a, b in zip(agent.pB, model.pB))
 
 # -- marginal message passing -----------------------------------------------------------------
 

@@ -77,6 +77,32 @@ def test_tables_and_direct_computation_agree():
     np.testing.assert_allclose(a.q, b.q, atol=1e-14)
 
 
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tabulated_terms_are_the_direct_ones_to_the_bit(seed):
+    # Per-outcome rows (summed per observation) and the per-observation tables built from them
+    # must hold exactly what observation_terms computes from the log-likelihoods, before and
+    # after some modalities' likelihoods change.
+    model = random_model(seed, factorised=True)
+    tabled, rows_only = StateCache(model, Conventions()), StateCache(model, Conventions(), table_limit=0)
+    assert rows_only.static_table is None and (rows_only.static_rows is not None or rows_only.pair_rows is not None)
+    rng = np.random.default_rng(seed)
+    for step in range(2):
+        for k, obs in enumerate(itertools.product(*[range(o) for o in model.num_obs])):
+            static, pair = tabled.observation_terms(np.array(obs))
+            got_static, got_pair = rows_only.outcome_terms(list(obs))
+            cases = ((static, got_static, tabled.static_table), (pair, got_pair, tabled.pair_table))
+            for expected, got, table in cases:
+                if expected is None:
+                    assert got is None
+                else:
+                    assert np.array_equal(got, expected) and np.array_equal(table[k], expected)
+        changed = [0, model.num_modalities - 1]
+        model.A = [a if m not in changed else rng.dirichlet(np.ones(a.shape[0]), size=a.shape[1:]).transpose(
+            (a.ndim - 1,) + tuple(range(a.ndim - 1))) for m, a in enumerate(model.A)]
+        for cache in (tabled, rows_only):
+            cache.update(model, {"A": changed})
+
 def test_single_factor_posterior_is_bayes_rule():
     model = random_model(0, num_factors=2)
     model.B = model.B[:1]
