@@ -233,12 +233,16 @@ async def _read_child(loop: Any, fd: int, merger: _Merger) -> str | None:
 
     buffer = bytearray()
     readable = asyncio.Event()
+    os.set_blocking(fd, False)  # a wake-up with nothing left to read must not stall the loop
     loop.add_reader(fd, readable.set)
     try:
         while True:
             await readable.wait()
             readable.clear()
-            chunk = os.read(fd, 1 << 20)
+            try:
+                chunk = os.read(fd, 1 << 20)
+            except BlockingIOError:  # woken for what an earlier read already took
+                continue
             if not chunk:
                 return "the worker process ended without its results"
             buffer += chunk

@@ -125,3 +125,44 @@ def test_redirect_to_another_server_is_followed(server):
     report = check([mover.url], timeout=5, workers=1)
     assert report.targets[0].verdict == "healthy", report.targets[0].reasons
     assert good.requests == 4
+
+
+def test_reading_a_worker_never_stalls_the_parents_own_probes():
+    """The parent probes its share on the event loop that also reads the workers' results: a
+    wake-up for data an earlier read already took must not block that loop until the worker
+    writes again (it did: the 10,000-target fleet took 40 % longer)."""
+    import asyncio
+    import os
+    import threading
+
+    from aiops.health import workers
+    from aiops.health.probe import TargetResult
+
+    class Merger:
+        def __init__(self) -> None:
+            self.indexes: list[int] = []
+
+        def done(self, index: int, target: object = None) -> None:
+            self.indexes.append(index)
+
+    read_fd, write_fd = os.pipe()
+    merger = Merger()
+
+    async def main() -> tuple[int, str | None]:
+        ticks = 0
+        reader = asyncio.ensure_future(workers._read_child(asyncio.get_running_loop(), read_fd, merger))
+        workers._send(write_fd, ("done", [(0, TargetResult("a", "http://a"))]))
+        later = threading.Timer(0.5, lambda: (workers._send(write_fd, ("end", None)), os.close(write_fd)))
+        later.start()
+        while not reader.done():  # the parent's own work: it must keep running meanwhile
+            await asyncio.sleep(0.01)
+            ticks += 1
+        later.join()
+        return ticks, reader.result()
+
+    try:
+        ticks, failure = asyncio.run(main())
+    finally:
+        os.close(read_fd)
+    assert failure is None and merger.indexes == [0]
+    assert ticks >= 25  # about 50 in 0.5 s; a loop blocked until "end" arrives ticks once or twice
