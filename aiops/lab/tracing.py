@@ -10,7 +10,9 @@
 Spans go to OTLP/HTTP (``--otlp-endpoint`` or the standard ``OTEL_EXPORTER_OTLP_*``
 variables) and/or to OTLP JSON lines in a file (``--trace-file``), through the SDK's batch
 processor and a process of their own that encodes and sends them
-(:mod:`aiops.lab.spanexport`), flushed by :meth:`LabTracing.shutdown` when the lab stops. What
+(:mod:`aiops.lab.spanexport`), flushed by :meth:`LabTracing.shutdown` when the lab stops. The
+inference's attributes and phase spans are made there too, from the timings the request
+attached to its server span. What
 is the same for every span of the process (service, version, instance, ``ai.model_id``) is on
 the resource, encoded once per export. With tracing off the service holds :data:`NO_TRACING`,
 whose hooks do nothing, and opentelemetry is never imported.
@@ -28,10 +30,11 @@ from aiops.core.errors import UsageError
 SERVICE_NAME = "active-inference-sim-lab"
 UNTRACED = "/metrics,/live,/ready"  # probe and scrape traffic: many requests, nothing to explain
 QUEUE = 65536  # spans held for export; a full queue drops, so it is sized for bursts
-# Spans per export: a batch is encoded and sent by the export process (aiops.lab.spanexport),
-# so the lab's share is flattening it for the pipe. Small batches keep each of those short
-# and a trace in the file or the collector soon after its request; the SDK's default of 512
-# would hold several seconds of spans at the lab's usual rates.
+# Spans per export, as the batch processor counts them: a request's server span, its phase spans
+# travelling with it (LabTracing._phases). A batch is encoded and sent by the export process
+# (aiops.lab.spanexport), so the lab's share is flattening it for the pipe. Small batches keep
+# each of those short and a trace in the file or the collector soon after its request; the SDK's
+# default of 512 would hold several seconds of spans at the lab's usual rates.
 BATCH = 64
 OTLP_ENV = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
@@ -119,7 +122,8 @@ class LabTracing(NoTracing):
         sampler = None if options.sample is None else ParentBased(TraceIdRatioBased(options.sample))
         resource = Resource.create(attributes)
         self.provider = TracerProvider(resource=resource, sampler=sampler)
-        self.provider.add_span_processor(_batch(_exporter(options, resource), options.environ))
+        self.exporter = _exporter(options, resource)
+        self.provider.add_span_processor(_batch(self.exporter, options.environ))
         self.tracer = self.provider.get_tracer("aiops.lab")
 
     def middleware(self) -> list[Any]:
@@ -145,19 +149,22 @@ class LabTracing(NoTracing):
         server = self._trace.get_current_span()
         if not server.is_recording():
             return  # not sampled: no phase spans either
-        server.set_attributes({"ai.model": model, "ai.policy_count": phases.policies,
-                               "ai.iterations": int(phases.iterations), "ai.free_energy": float(phases.free_energy),
-                               "ai.entropy": float(phases.entropy), "ai.action": [int(a) for a in phases.result.action]})
+        attributes = {"ai.model": model, "ai.policy_count": int(phases.policies), "ai.iterations": int(phases.iterations),
+                      "ai.free_energy": float(phases.free_energy), "ai.entropy": float(phases.entropy),
+                      "ai.action": tuple(int(a) for a in phases.result.action)}
         # The phases carry no attributes of their own (the request's are on the server span):
-        # every attribute is work on the request's path, and the phases' story is their timing.
+        # their story is their timing.
         detail: dict[str, Any] = {"state inference": {"ai.learning": True} if phases.learns else None,
                                   "policy evaluation": {"ai.cache_hit": True} if phases.policy_cached else None,
                                   "action selection": None}
         if phases.policy_start:
             detail["policy evaluation"] = {**(detail["policy evaluation"] or {}), "lab.fault": "slow-inference",
                                            "lab.fault_delay_ms": (phases.policy_end - phases.policy_start) / 1e6}
-        for name, start, end in phases.timeline():  # children of the current (server) span
-            self.tracer.start_span(name, start_time=start, attributes=detail[name]).end(end_time=end)
+        # Attached as plain data, made into the server span's attributes and its child spans by the
+        # export process (aiops.lab.spanexport): three SDK spans made here cost more than all the
+        # rest of the request's tracing.
+        self.exporter.attach(server.get_span_context().span_id, attributes,
+                             [(name, start, end, detail[name]) for name, start, end in phases.timeline()])
 
     def failed(self, error: BaseException) -> None:
         from opentelemetry.trace import Status, StatusCode

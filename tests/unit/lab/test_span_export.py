@@ -64,11 +64,103 @@ def test_spans_cross_the_pipe_unchanged():
     assert [s.to_json() for s in again] == [s.to_json() for s in spans]
 
 
-def _exporter(tmp_path, **setup):
+class _Counting:
+    """An SDK IdGenerator handing out span IDs 1, 2, 3...: the same IDs for two ways of making spans."""
+
+    def __init__(self, first: int = 1) -> None:
+        self.next = first
+
+    def generate_span_id(self) -> int:
+        self.next += 1
+        return self.next - 1
+
+    def generate_trace_id(self) -> int:
+        return 0x4BF92F3577B34DA6A3CE929D0E0E4736
+
+    def is_trace_id_random(self) -> bool:
+        return True  # as the SDK's own generator: a flag the children must carry too
+
+
+def _provider(memory, ids):
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "lab"}), id_generator=ids)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    return provider
+
+
+ATTRIBUTES = {"ai.model": "tmaze", "ai.policy_count": 4, "ai.free_energy": 1.25, "ai.action": (1, 0)}
+CHILDREN = [("state inference", 10, 20, {"ai.learning": True}), ("policy evaluation", 20, 40, None),
+            ("action selection", 40, 45, None)]
+
+
+def test_attached_attributes_and_children_are_the_spans_the_sdk_would_make():
+    """What the lab attaches to a server span comes out of the export process as the very spans
+    the SDK makes when the attributes are set and the children started in the lab: same OTLP bytes."""
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind
+
+    from aiops.lab.spanexport import flatten, rebuild
+
+    memory = InMemorySpanExporter()
+    tracer = _provider(memory, _Counting()).get_tracer("aiops.lab", "1.2.3")
+    server = tracer.start_span("POST /infer", kind=SpanKind.SERVER, start_time=5, attributes={"url.path": "/infer"})
+    server.set_attributes(ATTRIBUTES)
+    with trace.use_span(server, end_on_exit=False):
+        for name, start, end, attributes in CHILDREN:
+            tracer.start_span(name, start_time=start, attributes=attributes).end(end_time=end)
+    server.end(end_time=50)
+    in_lab = sorted(memory.get_finished_spans(), key=lambda s: s.context.span_id)
+
+    memory.clear()
+    tracer = _provider(memory, _Counting()).get_tracer("aiops.lab", "1.2.3")
+    tracer.start_span("POST /infer", kind=SpanKind.SERVER, start_time=5, attributes={"url.path": "/infer"}).end(end_time=50)
+    (bare,) = memory.get_finished_spans()
+    flat = marshal.loads(marshal.dumps([flatten(bare, (ATTRIBUTES, CHILDREN))]))
+    made = rebuild(flat, bare.resource, ids=_Counting(2))
+    assert [s.name for s in made] == ["POST /infer", *(c[0] for c in CHILDREN)]
+    assert encode_spans(made).SerializeToString() == encode_spans(in_lab).SerializeToString()
+    assert [s.to_json() for s in made] == [s.to_json() for s in in_lab]
+
+
+def test_what_is_attached_waits_for_its_span_and_is_bounded(tmp_path):
+    """Attached data crosses the pipe with its span's batch and leaves the exporter then; data
+    for spans the batch processor dropped never piles up beyond ``held``."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    memory = InMemorySpanExporter()
+    tracer = _provider(memory, _Counting()).get_tracer("aiops.lab")
+    for name in ("GET /", "POST /infer"):
+        tracer.start_span(name).end()
+    plain, infer = memory.get_finished_spans()
+    exporter = _exporter(tmp_path, held=2)
+    try:
+        exporter.attach(infer.context.span_id, {"ai.model": "tmaze"}, CHILDREN)
+        exporter.export([plain, infer])
+        assert exporter._extras == {}
+        for span_id in (101, 102, 103):  # spans that never reach the exporter
+            exporter.attach(span_id, {}, [])
+        assert list(exporter._extras) == [102, 103]
+    finally:
+        exporter.shutdown()
+    (line,) = _lines(tmp_path)
+    spans = [s for rs in line["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]]
+    assert [s["name"] for s in spans] == ["GET /", "POST /infer", *(c[0] for c in CHILDREN)]
+    server_id = spans[1]["spanId"]
+    assert all(s["parentSpanId"] == server_id and s["traceId"] == spans[1]["traceId"] for s in spans[2:])
+    assert len({s["spanId"] for s in spans}) == 5
+    assert {a["key"] for a in spans[1]["attributes"]} == {"ai.model"} and "attributes" not in spans[0]
+
+
+def _exporter(tmp_path, held=65536, **setup):
     from aiops.lab.spanexport import PipeExporter
 
     return PipeExporter({"resource": {"service.name": "lab"}, "schema_url": "", "otlp": None,
-                         "trace_file": str(tmp_path / "traces.jsonl"), **setup})
+                         "trace_file": str(tmp_path / "traces.jsonl"), **setup}, held=held)
 
 
 def _lines(tmp_path) -> list[dict]:
