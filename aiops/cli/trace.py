@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from typing import Annotated, Optional
 
 import typer
 
 from aiops.cli import output
-from aiops.cli.common import SinceOpt, TimeoutOpt, UntilOpt, get_state, global_options
+from aiops.cli.common import SinceOpt, TimeoutOpt, UntilOpt, collector_paused, get_state, global_options
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -76,7 +75,7 @@ def show(
     start, end = parse_window(since, until, default_since="24h")
     source = _source(backend, url, file, timeout)
     logs = _logs(log_file, needed=with_logs or trace_id_arg(ident) is None)
-    with _bulk():
+    with collector_paused():
         view = show_trace(source, ident, logs=logs, with_logs=with_logs, start=start, end=end)
         for warning in view.warnings:
             output.warn(warning)
@@ -126,23 +125,6 @@ def search(
     _report_skipped(report.skipped)
     if not report.traces:
         output.info(f"no trace in {report.source} matches")
-
-
-@contextlib.contextmanager
-def _bulk():
-    """Python's cycle collector paused while a trace is read and drawn: a big trace is some
-    hundred thousand objects that live until the command ends, which the collector would walk
-    again and again for nothing (a tenth of the time of a 10,000-span waterfall). Reference
-    counting still frees everything that is dropped."""
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _report_skipped(skipped) -> None:

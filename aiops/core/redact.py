@@ -44,6 +44,10 @@ _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z
 _USER_ID = re.compile(r"(?i)(\"?\buser[_-]?id\"?\s*[:=]\s*\"?)([^\s\"',;&}]+)")
 _USER_TOKEN = re.compile(r"\buser-[A-Za-z0-9][A-Za-z0-9_-]*")
 _HINTS = ("://", "=", ":", "earer", "asic", "oken", "pikey", "PIKEY")
+# A word each match of _CREDENTIAL and _SCHEME contains (case-insensitive): an ASCII text
+# without any of them is not searched (a URL, most log lines).
+_CREDENTIAL_WORDS = ("token", "secret", "passw", "pwd", "key")
+_SCHEME_WORDS = ("bearer", "basic", "apikey", "token")
 
 
 def redact(text: str, secrets: Iterable[str] = (), *, users: bool = False) -> str:
@@ -53,10 +57,17 @@ def redact(text: str, secrets: Iterable[str] = (), *, users: bool = False) -> st
     for secret in _spellings(secrets):
         text = text.replace(secret, MASK)
     if any(hint in text for hint in _HINTS):
-        text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
-        text = _PARAM.sub(lambda m: m.group(1) + MASK, text)
-        text = _CREDENTIAL.sub(_credential, text)
-        text = _SCHEME.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+        if "@" in text:
+            text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+        if "=" in text:
+            text = _PARAM.sub(lambda m: m.group(1) + MASK, text)
+        # (?i) also folds a few non-ASCII letters (the Kelvin sign, the long s, dotted and dotless
+        # i) into the keywords: a text with any non-ASCII character is always searched
+        low = text.lower() if text.isascii() else None
+        if low is None or any(word in low for word in _CREDENTIAL_WORDS):
+            text = _CREDENTIAL.sub(_credential, text)
+        if low is None or any(word in low for word in _SCHEME_WORDS):
+            text = _SCHEME.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     if users:
         text = _EMAIL.sub("[email]", text)
         text = _USER_ID.sub(lambda m: m.group(1) + "[user]", text)

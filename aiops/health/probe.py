@@ -95,7 +95,9 @@ class TargetResult:
         return "unhealthy" if unhealthy else ("degraded" if failed else "healthy")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target": redact(self.target), "url": redact(self.url) if self.url else None,
+        shown = redact(self.target)
+        url = (shown if self.url == self.target else redact(self.url)) if self.url else None
+        return {"target": shown, "url": url,
                 "verdict": self.verdict,
                 "reasons": self.reasons,
                 "endpoints": {p: ep.to_dict() for p, ep in self.endpoints.items()},

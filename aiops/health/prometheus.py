@@ -5,9 +5,10 @@ Prometheus already probes the fleet when the blackbox exporter is configured as
 endpoint, the probed URL as the ``instance`` label). This reads, for the service's ``job``:
 
 - ``up``: whether Prometheus's own scrape of each instance's /metrics succeeded;
-- ``probe_success``, ``probe_http_status_code``, ``probe_duration_seconds`` and
-  ``probe_failed_due_to_regex`` of every probe, each aggregated on the server to one value
-  per probed URL (``max by (instance)``), so a 10,000-instance fleet is four small answers.
+- ``probe_success``, ``probe_http_status_code`` and ``probe_duration_seconds`` of every
+  probe, each aggregated on the server to one value per probed URL (``max by (instance)``);
+- the probes whose body check failed (``probe_failed_due_to_regex == 1``): only those, so
+  the answer is empty on a good day instead of one series per probe.
 
 and judges each endpoint as direct probing would: a 2xx answer is ok; another status is
 ``HTTP <code>`` (unhealthy, degraded for /metrics); no answer at all is a transport failure
@@ -46,6 +47,7 @@ def queries(job: str) -> dict[str, str]:
     probes = quote(blackbox_job(job))
     out = {"up": f"max by (instance) (up{{job={quote(job)}}})"}
     out.update({key: f"max by (instance) ({metric}{{job={probes}}})" for key, metric in PROBES.items()})
+    out["regex"] += " == 1"  # read only where it says something (the other probes are all 0)
     return out
 
 
@@ -80,27 +82,26 @@ def check(cfg: Any, *, job: str | None = None, timeout: float | None = None,
 
 def _values(answer: Any) -> dict[str, float]:
     """{instance: value} from a raw instant-vector result."""
-    out: dict[str, float] = {}
-    for series in answer:
-        instance = series["metric"].get("instance")
-        if instance is not None:
-            out[instance] = float(series["value"][1])
-    return out
+    return {instance: float(series["value"][1]) for series in answer
+            if (instance := series["metric"].get("instance")) is not None}
+
+
+_PATHS = frozenset(ENDPOINTS)
 
 
 def split_probe_url(instance: str, bases: dict[str, bool] | None = None) -> tuple[str, str] | None:
     """``http://h:1/prefix/health`` -> (``http://h:1/prefix``, ``/health``); None otherwise.
     ``bases`` caches which bases are URLs (each is checked once, not once per endpoint)."""
-    for path in ENDPOINTS:
-        if instance.endswith(path):
-            base = instance[: -len(path)]
-            ok = bases.get(base) if bases is not None else None
-            if ok is None:
-                ok = base.startswith(("http://", "https://")) and bool(urlsplit(base).hostname)
-                if bases is not None:
-                    bases[base] = ok
-            return (base, path) if ok else None
-    return None
+    base, _, last = instance.rpartition("/")
+    path = "/" + last
+    if path not in _PATHS:
+        return None
+    ok = bases.get(base) if bases is not None else None
+    if ok is None:
+        ok = base.startswith(("http://", "https://")) and bool(urlsplit(base).hostname)
+        if bases is not None:
+            bases[base] = ok
+    return (base, path) if ok else None
 
 
 def judge(answers: dict[str, Any], job: str) -> tuple[list[TargetResult], list[str]]:

@@ -60,6 +60,7 @@ def test_probe_urls_and_queries():
     q = queries('we"ird')
     assert q["up"] == 'max by (instance) (up{job="we\\"ird"})'
     assert q["success"] == 'max by (instance) (probe_success{job="we\\"ird-blackbox"})'
+    assert q["regex"] == 'max by (instance) (probe_failed_due_to_regex{job="we\\"ird-blackbox"}) == 1'
 
 
 def test_blackbox_scrape_job_and_modules(tmp_path):
