@@ -85,6 +85,52 @@ def test_names_and_verdicts_match_the_parser(text):
     assert (verdict[2] is None) == (parsed is not None and bool(parsed))
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(pages(), min_size=2, max_size=6))
+def test_lines_remembered_from_other_pages_change_no_verdict(texts):
+    """Lines known from earlier pages skip the subset's match: a page's answer is the same
+    whatever came before it (each page read cold, then after all the others)."""
+    from aiops.health import exposition
+
+    cold = []
+    for text in texts:
+        exposition._SEEN.clear()
+        cold.append(fast_names(text))
+    for text in texts + texts:
+        fast_names(text)
+    assert [fast_names(text) for text in texts] == cold
+
+
+@pytest.mark.parametrize("first, then", [
+    ("x 1 5\n", "x 1 1.5\n"),               # a timestamped line's "name value" is not a known head
+    ('x{a="1"} 2 5\n', 'x{a="1"} 2 NaN\n'),
+    ("# TYPE x counter\nx 1\n", "# TYPE x counter\ny 1\n"),  # the counter rule stays page by page
+    ('x{a="1"} 2\n', 'x{a="1"}  2\n'),       # two spaces: outside the subset
+    ("x 1\n", "x 1\r\n"),
+])
+def test_a_known_line_vouches_for_nothing_else(first, then):
+    from aiops.health import exposition
+
+    exposition._SEEN.clear()
+    cold = fast_names(then)
+    exposition._SEEN.clear()
+    fast_names(first)
+    assert fast_names(then) == cold
+    exposition._SEEN.clear()
+
+
+def test_what_is_remembered_is_bounded(monkeypatch):
+    from aiops.health import exposition
+
+    monkeypatch.setattr(exposition, "SEEN_MAX", 50)
+    exposition._SEEN.clear()
+    for i in range(40):
+        page = "".join(f'# HELP m{i}_{j} x\nm{i}_{j}{{a="{j}"}} 1\n' for j in range(5))
+        assert fast_names(page) == {f"m{i}_{j}" for j in range(5)}
+        assert len(exposition._SEEN) <= 50
+    exposition._SEEN.clear()
+
+
 SAFE = st.text(st.characters(whitelist_categories=("L", "N", "Zs", "P"), blacklist_characters='"\\\n\r'),
                max_size=8)
 
