@@ -29,9 +29,11 @@ _LABEL_NAMES = re.compile(r'(?:^|,)([a-zA-Z_][a-zA-Z0-9_]*)="', re.ASCII)
 # Lines already found inside the subset, with what they name: a header line (# HELP, # TYPE) as
 # a whole -> (name, is a counter), a sample's name and labels (all but " value") -> its name.
 # The same service's pages repeat them target after target; only the values change. Bounded:
-# a fleet whose every page is new fills it, and it starts again.
+# a fleet whose every page is new fills it, and it starts again; a line longer than SEEN_LINE
+# (a long HELP text, a label set of a kilobyte) is matched every time instead.
 _SEEN: dict[str, Any] = {}
-SEEN_MAX = 100_000
+SEEN_MAX = 50_000
+SEEN_LINE = 512
 
 
 def fast_names(text: str) -> set[str] | None:
@@ -121,6 +123,8 @@ def _repeats_a_label(line: str) -> bool:
 
 
 def _remember(key: str, entry: Any) -> None:
+    if len(key) > SEEN_LINE:
+        return
     if len(_SEEN) >= SEEN_MAX:
         _SEEN.clear()
     _SEEN[key] = entry

@@ -57,15 +57,26 @@ def flatten(span: Any, extra: tuple | None = None) -> tuple:
             (scope.name, scope.version, scope.schema_url) if scope else None, extra)
 
 
-def rebuild(items: Sequence[tuple], resource: Any, ids: Any = None) -> list[Any]:
+def rebuild(items: Sequence[tuple], resource: Any, ids: Any = None, limits: Any = None) -> list[Any]:
     """The SDK spans :func:`flatten` was given, on ``resource``; a span's attached extra adds its
-    attributes to it and its children after it (span IDs from ``ids``, an SDK ``IdGenerator``)."""
-    from opentelemetry.sdk.trace import Event, ReadableSpan
+    attributes to it and its children after it (span IDs from ``ids``, an SDK ``IdGenerator``),
+    within the span limits (``limits``, default the ``OTEL_*_LIMIT`` variables) as the SDK applies them."""
+    from opentelemetry.attributes import BoundedAttributes
+    from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits
     from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
 
     ids = ids or RandomIdGenerator()
+    limits = limits or SpanLimits()
+
+    def bounded(attributes: dict[str, Any] | None, more: dict[str, Any] | None = None) -> BoundedAttributes:
+        out = BoundedAttributes(limits.max_span_attributes, attributes, immutable=False,
+                                max_value_len=limits.max_span_attribute_length)
+        for key, value in (more or {}).items():  # as Span.set_attributes adds them
+            out[key] = value
+        return out
+
     kinds, codes, scopes = {k.value: k for k in SpanKind}, {c.value: c for c in StatusCode}, {}
     unset = Status(StatusCode.UNSET)
     spans = []
@@ -75,7 +86,7 @@ def rebuild(items: Sequence[tuple], resource: Any, ids: Any = None) -> list[Any]
             scopes[scope] = InstrumentationScope(*scope)
         context = SpanContext(trace_id, span_id, False, TraceFlags(flags), TraceState(list(state)))
         if extra is not None:
-            attributes = {**attributes, **extra[0]}
+            attributes = bounded(attributes, extra[0])
         spans.append(ReadableSpan(
             name=name, context=context,
             parent=None if parent is None else SpanContext(trace_id, parent[0], parent[1]),
@@ -88,7 +99,7 @@ def rebuild(items: Sequence[tuple], resource: Any, ids: Any = None) -> list[Any]
             spans.append(ReadableSpan(
                 name=child, context=SpanContext(trace_id, ids.generate_span_id(), False, context.trace_flags,
                                                 context.trace_state),
-                parent=context, resource=resource, attributes=child_attributes or {}, kind=SpanKind.INTERNAL,
+                parent=context, resource=resource, attributes=bounded(child_attributes), kind=SpanKind.INTERNAL,
                 status=unset, start_time=child_start, end_time=child_end, instrumentation_scope=scopes.get(scope)))
     return spans
 
@@ -221,6 +232,10 @@ def main(argv: Sequence[str]) -> int:
 
     setup = json.loads(argv[0])
     resource = Resource(setup["resource"], setup.get("schema_url"))
+    from opentelemetry.sdk.trace import SpanLimits
+    from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+
+    ids, limits = RandomIdGenerator(), SpanLimits()  # the lab's environment: its OTEL_*_LIMIT variables
     try:
         exporters = _exporters(setup)
     except OSError as exc:
@@ -240,7 +255,7 @@ def main(argv: Sequence[str]) -> int:
         data = _read(stdin, size)
         if not data:
             break
-        spans = rebuild(marshal.loads(data), resource)
+        spans = rebuild(marshal.loads(data), resource, ids, limits)
         for exporter in exporters:
             exporter.export(spans)
     for exporter in exporters:

@@ -147,8 +147,9 @@ class LabTracing(NoTracing):
 
     def _phases(self, phases: Any, model: str) -> None:
         server = self._trace.get_current_span()
-        if not server.is_recording():
-            return  # not sampled: no phase spans either
+        context = server.get_span_context()
+        if not server.is_recording() or not context.trace_flags.sampled:
+            return  # not exported: no phase spans either
         attributes = {"ai.model": model, "ai.policy_count": int(phases.policies), "ai.iterations": int(phases.iterations),
                       "ai.free_energy": float(phases.free_energy), "ai.entropy": float(phases.entropy),
                       "ai.action": tuple(int(a) for a in phases.result.action)}
@@ -163,7 +164,7 @@ class LabTracing(NoTracing):
         # Attached as plain data, made into the server span's attributes and its child spans by the
         # export process (aiops.lab.spanexport): three SDK spans made here cost more than all the
         # rest of the request's tracing.
-        self.exporter.attach(server.get_span_context().span_id, attributes,
+        self.exporter.attach(context.span_id, attributes,
                              [(name, start, end, detail[name]) for name, start, end in phases.timeline()])
 
     def failed(self, error: BaseException) -> None:
@@ -283,10 +284,20 @@ def _exporter(options: TracingOptions, resource: Any) -> Any:
         trace_file = os.path.expanduser(options.trace_file)
     setup = {"resource": dict(resource.attributes), "schema_url": resource.schema_url, "otlp": otlp,
              "trace_file": trace_file}
-    try:
-        return PipeExporter(setup, env=dict(options.environ))
+    try:  # what is attached waits at most as long as a span can wait in the batch processor's queue
+        return PipeExporter(setup, env=dict(options.environ), held=_queue_size(options.environ))
     except ExportError as exc:
         raise UsageError(f"cannot export spans: {exc}") from None
+
+
+def _queue_size(environ: Mapping[str, str]) -> int:
+    """The batch processor's queue size: OTEL_BSP_MAX_QUEUE_SIZE when it is a positive integer
+    (as the SDK reads it), else :data:`QUEUE`."""
+    try:
+        size = int(environ.get("OTEL_BSP_MAX_QUEUE_SIZE") or QUEUE)
+    except ValueError:
+        return QUEUE
+    return size if size > 0 else QUEUE
 
 
 def _batch(exporter: Any, environ: Mapping[str, str]) -> Any:

@@ -128,6 +128,9 @@ def test_what_is_remembered_is_bounded(monkeypatch):
         page = "".join(f'# HELP m{i}_{j} x\nm{i}_{j}{{a="{j}"}} 1\n' for j in range(5))
         assert fast_names(page) == {f"m{i}_{j}" for j in range(5)}
         assert len(exposition._SEEN) <= 50
+    long_help = "# HELP big " + "x" * 600
+    assert fast_names(long_help + "\nbig 1\n") == {"big"}
+    assert long_help not in exposition._SEEN and "big" in exposition._SEEN
     exposition._SEEN.clear()
 
 

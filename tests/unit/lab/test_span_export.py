@@ -81,33 +81,38 @@ class _Counting:
         return True  # as the SDK's own generator: a flag the children must carry too
 
 
-def _provider(memory, ids):
+def _provider(memory, ids, limits=None):
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-    provider = TracerProvider(resource=Resource.create({"service.name": "lab"}), id_generator=ids)
+    provider = TracerProvider(resource=Resource.create({"service.name": "lab"}), id_generator=ids,
+                              span_limits=limits)
     provider.add_span_processor(SimpleSpanProcessor(memory))
     return provider
 
 
 ATTRIBUTES = {"ai.model": "tmaze", "ai.policy_count": 4, "ai.free_energy": 1.25, "ai.action": (1, 0)}
-CHILDREN = [("state inference", 10, 20, {"ai.learning": True}), ("policy evaluation", 20, 40, None),
+CHILDREN = [("state inference", 10, 20, {"ai.learning": True}), ("policy evaluation", 20, 40, {"lab.fault": "slow-inference"}),
             ("action selection", 40, 45, None)]
 
 
-def test_attached_attributes_and_children_are_the_spans_the_sdk_would_make():
+@pytest.mark.parametrize("tight", [False, True])
+def test_attached_attributes_and_children_are_the_spans_the_sdk_would_make(tight):
     """What the lab attaches to a server span comes out of the export process as the very spans
-    the SDK makes when the attributes are set and the children started in the lab: same OTLP bytes."""
+    the SDK makes when the attributes are set and the children started in the lab: same OTLP bytes,
+    the span limits (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, ..._VALUE_LENGTH_LIMIT) applied alike."""
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace import SpanLimits
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from opentelemetry.trace import SpanKind
 
     from aiops.lab.spanexport import flatten, rebuild
 
+    limits = SpanLimits(max_span_attributes=3, max_span_attribute_length=3) if tight else SpanLimits()
     memory = InMemorySpanExporter()
-    tracer = _provider(memory, _Counting()).get_tracer("aiops.lab", "1.2.3")
+    tracer = _provider(memory, _Counting(), limits).get_tracer("aiops.lab", "1.2.3")
     server = tracer.start_span("POST /infer", kind=SpanKind.SERVER, start_time=5, attributes={"url.path": "/infer"})
     server.set_attributes(ATTRIBUTES)
     with trace.use_span(server, end_on_exit=False):
@@ -117,11 +122,14 @@ def test_attached_attributes_and_children_are_the_spans_the_sdk_would_make():
     in_lab = sorted(memory.get_finished_spans(), key=lambda s: s.context.span_id)
 
     memory.clear()
-    tracer = _provider(memory, _Counting()).get_tracer("aiops.lab", "1.2.3")
+    tracer = _provider(memory, _Counting(), limits).get_tracer("aiops.lab", "1.2.3")
     tracer.start_span("POST /infer", kind=SpanKind.SERVER, start_time=5, attributes={"url.path": "/infer"}).end(end_time=50)
     (bare,) = memory.get_finished_spans()
     flat = marshal.loads(marshal.dumps([flatten(bare, (ATTRIBUTES, CHILDREN))]))
-    made = rebuild(flat, bare.resource, ids=_Counting(2))
+    made = rebuild(flat, bare.resource, ids=_Counting(2), limits=limits)
+    if tight:
+        assert list(made[0].attributes) == ["ai.policy_count", "ai.free_energy", "ai.action"]  # the last three
+        assert made[2].attributes["lab.fault"] == "slo"
     assert [s.name for s in made] == ["POST /infer", *(c[0] for c in CHILDREN)]
     assert encode_spans(made).SerializeToString() == encode_spans(in_lab).SerializeToString()
     assert [s.to_json() for s in made] == [s.to_json() for s in in_lab]
@@ -230,3 +238,11 @@ def test_an_export_process_that_stops_reading_is_given_up_within_the_timeout(tmp
     finally:
         exporter.proc.send_signal(signal.SIGCONT)
         exporter.shutdown()
+
+
+def test_what_is_attached_waits_as_long_as_the_batch_queue_holds_spans():
+    from aiops.lab.tracing import QUEUE, _queue_size
+
+    assert _queue_size({}) == QUEUE
+    assert _queue_size({"OTEL_BSP_MAX_QUEUE_SIZE": "200000"}) == 200000
+    assert _queue_size({"OTEL_BSP_MAX_QUEUE_SIZE": "lots"}) == QUEUE  # the SDK keeps a smaller default then
