@@ -70,7 +70,10 @@ def rebuild(items: Sequence[tuple], resource: Any, ids: Any = None, limits: Any 
     ids = ids or RandomIdGenerator()
     limits = limits or SpanLimits()
 
-    def bounded(attributes: dict[str, Any] | None, more: dict[str, Any] | None = None) -> BoundedAttributes:
+    def bounded(attributes: dict[str, Any] | None, more: dict[str, Any] | None = None) -> Any:
+        merged = {**(attributes or {}), **(more or {})}
+        if limits.max_span_attribute_length is None and len(merged) <= limits.max_span_attributes:
+            return merged  # within the limits: attached values are already what span attributes may be
         out = BoundedAttributes(limits.max_span_attributes, attributes, immutable=False,
                                 max_value_len=limits.max_span_attribute_length)
         for key, value in (more or {}).items():  # as Span.set_attributes adds them
