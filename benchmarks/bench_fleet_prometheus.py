@@ -15,7 +15,8 @@ run:
    - the core ``metrics_check`` in this process, and the command end to end (new process).
    Bar: the command <= 2 s.
 2. ``aiops health check --via prometheus`` over --probed instances:
-   - "raw queries": its five instant queries sent at once and decoded (the floor);
+   - "raw queries": its four instant queries sent at once and decoded (the floor; the fifth,
+     which probes' body check failed, is asked only when a 2xx probe failed: not here);
    - the core ``aiops.health.prometheus.check``, and the command end to end.
    Bar: the command <= 2 s.
 

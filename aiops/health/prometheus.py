@@ -7,8 +7,10 @@ endpoint, the probed URL as the ``instance`` label). This reads, for the service
 - ``up``: whether Prometheus's own scrape of each instance's /metrics succeeded;
 - ``probe_success``, ``probe_http_status_code`` and ``probe_duration_seconds`` of every
   probe, each aggregated on the server to one value per probed URL (``max by (instance)``);
-- the probes whose body check failed (``probe_failed_due_to_regex == 1``): only those, so
-  the answer is empty on a good day instead of one series per probe.
+- only when some probe got a 2xx answer and still failed (its body failed the module's
+  check, or something else did): the probes whose body check failed
+  (``probe_failed_due_to_regex == 1``), to say which. On a good day that question is not
+  asked: it costs Prometheus as much as the others.
 
 and judges each endpoint as direct probing would: a 2xx answer is ok; another status is
 ``HTTP <code>`` (unhealthy, degraded for /metrics); no answer at all is a transport failure
@@ -21,11 +23,12 @@ Prometheus's scrape of it fails (``up == 0``) is degraded. Instances known only 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiops.core.errors import UsageError
+from aiops.core.errors import AiopsError, UsageError
 from aiops.health.probe import ENDPOINTS, EndpointResult, HealthReport, TargetResult
 
 PROBES = {"success": "probe_success", "status": "probe_http_status_code",
@@ -43,12 +46,35 @@ def quote(value: str) -> str:
 
 
 def queries(job: str) -> dict[str, str]:
-    """The PromQL read: one value per probed URL (or per scraped instance for ``up``)."""
+    """The PromQL always read: one value per probed URL (or per scraped instance for ``up``)."""
     probes = quote(blackbox_job(job))
     out = {"up": f"max by (instance) (up{{job={quote(job)}}})"}
-    out.update({key: f"max by (instance) ({metric}{{job={probes}}})" for key, metric in PROBES.items()})
-    out["regex"] += " == 1"  # read only where it says something (the other probes are all 0)
+    out.update({key: f"max by (instance) ({metric}{{job={probes}}})" for key, metric in PROBES.items()
+                if key != "regex"})
     return out
+
+
+def regex_query(job: str) -> str:
+    """The probes whose body check failed (only those: the other probes say 0)."""
+    return f"max by (instance) ({PROBES['regex']}{{job={quote(blackbox_job(job))}}}) == 1"
+
+
+def answered_but_failed(answers: dict[str, Any]) -> bool:
+    """Whether a probe got a 2xx answer and failed anyway: only then is the body check asked.
+    (An answer that is not an instant vector says False here; :func:`judge` names it.)"""
+    status = None
+    try:
+        for series in answers["success"]:
+            value = series["value"][1]
+            if value != "1" and float(value) != 1:
+                if status is None:
+                    status = _values(answers["status"])
+                code = status.get(series["metric"].get("instance"))
+                if code is not None and 200 <= code < 300:
+                    return True
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, AiopsError):
+        pass
+    return False
 
 
 def check(cfg: Any, *, job: str | None = None, timeout: float | None = None,
@@ -68,9 +94,13 @@ def check(cfg: Any, *, job: str | None = None, timeout: float | None = None,
     with connect(cfg, timeout=timeout, pool=len(wanted)) as client:
         answers = query_many(client, wanted, at=at, workers=len(wanted), raw=True)
         base = client.base
-    for answer in answers.values():
-        if isinstance(answer, Exception):
-            raise answer
+        for answer in answers.values():
+            if isinstance(answer, Exception):
+                raise answer
+        if answered_but_failed(answers):
+            answers.update(query_many(client, {"regex": regex_query(job)}, at=at, workers=1, raw=True))
+            if isinstance(answers["regex"], Exception):
+                raise answers["regex"]
     targets, warnings = judge(answers, job)
     if not targets:
         raise UsageError(f"Prometheus at {base} has no series for job '{job}' (up) or "
@@ -80,13 +110,23 @@ def check(cfg: Any, *, job: str | None = None, timeout: float | None = None,
                         source="prometheus", prometheus_url=base, job=job, warnings=warnings)
 
 
-def _values(answer: Any) -> dict[str, float]:
-    """{instance: value} from a raw instant-vector result."""
-    return {instance: float(series["value"][1]) for series in answer
-            if (instance := series["metric"].get("instance")) is not None}
+def _values(answer: Any, what: str = "query") -> dict[str, float]:
+    """{instance: value} from a raw instant-vector result; UpstreamError when it is not one."""
+    try:
+        values = {instance: float(series["value"][1]) for series in answer
+                  if (instance := series["metric"].get("instance")) is not None}
+        if all(type(instance) is str for instance in values):
+            return values
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        pass
+    from aiops.core.errors import UpstreamError
+
+    raise UpstreamError(f"Prometheus's answer to the {what} query is not an instant vector "
+                        "of instances and numbers")
 
 
 _PATHS = frozenset(ENDPOINTS)
+_PLAIN_BASE = re.compile(r"https?://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:/[^?#]*)?", re.ASCII)  # has a host
 
 
 def split_probe_url(instance: str, bases: dict[str, bool] | None = None) -> tuple[str, str] | None:
@@ -98,17 +138,20 @@ def split_probe_url(instance: str, bases: dict[str, bool] | None = None) -> tupl
         return None
     ok = bases.get(base) if bases is not None else None
     if ok is None:
-        ok = base.startswith(("http://", "https://")) and bool(urlsplit(base).hostname)
+        ok = _PLAIN_BASE.fullmatch(base) is not None or (
+            base.startswith(("http://", "https://")) and bool(urlsplit(base).hostname))
         if bases is not None:
             bases[base] = ok
     return (base, path) if ok else None
 
 
 def judge(answers: dict[str, Any], job: str) -> tuple[list[TargetResult], list[str]]:
-    """Target results (ordered by URL) from the raw answers of :func:`queries`."""
-    success, status = _values(answers["success"]), _values(answers["status"])
-    duration, regex = _values(answers["duration"]), _values(answers["regex"])
-    up = _values(answers["up"])
+    """Target results (ordered by URL) from the raw answers of :func:`queries` (and of
+    :func:`regex_query` under ``"regex"``, when it was asked)."""
+    success, status = _values(answers["success"], "probe_success"), _values(answers["status"], "status code")
+    duration = _values(answers["duration"], "probe duration")
+    regex = _values(answers.get("regex", ()), "body check")
+    up = _values(answers["up"], "up")
     targets: dict[str, TargetResult] = {}
     odd = 0
     bases: dict[str, bool] = {}
@@ -118,9 +161,15 @@ def judge(answers: dict[str, Any], job: str) -> tuple[list[TargetResult], list[s
             odd += 1
             continue
         base, path = split
-        target = targets.setdefault(base, TargetResult(base, base))
-        target.endpoints[path] = _endpoint(path, ok, status.get(instance), duration.get(instance),
-                                           regex.get(instance))
+        target = targets.get(base)
+        if target is None:
+            target = targets[base] = TargetResult(base, base)
+        code, seconds = status.get(instance), duration.get(instance)
+        if ok == 1 and code is not None and seconds is not None and code == code:  # the usual case
+            target.endpoints[path] = EndpointResult(path, True, int(code), seconds * 1000, None,
+                                                    "degraded" if path == "/metrics" else "unhealthy", False)
+        else:
+            target.endpoints[path] = _endpoint(path, ok, code, seconds, regex.get(instance))
     by_address = {base.split("//", 1)[1].split("/", 1)[0]: t for base, t in targets.items()}
     bare = []
     for instance, value in up.items():
@@ -160,8 +209,10 @@ def _endpoint(path: str, success: float, status: float | None, duration: float |
     ep.status_code, ep.transport_failed = code, False
     if 200 <= code < 300:
         ep.severity = "degraded"
-        ep.reason = ("body failed the probe's check (the /health body does not say healthy)"
-                     if path == "/health" or regex == 1 else "the blackbox exporter's probe failed")
+        if path == "/health":
+            ep.reason = "body failed the probe's check (the /health body does not say healthy)"
+        else:
+            ep.reason = "body failed the probe's check" if regex == 1 else "the blackbox exporter's probe failed"
     else:
         ep.reason = f"HTTP {code}"
     return ep

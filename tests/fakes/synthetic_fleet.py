@@ -83,8 +83,10 @@ def scorecard_page(n: int, t: float, job: str = "fleet", bad: dict[int, str] | N
 
 
 def probes_page(n: int, job: str = "fleet", unhealthy: set[int] = frozenset(),
-                unreachable: set[int] = frozenset()) -> str:
-    """``up`` and the blackbox probes of ``n`` instances (http://host-NNNN:8000/<endpoint>)."""
+                unreachable: set[int] = frozenset(), body_failed: set[int] = frozenset()) -> str:
+    """``up`` and the blackbox probes of ``n`` instances (http://host-NNNN:8000/<endpoint>);
+    ``unhealthy``: /ready answers 503; ``body_failed``: /metrics answers 200 but fails the
+    probe's body check."""
     up, success, status, duration, regex = [], [], [], [], []
     for i in range(n):
         down = i in unreachable
@@ -92,10 +94,11 @@ def probes_page(n: int, job: str = "fleet", unhealthy: set[int] = frozenset(),
         for path in ("/health", "/ready", "/live", "/metrics"):
             labels = f'job="{job}-blackbox",instance="http://{name(i)}{path}"'
             code = 0 if down else (503 if i in unhealthy and path == "/ready" else 200)
-            success.append(f"probe_success{{{labels}}} {1 if code == 200 else 0}\n")
+            body = i in body_failed and path == "/metrics"
+            success.append(f"probe_success{{{labels}}} {1 if code == 200 and not body else 0}\n")
             status.append(f"probe_http_status_code{{{labels}}} {code}\n")
             duration.append(f"probe_duration_seconds{{{labels}}} {0.003 + (i % 7) / 1000}\n")
-            regex.append(f"probe_failed_due_to_regex{{{labels}}} 0\n")
+            regex.append(f"probe_failed_due_to_regex{{{labels}}} {int(body)}\n")
     return "".join(["# TYPE up gauge\n", *up, "# TYPE probe_success gauge\n", *success,
                     "# TYPE probe_http_status_code gauge\n", *status,
                     "# TYPE probe_duration_seconds gauge\n", *duration,
@@ -106,10 +109,10 @@ class SyntheticFleet:
     """The two pages over HTTP in a background thread; ``close()`` stops it."""
 
     def __init__(self, n: int, *, probes: int | None = None, unhealthy: set[int] = frozenset(),
-                 unreachable: set[int] = frozenset()) -> None:
+                 unreachable: set[int] = frozenset(), body_failed: set[int] = frozenset()) -> None:
         started = time.monotonic()
         probe_text = probes_page(probes if probes is not None else n, unhealthy=unhealthy,
-                                 unreachable=unreachable).encode()
+                                 unreachable=unreachable, body_failed=body_failed).encode()
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)

@@ -17,7 +17,7 @@ N = 1000
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    synthetic = SyntheticFleet(N, unhealthy={5}, unreachable={9})
+    synthetic = SyntheticFleet(N, unhealthy={5}, unreachable={9}, body_failed={11})
     prom = start_prometheus(tmp_path_factory.mktemp("fleet"), scrape_configs=synthetic.scrape_configs("2s"))
 
     def ready():
@@ -71,9 +71,13 @@ def test_health_via_prometheus_over_the_fleet(cli, fleet):
     result = cli("health", "check", "--via", "prometheus", "-o", "json", env=_env(fleet))
     doc = result.json()
     check_schema(doc)
-    assert doc["summary"] == {"targets": N, "healthy": N - 2, "degraded": 0, "unhealthy": 1, "unreachable": 1}
+    assert doc["summary"] == {"targets": N, "healthy": N - 3, "degraded": 1, "unhealthy": 1, "unreachable": 1}
     bad = {t["url"]: t["verdict"] for t in doc["targets"] if t["verdict"] != "healthy"}
-    assert bad == {"http://host-0005:8000": "unhealthy", "http://host-0009:8000": "unreachable"}
+    assert bad == {"http://host-0005:8000": "unhealthy", "http://host-0009:8000": "unreachable",
+                   "http://host-0011:8000": "degraded"}
+    # a 2xx answer that failed: the body check is asked, and names the cause
+    body = next(t for t in doc["targets"] if t["url"] == "http://host-0011:8000")
+    assert body["reasons"] == ["/metrics: body failed the probe's check"]
     assert result.exit_code == 3
 
 

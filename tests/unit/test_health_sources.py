@@ -8,10 +8,12 @@ import re
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from aiops.core.errors import UsageError
+from aiops.core.errors import UpstreamError, UsageError
 from aiops.health.probe import ENDPOINTS, EndpointResult, HealthReport, TargetResult
-from aiops.health.prometheus import judge, queries, split_probe_url
+from aiops.health.prometheus import answered_but_failed, judge, queries, regex_query, split_probe_url
 from aiops.prometheus.blackbox import export
 from tests.fakes.aiops_process import check_schema
 
@@ -60,7 +62,19 @@ def test_probe_urls_and_queries():
     q = queries('we"ird')
     assert q["up"] == 'max by (instance) (up{job="we\\"ird"})'
     assert q["success"] == 'max by (instance) (probe_success{job="we\\"ird-blackbox"})'
-    assert q["regex"] == 'max by (instance) (probe_failed_due_to_regex{job="we\\"ird-blackbox"}) == 1'
+    assert set(q) == {"up", "success", "status", "duration"}
+    assert regex_query('we"ird') == 'max by (instance) (probe_failed_due_to_regex{job="we\\"ird-blackbox"}) == 1'
+
+
+def test_body_check_asked_only_when_a_2xx_probe_failed():
+    good = _answers({**_probes("http://a:1"), **_probes("http://b:1", ready=(0, 503, 0.01, 0))}, {})
+    assert not answered_but_failed(good)  # failures without a 2xx answer say enough
+    assert not answered_but_failed(_answers({f"http://d:1{p}": (0, 0, 1.0, 0) for p in ENDPOINTS}, {}))
+    bad = _answers(_probes("http://a:1", metrics=(0, 200, 0.01, 1)), {})
+    assert answered_but_failed(bad)
+    del bad["regex"]  # not asked yet: judged without it, the reason is the general one
+    (target,), _ = judge(bad, "svc")
+    assert target.verdict == "degraded" and target.reasons == ["/metrics: the blackbox exporter's probe failed"]
 
 
 def test_blackbox_scrape_job_and_modules(tmp_path):
@@ -160,3 +174,25 @@ def test_table_at_80_and_120_columns():
     assert narrow == SNAPSHOT_80, narrow
     listed = _render(_report(), 120, all_targets=True)
     assert "http://10.0.1.2:8000" in listed and "not listed" not in listed
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.floats() | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                     max_leaves=8)
+_SERIES = st.fixed_dictionaries({"metric": st.dictionaries(st.sampled_from(["instance", "job"]), _JSON, max_size=2)
+                                 | _JSON, "value": st.lists(_JSON, max_size=3) | _JSON})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["success", "status", "duration", "regex", "up"]),
+                       st.lists(_SERIES | _JSON, max_size=3) | _JSON))
+def test_a_hostile_answer_is_an_upstream_error(mangled):
+    """Whatever a server puts in the answers: a report, or one clear error (exit 5), never a crash."""
+    answers = {**_answers(_probes("http://a:1"), {"a:1": 1}), **mangled}
+    if "regex" not in mangled:
+        del answers["regex"]
+    assert answered_but_failed(answers) in (True, False)
+    try:
+        judge(answers, "svc")
+    except UpstreamError as exc:
+        assert "Prometheus's answer to the" in exc.message
