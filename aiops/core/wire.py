@@ -135,6 +135,12 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self.closed = True
+        try:
+            self._lost()
+        finally:  # the parser refers back to this protocol: without the cycle, both go at once
+            self._parser = None
+
+    def _lost(self) -> None:
         if self._waiter is None or self._waiter.done():
             return
         if self._status and not self._complete:

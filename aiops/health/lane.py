@@ -7,10 +7,13 @@ TLS, a DNS cache, the count of open connections); see :mod:`aiops.health.probe` 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiops.catalog import APPLICATION_METRICS, METRICS
+from aiops.core import wire
 from aiops.core.http import FetchError, tls_loader
 from aiops.health.probe import ENDPOINTS, EndpointResult, TargetResult, hedge_delay
 from aiops.health.rules import judge_health_body, judge_metrics
@@ -45,11 +48,6 @@ class Probe:
 
     async def target(self, target: TargetResult) -> None:
         """Probe one target's endpoints (see the module docstring for the connection policy)."""
-        import asyncio
-        from urllib.parse import urlsplit
-
-        from aiops.core import wire
-
         if self.resolver is None:
             self.resolver = wire.Resolver()
         target.endpoints = {p: EndpointResult(p) for p in ENDPOINTS}
@@ -100,6 +98,7 @@ class Probe:
             lane.close()
             for task in extra:
                 task.cancel()
+            hedge = None  # noqa: F841 (it names itself: left alone, it and its closure are a cycle)
 
     async def _alone(self, target: TargetResult, origin: Any, prefix: str, path: str, deadline: float) -> None:
         lane = Lane(self, origin)
@@ -153,8 +152,6 @@ class Lane:
 
     async def get(self, path: str, close: bool, deadline: float | None = None) -> Any:
         """The answer to ``GET path``, by loop time ``deadline`` (default: the timeout from now)."""
-        import asyncio
-
         started = time.perf_counter()
         timeout = self.probe.timeout
         if deadline is None:
@@ -185,10 +182,6 @@ class Lane:
         return answer
 
     async def _follow(self, path: str, close: bool, deadline: float) -> Any:
-        from urllib.parse import urlsplit
-
-        from aiops.core import wire
-
         origin = self.origin
         for _ in range(wire.MAX_REDIRECTS + 1):
             home = origin is self.origin
@@ -210,9 +203,8 @@ class Lane:
             origin = self.origin if nxt.key == self.origin.key else nxt
             path = wire.request_path(parts.path, parts.query)
         raise FetchError("transport", "too many redirects (redirect loop)")
-    async def _connection(self, origin: Any) -> Any:
-        from aiops.core import wire
 
+    async def _connection(self, origin: Any) -> Any:
         if origin is self.origin and self.conn is not None and self.conn.reusable:
             return self.conn
         if origin is self.origin:
