@@ -21,6 +21,7 @@ How it scales (measured against a raw-asyncio client doing the same requests,
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import os
 import time
@@ -243,28 +244,23 @@ class JsonStream:
         self.finish(report)
 
 
-def _dumps(obj: Any) -> str:
-    """Compact JSON; times as RFC 3339 UTC; a NaN or infinity (a server's JSON may carry
-    them) as null, since JSON has neither. One encoder serves every call: a report of ten
-    thousand targets is ten thousand calls."""
-    if not _ENCODER:
-        import json
-
-        _ENCODER.append(json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default,
-                                         allow_nan=False))
-    try:
-        return _ENCODER[0].encode(obj)
-    except ValueError:
-        return _ENCODER[0].encode(_finite(obj))
-
-
-_ENCODER: list[Any] = []
-
-
 def _default(value: Any) -> Any:
     from aiops.core.timewindow import rfc3339
 
     return rfc3339(value) if isinstance(value, dt.datetime) else str(value)
+
+
+# one encoder for every call: a report of ten thousand targets is ten thousand calls
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default, allow_nan=False)
+
+
+def _dumps(obj: Any) -> str:
+    """Compact JSON; times as RFC 3339 UTC; a NaN or infinity (a server's JSON may carry
+    them) as null, since JSON has neither."""
+    try:
+        return _ENCODER.encode(obj)
+    except ValueError:
+        return _ENCODER.encode(_finite(obj))
 
 
 def _finite(obj: Any) -> Any:

@@ -28,7 +28,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiops.core.errors import AiopsError, UsageError
+from aiops.core.errors import UpstreamError, UsageError
 from aiops.health.probe import ENDPOINTS, EndpointResult, HealthReport, TargetResult
 
 PROBES = {"success": "probe_success", "status": "probe_http_status_code",
@@ -59,22 +59,11 @@ def regex_query(job: str) -> str:
     return f"max by (instance) ({PROBES['regex']}{{job={quote(blackbox_job(job))}}}) == 1"
 
 
-def answered_but_failed(answers: dict[str, Any]) -> bool:
-    """Whether a probe got a 2xx answer and failed anyway: only then is the body check asked.
-    (An answer that is not an instant vector says False here; :func:`judge` names it.)"""
-    status = None
-    try:
-        for series in answers["success"]:
-            value = series["value"][1]
-            if value != "1" and float(value) != 1:
-                if status is None:
-                    status = _values(answers["status"])
-                code = status.get(series["metric"].get("instance"))
-                if code is not None and 200 <= code < 300:
-                    return True
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, AiopsError):
-        pass
-    return False
+def answered_but_failed(values: dict[str, dict[str, float]]) -> bool:
+    """Whether a probe got a 2xx answer and failed anyway (``values`` as :func:`parse` makes
+    them): only then is the body check asked."""
+    status = values["status"]
+    return any(ok != 1 and 200 <= status.get(instance, 0) < 300 for instance, ok in values["success"].items())
 
 
 def check(cfg: Any, *, job: str | None = None, timeout: float | None = None,
@@ -97,11 +86,13 @@ def check(cfg: Any, *, job: str | None = None, timeout: float | None = None,
         for answer in answers.values():
             if isinstance(answer, Exception):
                 raise answer
-        if answered_but_failed(answers):
-            answers.update(query_many(client, {"regex": regex_query(job)}, at=at, workers=1, raw=True))
-            if isinstance(answers["regex"], Exception):
-                raise answers["regex"]
-    targets, warnings = judge(answers, job)
+        values = parse(answers, base)
+        if answered_but_failed(values):
+            answer = query_many(client, {"regex": regex_query(job)}, at=at, workers=1, raw=True)["regex"]
+            if isinstance(answer, Exception):
+                raise answer
+            values.update(parse({"regex": answer}, base))
+    targets, warnings = judge(values, job)
     if not targets:
         raise UsageError(f"Prometheus at {base} has no series for job '{job}' (up) or "
                          f"'{blackbox_job(job)}' (blackbox probes)",
@@ -110,8 +101,14 @@ def check(cfg: Any, *, job: str | None = None, timeout: float | None = None,
                         source="prometheus", prometheus_url=base, job=job, warnings=warnings)
 
 
-def _values(answer: Any, what: str = "query") -> dict[str, float]:
-    """{instance: value} from a raw instant-vector result; UpstreamError when it is not one."""
+def parse(answers: dict[str, Any], base: str) -> dict[str, dict[str, float]]:
+    """{question: {instance: value}} from the raw answers of :func:`queries` (and of
+    :func:`regex_query` under ``"regex"``); UpstreamError naming the query when one is not an
+    instant vector of instances and numbers."""
+    return {key: _values(answer, PROBES.get(key, key), base) for key, answer in answers.items()}
+
+
+def _values(answer: Any, metric: str, base: str) -> dict[str, float]:
     try:
         values = {instance: float(series["value"][1]) for series in answer
                   if (instance := series["metric"].get("instance")) is not None}
@@ -119,10 +116,8 @@ def _values(answer: Any, what: str = "query") -> dict[str, float]:
             return values
     except (TypeError, ValueError, KeyError, IndexError, AttributeError):
         pass
-    from aiops.core.errors import UpstreamError
-
-    raise UpstreamError(f"Prometheus's answer to the {what} query is not an instant vector "
-                        "of instances and numbers")
+    raise UpstreamError(f"Prometheus at {base} answered the {metric} query with something other "
+                        "than an instant vector of instances and numbers")
 
 
 _PATHS = frozenset(ENDPOINTS)
@@ -145,13 +140,11 @@ def split_probe_url(instance: str, bases: dict[str, bool] | None = None) -> tupl
     return (base, path) if ok else None
 
 
-def judge(answers: dict[str, Any], job: str) -> tuple[list[TargetResult], list[str]]:
-    """Target results (ordered by URL) from the raw answers of :func:`queries` (and of
-    :func:`regex_query` under ``"regex"``, when it was asked)."""
-    success, status = _values(answers["success"], "probe_success"), _values(answers["status"], "status code")
-    duration = _values(answers["duration"], "probe duration")
-    regex = _values(answers.get("regex", ()), "body check")
-    up = _values(answers["up"], "up")
+def judge(values: dict[str, dict[str, float]], job: str) -> tuple[list[TargetResult], list[str]]:
+    """Target results (ordered by URL) from the answers as :func:`parse` reads them (the
+    body check's, under ``"regex"``, only when it was asked)."""
+    success, status, duration = values["success"], values["status"], values["duration"]
+    regex, up = values.get("regex", {}), values["up"]
     targets: dict[str, TargetResult] = {}
     odd = 0
     bases: dict[str, bool] = {}
@@ -164,12 +157,8 @@ def judge(answers: dict[str, Any], job: str) -> tuple[list[TargetResult], list[s
         target = targets.get(base)
         if target is None:
             target = targets[base] = TargetResult(base, base)
-        code, seconds = status.get(instance), duration.get(instance)
-        if ok == 1 and code is not None and seconds is not None and code == code:  # the usual case
-            target.endpoints[path] = EndpointResult(path, True, int(code), seconds * 1000, None,
-                                                    "degraded" if path == "/metrics" else "unhealthy", False)
-        else:
-            target.endpoints[path] = _endpoint(path, ok, code, seconds, regex.get(instance))
+        target.endpoints[path] = _endpoint(path, ok, status.get(instance), duration.get(instance),
+                                           regex.get(instance))
     by_address = {base.split("//", 1)[1].split("/", 1)[0]: t for base, t in targets.items()}
     bare = []
     for instance, value in up.items():
@@ -198,11 +187,11 @@ def judge(answers: dict[str, Any], job: str) -> tuple[list[TargetResult], list[s
 def _endpoint(path: str, success: float, status: float | None, duration: float | None,
               regex: float | None) -> EndpointResult:
     code = int(status) if status is not None and status == status else None
-    ep = EndpointResult(path, latency_ms=None if duration is None else duration * 1000,
-                        severity="degraded" if path == "/metrics" else "unhealthy")
-    if success == 1:
-        ep.ok, ep.reason, ep.transport_failed, ep.status_code = True, None, False, code
-        return ep
+    latency = None if duration is None else duration * 1000
+    severity = "degraded" if path == "/metrics" else "unhealthy"
+    if success == 1:  # the usual case: one step
+        return EndpointResult(path, True, code, latency, None, severity, False)
+    ep = EndpointResult(path, latency_ms=latency, severity=severity)
     if not code:
         ep.reason, ep.transport_failed = "no HTTP answer to the blackbox exporter's probe", True
         return ep

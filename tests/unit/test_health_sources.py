@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from aiops.core.errors import UpstreamError, UsageError
 from aiops.health.probe import ENDPOINTS, EndpointResult, HealthReport, TargetResult
-from aiops.health.prometheus import answered_but_failed, judge, queries, regex_query, split_probe_url
+from aiops.health.prometheus import answered_but_failed, judge, parse, queries, regex_query, split_probe_url
 from aiops.prometheus.blackbox import export
 from tests.fakes.aiops_process import check_schema
 
@@ -23,7 +23,7 @@ def _vector(values):
 
 
 def _answers(probes, up):
-    """probes: {url: (success, status, duration, regex)}."""
+    """probes: {url: (success, status, duration, regex)}; as Prometheus's raw results."""
     return {"success": _vector({k: v[0] for k, v in probes.items()}),
             "status": _vector({k: v[1] for k, v in probes.items()}),
             "duration": _vector({k: v[2] for k, v in probes.items()}),
@@ -41,7 +41,8 @@ def test_probe_answers_judged_like_direct_probing():
               **_probes("http://c:1", health=(0, 200, 0.01, 1)),
               **{f"http://d:1{p}": (0, 0, 1.0, 0) for p in ENDPOINTS},
               **_probes("https://e:1/prefix")}
-    targets, warnings = judge(_answers(probes, {"a:1": 1, "b:1": 1, "c:1": 1, "d:1": 0, "e:1": 0, "f:9": 1}), "svc")
+    targets, warnings = judge(parse(_answers(probes, {"a:1": 1, "b:1": 1, "c:1": 1, "d:1": 0, "e:1": 0, "f:9": 1}), "P"),
+                              "svc")
     got = {t.target: (t.verdict, t.reasons) for t in targets}
     assert got["http://a:1"] == ("healthy", [])
     assert got["http://b:1"] == ("unhealthy", ["/ready: HTTP 503"])
@@ -67,10 +68,10 @@ def test_probe_urls_and_queries():
 
 
 def test_body_check_asked_only_when_a_2xx_probe_failed():
-    good = _answers({**_probes("http://a:1"), **_probes("http://b:1", ready=(0, 503, 0.01, 0))}, {})
+    good = parse(_answers({**_probes("http://a:1"), **_probes("http://b:1", ready=(0, 503, 0.01, 0))}, {}), "P")
     assert not answered_but_failed(good)  # failures without a 2xx answer say enough
-    assert not answered_but_failed(_answers({f"http://d:1{p}": (0, 0, 1.0, 0) for p in ENDPOINTS}, {}))
-    bad = _answers(_probes("http://a:1", metrics=(0, 200, 0.01, 1)), {})
+    assert not answered_but_failed(parse(_answers({f"http://d:1{p}": (0, 0, 1.0, 0) for p in ENDPOINTS}, {}), "P"))
+    bad = parse(_answers(_probes("http://a:1", metrics=(0, 200, 0.01, 1)), {}), "P")
     assert answered_but_failed(bad)
     del bad["regex"]  # not asked yet: judged without it, the reason is the general one
     (target,), _ = judge(bad, "svc")
@@ -187,12 +188,14 @@ _SERIES = st.fixed_dictionaries({"metric": st.dictionaries(st.sampled_from(["ins
 @given(st.dictionaries(st.sampled_from(["success", "status", "duration", "regex", "up"]),
                        st.lists(_SERIES | _JSON, max_size=3) | _JSON))
 def test_a_hostile_answer_is_an_upstream_error(mangled):
-    """Whatever a server puts in the answers: a report, or one clear error (exit 5), never a crash."""
+    """Whatever a server puts in the answers: a report, or one clear error naming Prometheus and
+    the query (exit 5), never a crash."""
     answers = {**_answers(_probes("http://a:1"), {"a:1": 1}), **mangled}
-    if "regex" not in mangled:
-        del answers["regex"]
-    assert answered_but_failed(answers) in (True, False)
     try:
-        judge(answers, "svc")
+        values = parse(answers, "http://prom:9090")
     except UpstreamError as exc:
-        assert "Prometheus's answer to the" in exc.message
+        assert re.fullmatch(r"Prometheus at http://prom:9090 answered the (up|probe_\w+) query with something "
+                            r"other than an instant vector of instances and numbers", exc.message), exc.message
+        return
+    answered_but_failed(values)
+    judge(values, "svc")
