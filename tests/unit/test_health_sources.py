@@ -199,3 +199,36 @@ def test_a_hostile_answer_is_an_upstream_error(mangled):
         return
     answered_but_failed(values)
     judge(values, "svc")
+
+
+def test_prometheus_is_asked_the_body_check_only_after_a_failed_2xx(monkeypatch):
+    """Four questions on a good day (and when failures carry no 2xx); the fifth only after a
+    2xx probe failed, and its answer names the cause."""
+    from aiops.health import prometheus as via
+    from aiops.prometheus import client as promclient
+
+    asked: list[str] = []
+
+    class Client:
+        base = "http://prom:9090"
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+    def serve(raw):
+        def query_many(client, wanted, **kwargs):
+            asked.extend(wanted)
+            return {key: raw[key] for key in wanted}
+        return query_many
+
+    monkeypatch.setattr(promclient, "connect", lambda cfg, **kwargs: Client())
+    for probes, questions in ((_probes("http://a:1", ready=(0, 503, 0.01, 0)), 4),
+                              (_probes("http://a:1", metrics=(0, 200, 0.01, 1)), 5)):
+        asked.clear()
+        monkeypatch.setattr(promclient, "query_many", serve(_answers(probes, {"a:1": 1})))
+        report = via.check(None, job="svc", timeout=5)
+        assert len(asked) == questions and ("regex" in asked) == (questions == 5)
+    assert report.targets[0].reasons == ["/metrics: body failed the probe's check"]
